@@ -1,0 +1,151 @@
+"""What every edge-distill classifier shares: loading a verified session, checking input.
+
+Both kinds (student and teacher) load from one ONNX file, expose ``labels``,
+``predict_proba(texts) -> float32 [N, K]`` and ``predict(texts) -> list[str]``, and are safe
+to call from many threads at once (onnxruntime sessions are; nothing here mutates state).
+
+Input contract (documented in the README, tested in tests/test_runtime_input.py):
+- ``texts`` is a list, tuple, 1-D numpy array or any other iterable of ``str``; a bare
+  ``str``/``bytes``/``dict``/``None`` is a TypeError (wrap one text in a list).
+- A non-string item is a TypeError naming its position.
+- An empty sequence gives an empty result of shape ``[0, K]``.
+- Lone surrogates (which cannot be encoded as UTF-8) are replaced by U+FFFD.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnxruntime as ort
+
+from runtime.integrity import CHECKSUM_KEY, IntegrityError, verify
+
+KIND_KEY = "edge_distill.kind"
+LABELS_KEY = "edge_distill.labels"
+FORMAT_KEY = "edge_distill.format_version"
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class ArtifactError(ValueError):
+    """An artifact that cannot be used: the message names the file and what is wrong."""
+
+
+def sanitize(text: str) -> str:
+    """``text`` with lone surrogates replaced by U+FFFD (the only change the runtime makes)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text)
+    return text
+
+
+def validate_texts(texts: Any) -> list[str]:
+    """Check ``texts`` against the input contract and return it as a list of clean ``str``."""
+    if texts is None or isinstance(texts, (str, bytes, bytearray, dict)):
+        raise TypeError(
+            f"texts must be a sequence of str, got {type(texts).__name__}"
+            + ("; wrap a single text in a list" if isinstance(texts, str) else "")
+        )
+    if isinstance(texts, np.ndarray) and texts.ndim != 1:
+        raise TypeError(f"texts must be 1-D, got an array of shape {texts.shape}")
+    if not isinstance(texts, Iterable):
+        raise TypeError(f"texts must be a sequence of str, got {type(texts).__name__}")
+    out = []
+    for i, t in enumerate(texts):
+        if not isinstance(t, str):
+            raise TypeError(f"texts[{i}] is {type(t).__name__}, expected str")
+        out.append(sanitize(t))
+    return out
+
+
+def read_artifact(path: str | os.PathLike[str]) -> bytes:
+    """The bytes of an artifact file, with clear errors for missing and empty files."""
+    p = Path(path)
+    if not p.is_file():
+        raise ArtifactError(f"{p}: no such file")
+    data = p.read_bytes()
+    if not data:
+        raise ArtifactError(f"{p}: empty file, not an ONNX model")
+    return data
+
+
+def open_session(
+    data: bytes, name: str, threads: int | None = None, optimize: bool = True,
+) -> tuple[ort.InferenceSession, dict[str, str]]:
+    """A CPU session over verified bytes, and the model's metadata properties."""
+    opts = ort.SessionOptions()
+    if threads is not None:
+        if threads < 1:
+            raise ValueError(f"threads must be >= 1, got {threads}")
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+    if not optimize:
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    opts.log_severity_level = 3
+    try:
+        sess = ort.InferenceSession(data, sess_options=opts, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises several private exception types
+        raise ArtifactError(f"{name}: not a loadable ONNX model ({str(exc).splitlines()[0][:300]})") from exc
+    meta = dict(sess.get_modelmeta().custom_metadata_map)
+    try:
+        verify(data, meta.get(CHECKSUM_KEY), name)
+    except IntegrityError as exc:
+        raise ArtifactError(str(exc)) from exc
+    return sess, meta
+
+
+def parse_labels(meta: dict[str, str], name: str) -> tuple[str, ...]:
+    """The class names stored in the metadata (a JSON list, index = class id)."""
+    try:
+        labels = json.loads(meta[LABELS_KEY])
+    except (KeyError, json.JSONDecodeError) as exc:
+        raise ArtifactError(f"{name}: metadata {LABELS_KEY} is missing or not JSON") from exc
+    if not (isinstance(labels, list) and len(labels) >= 2 and all(isinstance(x, str) for x in labels)):
+        raise ArtifactError(f"{name}: metadata {LABELS_KEY} must be a list of at least 2 class names")
+    return tuple(labels)
+
+
+def check_io(sess: ort.InferenceSession, name: str, inputs: set[str], outputs: set[str]) -> None:
+    """Refuse a session whose input/output names differ from the artifact contract."""
+    got_in = {i.name for i in sess.get_inputs()}
+    got_out = {o.name for o in sess.get_outputs()}
+    if not inputs <= got_in or not outputs <= got_out:
+        raise ArtifactError(
+            f"{name}: inputs {sorted(got_in)} / outputs {sorted(got_out)} do not match the contract "
+            f"(inputs {sorted(inputs)}, outputs {sorted(outputs)})"
+        )
+
+
+class Classifier:
+    """The interface both artifact kinds share. Subclasses implement ``_proba(list[str])``."""
+
+    kind: str = ""
+
+    def __init__(self, path: Path, labels: tuple[str, ...], metadata: dict[str, str]) -> None:
+        self.path = path
+        self.labels = labels
+        self.metadata = metadata
+
+    def _proba(self, texts: list[str]) -> np.ndarray:
+        raise NotImplementedError
+
+    def predict_proba(self, texts: Iterable[str]) -> np.ndarray:
+        """Class probabilities, float32 ``[N, K]``; column ``k`` is ``labels[k]``."""
+        batch = validate_texts(texts)
+        if not batch:  # onnxruntime fails on an empty batch
+            return np.zeros((0, len(self.labels)), np.float32)
+        return self._proba(batch)
+
+    def predict(self, texts: Iterable[str]) -> list[str]:
+        """The most probable class name for each text."""
+        proba = self.predict_proba(texts)
+        return [self.labels[i] for i in proba.argmax(axis=1)]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(path={str(self.path)!r}, labels={list(self.labels)})"

@@ -1,0 +1,43 @@
+"""A checksum of an artifact's whole payload, carried inside the artifact itself.
+
+The exporter writes the metadata property ``edge_distill.checksum`` with a placeholder of 64
+zeros, serializes the model, hashes those bytes with sha256, and writes the digest over the
+placeholder (same length, so the protobuf stays valid). The runtime undoes the substitution
+and re-hashes. This needs neither the ``onnx`` package nor a second file, and any changed
+byte (a tampered weight, a truncated tail) fails the check.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+CHECKSUM_KEY = "edge_distill.checksum"
+PLACEHOLDER = "0" * 64
+
+
+class IntegrityError(ValueError):
+    """The artifact's bytes do not match the checksum it carries."""
+
+
+def seal(model_bytes: bytes) -> bytes:
+    """Replace the placeholder in serialized ``model_bytes`` with the sha256 of those bytes."""
+    marker = PLACEHOLDER.encode()
+    if model_bytes.count(marker) != 1:
+        raise ValueError(f"expected exactly one {CHECKSUM_KEY} placeholder in the serialized model")
+    digest = hashlib.sha256(model_bytes).hexdigest().encode()
+    return model_bytes.replace(marker, digest)
+
+
+def verify(model_bytes: bytes, recorded: str | None, name: str) -> None:
+    """Raise :class:`IntegrityError` unless ``model_bytes`` hash to ``recorded``."""
+    if not recorded:
+        raise IntegrityError(f"{name}: no {CHECKSUM_KEY} in the metadata; not an edge-distill artifact")
+    marker = recorded.encode()
+    if len(recorded) != 64 or model_bytes.count(marker) != 1:
+        raise IntegrityError(f"{name}: malformed {CHECKSUM_KEY} {recorded!r}")
+    digest = hashlib.sha256(model_bytes.replace(marker, PLACEHOLDER.encode())).hexdigest()
+    if digest != recorded:
+        raise IntegrityError(
+            f"{name}: checksum mismatch (file hashes to {digest[:12]}…, metadata says {recorded[:12]}…): "
+            "the file was modified or damaged after export"
+        )

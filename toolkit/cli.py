@@ -1,0 +1,98 @@
+"""The ``edge-distill`` command line.
+
+Each command lives in ``toolkit/commands/<name>.py`` with ``HELP``, ``add_arguments(parser)``
+and ``run(args) -> int``. Those modules import only the standard library at the top, so
+``--help`` works on a runtime-only install and a command that needs a missing extra says
+which one. Exit codes: 0 success, 1 unexpected failure, 2 bad arguments or bad input (one line
+on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+#: command words -> module under toolkit.commands
+COMMANDS: dict[tuple[str, ...], str] = {
+    ("baseline",): "baseline",
+    ("teacher", "train"): "teacher_train",
+    ("teacher", "label"): "teacher_label",
+    ("teacher", "merge"): "teacher_merge",
+    ("student",): "student",
+    ("export", "student"): "export_student",
+    ("export", "teacher"): "export_teacher",
+    ("predict",): "predict",
+    ("bench",): "bench",
+    ("run",): "run",
+}
+GROUP_HELP = {"teacher": "fine-tune the teacher and label the transfer set", "export": "export models to ONNX"}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line error and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _command_modules() -> dict[tuple[str, ...], object]:
+    mods = {}
+    for words, name in COMMANDS.items():
+        try:
+            mods[words] = importlib.import_module(f"toolkit.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"toolkit.commands.{name}":
+                raise
+    return mods
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser (every command registers its own arguments)."""
+    parser = _Parser(
+        prog="edge-distill",
+        description="Distill a transformer teacher into a TF-IDF + logistic-regression student, "
+        "export both to ONNX, and run them on a CPU.",
+    )
+    from toolkit import __version__
+
+    parser.add_argument("--version", action="version", version=f"edge-distill {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    groups: dict[str, argparse._SubParsersAction] = {}
+    for words, mod in _command_modules().items():
+        if len(words) == 1:
+            p = sub.add_parser(words[0], help=mod.HELP, description=mod.__doc__)
+        else:
+            if words[0] not in groups:
+                g = sub.add_parser(words[0], help=GROUP_HELP.get(words[0], ""))
+                groups[words[0]] = g.add_subparsers(dest="subcommand", metavar="SUBCOMMAND", parser_class=_Parser)
+                groups[words[0]].required = True
+            p = groups[words[0]].add_parser(words[1], help=mod.HELP, description=mod.__doc__)
+        p.formatter_class = argparse.RawDescriptionHelpFormatter
+        mod.add_arguments(p)
+        p.set_defaults(_run=mod.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``edge-distill`` console script."""
+    from runtime.base import ArtifactError
+    from toolkit.data import DataError
+    from toolkit.extras import MissingExtraError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args._run(args) or 0)
+    except (DataError, ArtifactError, MissingExtraError, FileNotFoundError) as exc:
+        print(f"edge-distill: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("edge-distill: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

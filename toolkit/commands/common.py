@@ -1,0 +1,79 @@
+"""Arguments several commands share, and how they turn into data and output."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+
+def add_data_arguments(p: argparse.ArgumentParser, *, labeled: int | None = 1000, unlabeled: int | None = None,
+                       test: int | None = 1000) -> None:
+    """``--data`` and the split sizes; a size of ``all`` (or -1) means every row left."""
+    g = p.add_argument_group("data")
+    g.add_argument("--data", required=True, metavar="PATH",
+                   help="a folder of JSONL/CSV splits (e.g. ../shared/data/imdb), the aclImdb folder or tarball, "
+                   "a .jsonl[.gz]/.csv/.tsv file, 'imdb' (download once), or 'hf:NAME'")
+    g.add_argument("--text-field", default="text", help="text column/field (default: %(default)s)")
+    g.add_argument("--label-field", default="label", help="label column/field (default: %(default)s)")
+    g.add_argument("--label-names", type=_names, default=None, metavar="A,B,...",
+                   help="class names in id order (default: inferred; negative,positive for IMDB and SST-2)")
+    g.add_argument("--test-split", default=None, help="split to test on (default: test, else validation)")
+    g.add_argument("--labeled", type=size, default=labeled, metavar="N", help="labeled texts (default: %(default)s)")
+    g.add_argument("--unlabeled", type=size, default=unlabeled, metavar="N",
+                   help="unlabeled transfer texts, or 'all' (default: %(default)s)")
+    g.add_argument("--test", type=size, default=test, metavar="N", help="test texts, or 'all' (default: %(default)s)")
+    g.add_argument("--no-stratify", dest="stratify", action="store_false", help="draw without stratifying by class")
+    add_seed(p)
+
+
+def add_seed(p: argparse.ArgumentParser) -> None:
+    """``--seed``: every random choice in the command follows it."""
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+
+
+def add_json(p: argparse.ArgumentParser) -> None:
+    """``--json``: print one JSON object instead of the human-readable report."""
+    p.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+
+
+def size(text: str) -> int | None:
+    """A split size: a non-negative int, or ``all``/``-1`` for everything."""
+    if text.lower() in ("all", "-1"):
+        return None
+    try:
+        n = int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number or 'all', got {text!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"expected a size >= 0, got {n}")
+    return n
+
+
+def _names(text: str) -> tuple[str, ...]:
+    names = tuple(s.strip() for s in text.split(","))
+    if len(names) < 2 or any(not n for n in names) or len(set(names)) != len(names):
+        raise argparse.ArgumentTypeError(f"expected 2 or more distinct comma-separated names, got {text!r}")
+    return names
+
+
+def load_splits_from_args(args: argparse.Namespace):
+    """The :class:`toolkit.data.Splits` the data arguments describe."""
+    from toolkit.data import load_splits
+
+    return load_splits(
+        args.data, n_labeled=args.labeled,
+        n_unlabeled=args.unlabeled, n_test=args.test, seed=args.seed, stratify=args.stratify,
+        text_field=args.text_field, label_field=args.label_field or None, label_names=args.label_names,
+        test_split=args.test_split,
+    )
+
+
+def emit(args: argparse.Namespace, result: dict[str, Any], human: str) -> None:
+    """Print ``result`` as JSON with ``--json``, else the human-readable text."""
+    if getattr(args, "json", False):
+        json.dump(result, sys.stdout, indent=2, sort_keys=True, allow_nan=False)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(human.rstrip("\n") + "\n")
