@@ -24,8 +24,6 @@ COMMANDS: dict[tuple[str, ...], str] = {
     ("export", "student"): "export_student",
     ("export", "teacher"): "export_teacher",
     ("predict",): "predict",
-    ("bench",): "bench",
-    ("run",): "run",
 }
 GROUP_HELP = {"teacher": "fine-tune the teacher and label the transfer set", "export": "export models to ONNX"}
 
@@ -38,14 +36,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _command_modules() -> dict[tuple[str, ...], object]:
-    mods = {}
-    for words, name in COMMANDS.items():
-        try:
-            mods[words] = importlib.import_module(f"toolkit.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"toolkit.commands.{name}":
-                raise
-    return mods
+    return {words: importlib.import_module(f"toolkit.commands.{name}") for words, name in COMMANDS.items()}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -341,8 +341,9 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def fetch_imdb(url: str = IMDB_URL, sha256: str = IMDB_SHA256, timeout: float = 30.0) -> Path:
+def fetch_imdb(url: str | None = None, sha256: str | None = None, timeout: float = 30.0) -> Path:
     """The official aclImdb tarball, downloaded once into :func:`cache_dir` and verified."""
+    url, sha256 = url or IMDB_URL, sha256 or IMDB_SHA256
     target = cache_dir() / "aclImdb_v1.tar.gz"
     if target.exists() and sha256_file(target) == sha256:
         return target
@@ -477,7 +478,7 @@ def _draw(
     for c in np.argsort(-frac, kind="stable")[:rest]:
         quota[c] += 1
     chosen = np.zeros(len(eligible), bool)
-    for c, q in zip(classes, quota):
+    for c, q in zip(classes, quota, strict=True):
         pos = np.flatnonzero(labels == c)[:q]
         chosen[pos] = True
     return eligible[chosen], eligible[~chosen]

@@ -1,0 +1,118 @@
+"""The student's text features: TF-IDF over word n-grams, defined so ONNX can match it exactly.
+
+scikit-learn's defaults cannot be reproduced bit for bit by an ONNX graph: ``str.lower`` maps
+U+0130 to two code points, and ``\\w`` depends on the Python's Unicode version while
+onnxruntime's RE2 has its own. So the analyzer here is spelled out:
+
+1. :func:`runtime.base.sanitize` (lone surrogates -> U+FFFD), as the runtime does;
+2. per-code-point simple lowercase (what onnxruntime's ``StringNormalizer`` does);
+3. HTML line breaks (``<br />``) become separators, as in :func:`runtime.textclean.clean_text`;
+4. tokens are runs of 2+ "word" code points, the word class being an explicit list of ranges
+   (letters, numbers, underscore) taken from this Python's Unicode database at fit time and
+   stored with the model, so the exporter writes the very same class into the graph.
+
+The result is a plain :class:`sklearn.feature_extraction.text.TfidfVectorizer` whose
+``preprocessor`` and ``token_pattern`` are these definitions.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import sys
+import unicodedata
+from collections.abc import Sequence
+from typing import Any
+
+from runtime.base import sanitize
+
+#: The line-break rule of runtime.textclean, for already-lowercased text.
+BR_LOWER = r"<br[ \t\n\r\f]*/?>"
+_BR_LOWER = re.compile(BR_LOWER)
+
+FEATURE_DEFAULTS: dict[str, Any] = {
+    "ngram_range": (1, 2),
+    "min_df": 2,
+    "max_df": 1.0,
+    "sublinear_tf": True,
+    "use_idf": True,
+    "smooth_idf": True,
+    "norm": "l2",
+    "max_features": None,
+    "binary": False,
+}
+
+
+@functools.cache
+def word_ranges() -> tuple[tuple[int, int], ...]:
+    """Code point ranges of letters (L*), numbers (N*) and ``_`` in this Python's Unicode data."""
+    ranges: list[list[int]] = []
+    for cp in range(sys.maxunicode + 1):
+        if unicodedata.category(chr(cp))[0] in "LN" or cp == 0x5F:
+            if ranges and ranges[-1][1] == cp - 1:
+                ranges[-1][1] = cp
+            else:
+                ranges.append([cp, cp])
+    return tuple((a, b) for a, b in ranges)
+
+
+def python_class(ranges: Sequence[Sequence[int]]) -> str:
+    """The ranges as the body of a Python ``re`` character class."""
+    return "".join(f"\\U{a:08x}" if a == b else f"\\U{a:08x}-\\U{b:08x}" for a, b in ranges)
+
+
+def re2_class(ranges: Sequence[Sequence[int]]) -> str:
+    """The ranges as the body of an RE2 character class (onnxruntime's regex engine)."""
+    return "".join(f"\\x{{{a:X}}}" if a == b else f"\\x{{{a:X}}}-\\x{{{b:X}}}" for a, b in ranges)
+
+
+@functools.cache
+def lower_table() -> dict[int, int]:
+    """Per-code-point simple lowercase: ``str.lower`` where it gives one code point, else the
+    simple mapping (only U+0130 -> 'i' in current Unicode). Surrogates are left alone."""
+    table = {}
+    for cp in range(sys.maxunicode + 1):
+        if 0xD800 <= cp <= 0xDFFF:
+            continue
+        low = chr(cp).lower()
+        if len(low) == 1 and low != chr(cp):
+            table[cp] = ord(low)
+        elif len(low) > 1:
+            table[cp] = ord(low[0])  # U+0130: 'i' + combining dot; the simple mapping is 'i'
+    return table
+
+
+class Normalizer:
+    """The student's preprocessor: sanitize, lowercase per code point, line breaks to spaces."""
+
+    def __init__(self, lowercase: bool = True) -> None:
+        self.lowercase = lowercase
+        self._br = _BR_LOWER if lowercase else re.compile(r"<[bB][rR][ \t\n\r\f]*/?>")
+
+    def __call__(self, text: str) -> str:
+        text = sanitize(text)
+        if self.lowercase:
+            text = text.translate(lower_table())
+        return self._br.sub(" ", text)
+
+    def __repr__(self) -> str:
+        return f"Normalizer(lowercase={self.lowercase})"
+
+
+def make_vectorizer(ranges: Sequence[Sequence[int]] | None = None, lowercase: bool = True, **settings: Any):
+    """A TfidfVectorizer with the exportable analyzer and ``settings`` over the defaults."""
+    from toolkit.extras import require
+
+    text = require("sklearn.feature_extraction.text", "TF-IDF features")
+    unknown = set(settings) - set(FEATURE_DEFAULTS)
+    if unknown:
+        raise ValueError(f"unknown feature settings {sorted(unknown)}; known: {sorted(FEATURE_DEFAULTS)}")
+    opts = {**FEATURE_DEFAULTS, **settings}
+    opts["ngram_range"] = tuple(opts["ngram_range"])
+    ranges = word_ranges() if ranges is None else ranges
+    vec = text.TfidfVectorizer(
+        preprocessor=Normalizer(lowercase), lowercase=False, token_pattern=f"[{python_class(ranges)}]{{2,}}",
+        dtype=__import__("numpy").float64, **opts,
+    )
+    vec.word_ranges_ = tuple(tuple(r) for r in ranges)  # kept with the model: the exporter needs it
+    return vec
