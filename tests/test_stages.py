@@ -1,0 +1,50 @@
+"""Stage caching: a rerun skips unchanged stages, redoes changed or damaged ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from toolkit.stages import run_stage
+
+
+def test_cache_hits_misses_and_damage(tmp_path: Path) -> None:
+    calls: list[str] = []
+
+    def make(name: str, text: str):
+        def fn():
+            calls.append(name)
+            (tmp_path / f"{name}.txt").write_text(text)
+            return {"len": len(text)}
+        return fn
+
+    a = run_stage(tmp_path, "a", {"x": 1}, [], ["a.txt"], make("a", "aaa"))
+    b = run_stage(tmp_path, "b", {}, [a], ["b.txt"], make("b", "bb"))
+    assert calls == ["a", "b"] and not a.cached and b.info == {"len": 2}
+    a2 = run_stage(tmp_path, "a", {"x": 1}, [], ["a.txt"], make("a", "aaa"))
+    b2 = run_stage(tmp_path, "b", {}, [a2], ["b.txt"], make("b", "bb"))
+    assert calls == ["a", "b"] and a2.cached and b2.cached and b2.info == {"len": 2}
+    # a changed setting reruns that stage and everything downstream
+    a3 = run_stage(tmp_path, "a", {"x": 2}, [], ["a.txt"], make("a", "aaaa"))
+    run_stage(tmp_path, "b", {}, [a3], ["b.txt"], make("b", "bb"))
+    assert calls == ["a", "b", "a", "b"]
+    # a damaged output (size changed) or a deleted one reruns the stage
+    (tmp_path / "b.txt").write_text("damaged!")
+    run_stage(tmp_path, "b", {}, [a3], ["b.txt"], make("b", "bb"))
+    (tmp_path / "a.txt").unlink()
+    run_stage(tmp_path, "a", {"x": 2}, [], ["a.txt"], make("a", "aaaa"))
+    assert calls == ["a", "b", "a", "b", "b", "a"]
+
+
+def test_crash_leaves_no_record(tmp_path: Path) -> None:
+    def boom():
+        (tmp_path / "half.txt").write_text("partial")
+        raise RuntimeError("killed")
+
+    with pytest.raises(RuntimeError, match="killed"):
+        run_stage(tmp_path, "s", {}, [], ["half.txt"], boom)
+    assert not (tmp_path / "stages" / "s.json").exists()
+    ran = []
+    run_stage(tmp_path, "s", {}, [], ["half.txt"], lambda: ran.append(1) or {})
+    assert ran == [1]

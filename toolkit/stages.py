@@ -1,0 +1,85 @@
+"""Cached pipeline stages: a rerun redoes only what changed.
+
+Each stage writes its outputs under the run folder and, last, a record
+``DIR/stages/<name>.json`` holding a key: the sha256 of the stage's settings and the keys of
+the stages it reads. A stage is skipped when its record's key matches and every output it
+lists still exists with the size it had. The record is written after the outputs (atomically),
+so a crash mid-stage leaves no record and the stage runs again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from toolkit.atomic import atomic_write_json
+
+log = logging.getLogger("edge_distill.run")
+
+
+def stage_key(name: str, settings: dict[str, Any], upstream: Sequence[str] = ()) -> str:
+    """The identity of a stage's result: its name, settings and the keys it was built from."""
+    blob = json.dumps({"stage": name, "settings": settings, "upstream": list(upstream)}, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+@dataclass
+class StageResult:
+    """What a stage produced (``info`` is its small JSON summary) and whether it was cached."""
+
+    name: str
+    key: str
+    info: dict[str, Any]
+    cached: bool
+    seconds: float
+
+
+def _outputs_intact(run_dir: Path, outputs: dict[str, int]) -> bool:
+    for rel, size in outputs.items():
+        p = run_dir / rel
+        if not p.exists() or (p.is_file() and p.stat().st_size != size):
+            return False
+    return True
+
+
+def _sizes(run_dir: Path, outputs: Sequence[str]) -> dict[str, int]:
+    sizes = {}
+    for rel in outputs:
+        p = run_dir / rel
+        if not p.exists():
+            raise RuntimeError(f"stage output {rel} was not written")
+        sizes[rel] = p.stat().st_size if p.is_file() else -1
+    return sizes
+
+
+def run_stage(
+    run_dir: Path, name: str, settings: dict[str, Any], upstream: Sequence[StageResult],
+    outputs: Sequence[str], fn: Callable[[], dict[str, Any]], force: bool = False,
+) -> StageResult:
+    """Run ``fn`` unless a valid record says its outputs are already there for these inputs."""
+    key = stage_key(name, settings, [u.key for u in upstream])
+    record_path = run_dir / "stages" / f"{name}.json"
+    if not force and record_path.exists():
+        try:
+            record = json.loads(record_path.read_text())
+        except json.JSONDecodeError:
+            record = {}
+        if record.get("key") == key and _outputs_intact(run_dir, record.get("outputs", {})):
+            log.info("%-16s cached (%s)", name, ", ".join(outputs) or "no files")
+            return StageResult(name, key, record.get("info", {}), True, 0.0)
+    log.info("%-16s running", name)
+    t0 = time.perf_counter()
+    info = fn()
+    seconds = time.perf_counter() - t0
+    atomic_write_json(record_path, {
+        "key": key, "stage": name, "settings": settings, "upstream": [u.name for u in upstream],
+        "outputs": _sizes(run_dir, outputs), "info": info, "seconds": round(seconds, 3),
+    })
+    log.info("%-16s done in %.1fs", name, seconds)
+    return StageResult(name, key, info, False, seconds)
