@@ -91,3 +91,25 @@ def format_report(result: dict[str, Any], label_names: Sequence[str], digits: in
     lines.insert(len(label_names) + 3, f"{'accuracy':>{width}}  {result['accuracy']:>31.{digits}f}  "
                  f"{result['n_test']:>9d}   (95% CI {lo:.{digits}f}–{hi:.{digits}f})")
     return "\n".join(lines)
+
+
+def compare_models(
+    y_true: np.ndarray, probas: dict[str, np.ndarray], label_names: Sequence[str], reference: str = "teacher",
+) -> dict[str, Any]:
+    """Metrics of every model on the same texts, each paired against ``reference``.
+
+    Adds ``agreement_with_teacher`` (share of identical predicted labels) and
+    ``mcnemar_vs_teacher`` (exact McNemar test) to every model but the reference.
+    """
+    y_true = np.asarray(y_true)
+    preds = {name: p.argmax(axis=1) for name, p in probas.items()}
+    out: dict[str, Any] = {}
+    for name, proba in probas.items():
+        if len(proba) != len(y_true):
+            raise ValueError(f"{name}: {len(proba)} predictions for {len(y_true)} test texts")
+        m = classification_metrics(y_true, preds[name], label_names, proba)
+        if reference in preds and name != reference:
+            m["agreement_with_teacher"] = float(np.mean(preds[name] == preds[reference]))
+            m["mcnemar_vs_teacher"] = mcnemar(y_true, preds[name], preds[reference])
+        out[name] = m
+    return {"models": out, "reference": reference, "n_test": len(y_true)}

@@ -1,0 +1,111 @@
+"""The models a user could deploy, each wrapped as a :class:`benchmarks.harness.Contender`.
+
+An artifact path decides the contender: an ``.onnx`` file goes through the runtime (student
+or teacher, fp32 or int8, as its metadata says); a folder holding ``manifest.json`` is the
+student's scikit-learn pipeline; a folder holding ``config.json`` is the PyTorch teacher.
+Every contender is built twice: one thread for latency, all threads for throughput.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.harness import Contender
+
+
+def size_of(path: Path) -> int:
+    """Bytes on disk of a file, or of every file in a folder."""
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def artifact_kind(path: Path) -> str:
+    """``onnx``, ``sklearn`` (a saved student) or ``torch`` (a save_pretrained teacher)."""
+    if path.is_file() and path.suffix == ".onnx":
+        return "onnx"
+    if path.is_dir():
+        from toolkit.student.store import student_dir
+
+        if (student_dir(path) / "manifest.json").is_file():
+            return "sklearn"
+        if (path / "config.json").is_file():
+            return "torch"
+    raise ValueError(f"{path}: not a benchmarkable artifact (an .onnx file, a student folder or a teacher folder)")
+
+
+def default_name(path: Path) -> str:
+    """A contender name from the artifact: student_onnx, teacher_int8, student_sklearn, ..."""
+    kind = artifact_kind(path)
+    if kind == "sklearn":
+        return "student_sklearn"
+    if kind == "torch":
+        return "teacher_torch"
+    import runtime
+
+    found = runtime.load(path).kind
+    return f"{found}_int8" if ".int8." in path.name else f"{found}_onnx"
+
+
+def _onnx(path: Path, threads: int | None) -> Callable[[list[str]], np.ndarray]:
+    import runtime
+
+    return runtime.load(path, threads=threads).predict_proba
+
+
+def _sklearn(path: Path, threads: int | None) -> Callable[[list[str]], np.ndarray]:
+    from toolkit.student.store import load_student
+
+    return load_student(path).pipeline().predict_proba
+
+
+def _torch(path: Path, threads: int | None) -> Callable[[list[str]], np.ndarray]:
+    import torch
+
+    from runtime.truncation import TeacherEncoder
+    from toolkit.teacher.backbone import load_classifier, load_tokenizer, read_record
+    from toolkit.teacher.inference import torch_logits
+
+    record = read_record(path)
+    model = load_classifier(str(path))
+    model.eval()
+    encoder = TeacherEncoder(load_tokenizer(str(path)).backend_tokenizer, record.get("max_length", 256),
+                             record.get("truncation", "head"))
+    n = threads or os.cpu_count() or 1
+
+    def predict(texts: list[str]) -> np.ndarray:
+        torch.set_num_threads(n)  # the setting is global; each call restores its own
+        return torch_logits(model, encoder, encoder.encode(texts))
+
+    return predict
+
+
+_BUILDERS = {"onnx": _onnx, "sklearn": _sklearn, "torch": _torch}
+
+_COLD = {
+    "onnx": "import runtime\nm = runtime.load({path!r})\nm.predict_proba([{text!r}])",
+    "sklearn": "from toolkit.student.store import load_student\n"
+               "p = load_student({path!r}).pipeline()\np.predict_proba([{text!r}])",
+    "torch": "from benchmarks.contenders import build\nc = build({path!r}, 'x', None, '')\nc.predict([{text!r}])",
+}
+
+
+def build(path: str | os.PathLike[str], name: str | None, threads: int | None, sample_text: str) -> Contender:
+    """A contender for the artifact at ``path`` with ``threads`` (None: the library's default)."""
+    p = Path(path)
+    kind = artifact_kind(p)
+    return Contender(
+        name=name or default_name(p), predict=_BUILDERS[kind](p, threads),
+        cold_start_code=_COLD[kind].format(path=str(p), text=sample_text), size_bytes=size_of(p),
+        meta={"path": str(p), "kind": kind},
+    )
+
+
+def describe(contenders: list[Contender]) -> str:
+    """One line per contender, for logs."""
+    return "\n".join(f"{c.name}: {json.dumps(c.meta)} {c.size_bytes} bytes" for c in contenders)

@@ -1,0 +1,94 @@
+"""The latency suite: every contender measured the same way in one run.
+
+For each contender: p50/p90/p99 latency at batch 1 with one thread on a typical and on a long
+review (interleaved with the other contenders), throughput at batch 256 with all threads,
+cold start (fresh process: import + load + first prediction), peak RSS, and artifact size.
+Accuracy comes from the evaluation, not from here. Ratios against the first contender (the
+student) are what the targets are stated in.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from benchmarks import contenders as cont
+from benchmarks.harness import cold_start, environment, interleaved_latency, throughput
+
+
+def pick_reviews(texts: Sequence[str]) -> dict[str, str]:
+    """A typical review (median word count) and a long one (95th percentile)."""
+    words = np.array([len(t.split()) for t in texts])
+    order = np.argsort(words, kind="stable")
+    return {"typical": texts[order[len(order) // 2]], "long": texts[order[int(len(order) * 0.95)]]}
+
+
+def run_suite(
+    artifacts: Sequence[str], texts: Sequence[str], *, names: Sequence[str | None] | None = None,
+    rounds: int = 300, warmup: int = 30, batch: int = 256, cold_repeats: int = 3, slow_budget_s: float = 20.0,
+    seed: int = 0, progress: bool = True,
+) -> dict[str, Any]:
+    """Measure every artifact; ``texts`` supply the reviews (typical, long, and the batch)."""
+    from toolkit.extras import require
+
+    tqdm = require("tqdm").tqdm
+    names = list(names) if names else [None] * len(artifacts)
+    reviews = pick_reviews(texts)
+    one = [cont.build(a, n, 1, reviews["typical"]) for a, n in zip(artifacts, names, strict=True)]
+    results: dict[str, dict[str, Any]] = {
+        c.name: {"size_bytes": c.size_bytes, **c.meta} for c in one
+    }
+    budget = {c.name: slow_budget_s for c in one if "teacher" in c.name}
+    steps = tqdm(total=2 + 2 * len(one), desc="bench", disable=not progress)
+    for which, review in reviews.items():
+        lat = interleaved_latency(one, [review], rounds=rounds, warmup=warmup, seed=seed, budget_s=budget)
+        for name, stats in lat.items():
+            results[name][f"latency_{which}"] = stats
+        steps.update()
+    for c in one:
+        stats = results[c.name]["latency_typical"]
+        results[c.name].update(p50_ms=stats["p50_ms"], p90_ms=stats["p90_ms"], p99_ms=stats["p99_ms"])
+    pool = list(texts)[: batch * 4]
+    for a, n, c in zip(artifacts, names, one, strict=True):
+        many = cont.build(a, n or c.name, None, reviews["typical"])
+        max_batches = 2 if "teacher" in c.name else 50
+        results[c.name].update(throughput(many.predict, pool, batch=batch, max_batches=max_batches))
+        del many
+        steps.update()
+    for c in one:
+        results[c.name].update(cold_start(c.cold_start_code, repeats=cold_repeats))
+        steps.update()
+    steps.close()
+    ref = one[0].name
+    for r in results.values():
+        r["p50_vs_first"] = r["p50_ms"] / results[ref]["p50_ms"]
+        r["throughput_vs_first"] = r["throughput_per_s"] / results[ref]["throughput_per_s"]
+    return {
+        "contenders": results, "reference": ref,
+        "settings": {"rounds": rounds, "warmup": warmup, "batch": batch, "latency_threads": 1,
+                     "throughput_threads": os.cpu_count(), "cold_repeats": cold_repeats,
+                     "review_words": {k: len(v.split()) for k, v in reviews.items()}},
+        "environment": environment(),
+    }
+
+
+def markdown(bench: dict[str, Any]) -> str:
+    """The suite's results as a Markdown table."""
+    rows = ["| contender | p50 ms | p90 ms | p99 ms | long p50 ms | batch-256 texts/s | cold start ms | peak RSS MB "
+            "| size MB |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for name, r in bench["contenders"].items():
+        rows.append(
+            f"| {name} | {r['p50_ms']:.3f} | {r['p90_ms']:.3f} | {r['p99_ms']:.3f} | "
+            f"{r['latency_long']['p50_ms']:.3f} | {r['throughput_per_s']:.0f} | {r['cold_start_ms']:.0f} | "
+            f"{r['peak_rss_mb']:.0f} | {r['size_bytes'] / 1e6:.2f} |"
+        )
+    env, s = bench["environment"], bench["settings"]
+    rows.append("")
+    rows.append(f"CPU: {env['cpu']} ({env['logical_cpus']} logical); latency at batch 1 with 1 thread, "
+                f"{s['rounds']} interleaved rounds after {s['warmup']} warm-up calls (reviews of "
+                f"{s['review_words']['typical']} and {s['review_words']['long']} words); throughput at batch "
+                f"{s['batch']} with {s['throughput_threads']} threads; cold start = fresh process to first prediction.")
+    return "\n".join(rows)

@@ -1,0 +1,85 @@
+"""Evaluation statistics against scipy/sklearn's own answers, and the report files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from toolkit.evaluate import (
+    classification_metrics,
+    compare_models,
+    expected_calibration_error,
+    mcnemar,
+    wilson_ci,
+)
+from toolkit.report import build_report, write_report
+
+
+def test_wilson_matches_closed_form() -> None:
+    lo, hi = wilson_ci(870, 1000)
+    z, p, n = 1.959963984540054, 0.87, 1000
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    assert lo == pytest.approx(centre - half, abs=1e-9) and hi == pytest.approx(centre + half, abs=1e-9)
+
+
+def test_mcnemar_exact() -> None:
+    y = np.zeros(20, int)
+    a = np.zeros(20, int)
+    b = np.zeros(20, int)
+    b[:6] = 1  # b wrong on 6 texts a gets right; a never better than b otherwise
+    r = mcnemar(y, a, b)
+    assert r["only_a_correct"] == 6 and r["only_b_correct"] == 0
+    assert r["p_value"] == pytest.approx(2 * 0.5**6)
+    assert mcnemar(y, a, a)["p_value"] == 1.0
+
+
+def test_ece_perfect_and_overconfident() -> None:
+    y = np.array([0, 1, 0, 1])
+    assert expected_calibration_error(y, np.eye(2)[y]) == pytest.approx(0.0)
+    wrong = np.eye(2)[1 - y]
+    assert expected_calibration_error(y, wrong) == pytest.approx(1.0)
+
+
+def test_metrics_and_comparison() -> None:
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 200)
+    teacher = np.eye(3)[y] * 0.9 + 0.1 / 3
+    noisy = teacher.copy()
+    noisy[:40] = np.roll(noisy[:40], 1, axis=1)
+    res = compare_models(y, {"teacher": teacher, "student": noisy}, ["a", "b", "c"])
+    assert res["models"]["teacher"]["accuracy"] == 1.0
+    s = res["models"]["student"]
+    assert s["accuracy"] == pytest.approx(0.8) and s["agreement_with_teacher"] == pytest.approx(0.8)
+    assert s["mcnemar_vs_teacher"]["only_b_correct"] == 40 and s["mcnemar_vs_teacher"]["p_value"] < 1e-9
+    m = classification_metrics(y, noisy.argmax(1), ["a", "b", "c"])
+    assert 0 < m["macro_f1"] < 1 and set(m["report"]) >= {"a", "b", "c", "macro avg"}
+    with pytest.raises(ValueError, match="predictions for"):
+        compare_models(y, {"teacher": teacher[:10]}, ["a", "b", "c"])
+
+
+def test_report_files(tmp_path: Path) -> None:
+    y = np.array([0, 1, 1, 0])
+    probas = {"teacher": np.eye(2)[y], "student": np.eye(2)[[0, 1, 0, 0]], "baseline": np.eye(2)[[1, 1, 0, 0]]}
+    evaluation = compare_models(y, probas, ["neg", "pos"])
+    bench = {"contenders": {
+        "student_onnx": {"p50_ms": 0.1, "p90_ms": 0.2, "p99_ms": 0.3, "latency_long": {"p50_ms": 0.2},
+                         "throughput_per_s": 9000, "cold_start_ms": 300, "peak_rss_mb": 60, "size_bytes": 2e6},
+        "teacher_onnx": {"p50_ms": 40.0, "p90_ms": 50.0, "p99_ms": 60.0, "latency_long": {"p50_ms": 80.0},
+                         "throughput_per_s": 30, "cold_start_ms": 900, "peak_rss_mb": 400, "size_bytes": 9e7}},
+        "settings": {"rounds": 10, "warmup": 2, "batch": 256, "throughput_threads": 2,
+                     "review_words": {"typical": 230, "long": 700}},
+        "environment": {"cpu": "test cpu", "logical_cpus": 2}}
+    report = build_report({"data": "x", "labeled": 4, "unlabeled": 8, "test": 4, "seed": 0, "wall_seconds": 1},
+                          evaluation, bench, [{"unlabeled": 10, "accuracy": 0.7}, {"unlabeled": 100, "accuracy": 0.8}])
+    paths = write_report(tmp_path, report)
+    saved = json.loads((tmp_path / "report.json").read_text())
+    assert saved["models"]["student"]["speed"]["p50_ms"] == 0.1
+    assert {"accuracy", "macro_f1", "ci95", "n_test"} <= set(saved["models"]["baseline"])
+    md = (tmp_path / "report.md").read_text()
+    assert "| student | 0.7500" in md and "400.0× lower than teacher_onnx" in md
+    for name in ("accuracy_latency", "sizes", "scaling"):
+        assert Path(paths[name]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -1,0 +1,160 @@
+"""The report users read: how much accuracy the student keeps, how much faster and smaller it is.
+
+``build_report`` merges the evaluation and the benchmark into ``report.json`` (for machines);
+``write_report`` also writes ``report.md`` and the PNG figures under ``figures/`` (for people).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from toolkit.atomic import atomic_path, atomic_write_json, atomic_write_text
+
+#: the seed notebook's numbers (IMDB, 1,000 labels, 1,000 test reviews)
+SEED_TABLE = {"baseline": 0.79, "teacher": 0.89, "student": 0.87}
+#: which benchmark contender measures which evaluated model
+BENCH_OF = {"student": "student_onnx", "teacher": "teacher_onnx", "teacher_int8": "teacher_int8"}
+
+
+def build_report(run: dict[str, Any], evaluation: dict[str, Any], bench: dict[str, Any] | None,
+                 scaling: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """One JSON document: run settings, per-model metrics, per-contender speed, the seed's table."""
+    models = {}
+    contenders = (bench or {}).get("contenders", {})
+    for name, m in evaluation["models"].items():
+        entry = {k: m[k] for k in ("accuracy", "macro_f1", "ci95", "n_test", "ece") if k in m}
+        for k in ("agreement_with_teacher", "mcnemar_vs_teacher"):
+            if k in m:
+                entry[k] = m[k]
+        speed = contenders.get(BENCH_OF.get(name, name))
+        if speed:
+            entry["speed"] = {k: speed[k] for k in ("p50_ms", "p99_ms", "throughput_per_s", "size_bytes",
+                                                    "cold_start_ms", "peak_rss_mb") if k in speed}
+        models[name] = entry
+    return {"run": run, "models": models, "bench": bench, "scaling": scaling or [],
+            "seed_notebook": SEED_TABLE}
+
+
+def _pct(x: float) -> str:
+    return f"{x:.4f}"
+
+
+def markdown(report: dict[str, Any]) -> str:
+    """report.md: the headline table, the seed's table beside ours, speed, and figures."""
+    run, models = report["run"], report["models"]
+    lines = [
+        "# edge-distill report", "",
+        f"Data `{run.get('data')}`: {run.get('labeled')} labeled, {run.get('unlabeled')} unlabeled (transfer), "
+        f"{run.get('test')} test texts, seed {run.get('seed')}. Teacher `{run.get('teacher_model')}`; student "
+        f"objective `{run.get('objective')}`. Wall time {run.get('wall_seconds', 0):.0f} s on this machine.", "",
+        "## Accuracy", "",
+        "| model | accuracy | 95% CI | macro-F1 | ECE | agrees with teacher | McNemar p vs teacher |",
+        "|---|---:|---|---:|---:|---:|---:|",
+    ]
+    for name, m in models.items():
+        lo, hi = m["ci95"]
+        agree = m.get("agreement_with_teacher")
+        p = m.get("mcnemar_vs_teacher", {}).get("p_value")
+        lines.append(
+            f"| {name} | {_pct(m['accuracy'])} | {lo:.3f}–{hi:.3f} | {_pct(m['macro_f1'])} | "
+            f"{m.get('ece', float('nan')):.3f} | {'' if agree is None else f'{agree:.4f}'} | "
+            f"{'' if p is None else f'{p:.3g}'} |"
+        )
+    lines += ["", "## Against the seed notebook", "", "| model | seed notebook | this run |", "|---|---:|---:|"]
+    for name, seed_acc in report["seed_notebook"].items():
+        ours = models.get(name, {}).get("accuracy")
+        lines.append(f"| {name} | {seed_acc:.2f} | {'' if ours is None else _pct(ours)} |")
+    lines.append("")
+    lines.append("The seed's numbers are bert-base on 1,000 test reviews; ours use the test set described above.")
+    bench = report.get("bench")
+    if bench:
+        from benchmarks.suite import markdown as bench_markdown
+
+        lines += ["", "## Speed and size", "", bench_markdown(bench)]
+        ref = bench["contenders"].get("student_onnx")
+        if ref:
+            lines.append("")
+            for name, r in bench["contenders"].items():
+                if name != "student_onnx":
+                    lines.append(f"- student_onnx p50 is {r['p50_ms'] / ref['p50_ms']:.1f}× lower than {name}'s; "
+                                 f"its file is {r['size_bytes'] / ref['size_bytes']:.1f}× smaller.")
+    if report.get("scaling"):
+        lines += ["", "## Student accuracy against transfer-set size", "",
+                  "| unlabeled | student accuracy | teacher agreement |", "|---:|---:|---:|"]
+        for row in report["scaling"]:
+            lines.append(f"| {row['unlabeled']} | {_pct(row['accuracy'])} | {row.get('agreement', float('nan')):.4f} |")
+    lines += ["", "## Figures", "", "![accuracy against latency](figures/accuracy_latency.png)",
+              "![artifact sizes](figures/sizes.png)"]
+    if report.get("scaling"):
+        lines.append("![student accuracy against transfer-set size](figures/scaling.png)")
+    return "\n".join(lines) + "\n"
+
+
+def figures(report: dict[str, Any], out: Path) -> list[Path]:
+    """PNG figures: accuracy vs latency (log x), artifact sizes, and the scaling curve if any."""
+    from toolkit.extras import require
+
+    matplotlib = require("matplotlib", "report figures")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    written = []
+    models = report["models"]
+    pts = [(n, m["speed"]["p50_ms"], m["accuracy"]) for n, m in models.items() if "speed" in m]
+    if pts:
+        fig, ax = plt.subplots(figsize=(6, 4))
+        for name, lat, acc in pts:
+            ax.scatter(lat, acc, s=40)
+            ax.annotate(name, (lat, acc), textcoords="offset points", xytext=(5, 5))
+        ax.set_xscale("log")
+        ax.set_xlabel("p50 latency, batch 1, 1 thread (ms, log scale)")
+        ax.set_ylabel("test accuracy")
+        ax.set_title("Accuracy against latency")
+        ax.grid(True, which="both", alpha=0.3)
+        written.append(_save(fig, out / "accuracy_latency.png"))
+    bench = report.get("bench") or {}
+    if bench.get("contenders"):
+        names = list(bench["contenders"])
+        sizes = [bench["contenders"][n]["size_bytes"] / 1e6 for n in names]
+        fig, ax = plt.subplots(figsize=(6, 3.5))
+        ax.barh(names, sizes)
+        ax.set_xscale("log")
+        ax.set_xlabel("artifact size (MB, log scale)")
+        ax.set_title("Artifact sizes")
+        for i, s in enumerate(sizes):
+            ax.annotate(f"{s:.2f}", (s, i), xytext=(3, -3), textcoords="offset points")
+        written.append(_save(fig, out / "sizes.png"))
+    if report.get("scaling"):
+        rows = sorted(report["scaling"], key=lambda r: r["unlabeled"])
+        fig, ax = plt.subplots(figsize=(6, 4))
+        ax.plot([r["unlabeled"] for r in rows], [r["accuracy"] for r in rows], marker="o", label="student")
+        teacher = models.get("teacher", {}).get("accuracy")
+        if teacher is not None:
+            ax.axhline(teacher, color="gray", linestyle="--", label="teacher")
+        ax.set_xscale("log")
+        ax.set_xlabel("unlabeled transfer texts (log scale)")
+        ax.set_ylabel("test accuracy")
+        ax.set_title("Student accuracy against transfer-set size")
+        ax.legend()
+        ax.grid(True, which="both", alpha=0.3)
+        written.append(_save(fig, out / "scaling.png"))
+    return written
+
+
+def _save(fig, path: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        fig.savefig(fh, format="png", dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def write_report(out_dir: Path, report: dict[str, Any]) -> dict[str, str]:
+    """Write report.json, report.md and figures/*.png under ``out_dir``."""
+    paths = {"json": atomic_write_json(out_dir / "report.json", report),
+             "md": atomic_write_text(out_dir / "report.md", markdown(report))}
+    for p in figures(report, out_dir / "figures"):
+        paths[p.stem] = p
+    return {k: str(v) for k, v in paths.items()}
