@@ -1,7 +1,7 @@
 """The models a user could deploy, each wrapped as a :class:`benchmarks.harness.Contender`.
 
 An artifact path decides the contender: an ``.onnx`` file goes through the runtime (student
-or teacher, fp32 or int8, as its metadata says); a folder holding ``manifest.json`` is the
+or teacher, fp32 or int8, as its metadata says); a folder holding a saved student is the
 student's scikit-learn pipeline; a folder holding ``config.json`` is the PyTorch teacher.
 Every contender is built twice: one thread for latency, all threads for throughput.
 """
@@ -30,9 +30,9 @@ def artifact_kind(path: Path) -> str:
     if path.is_file() and path.suffix == ".onnx":
         return "onnx"
     if path.is_dir():
-        from toolkit.student.store import student_dir
+        from toolkit.student.store import MANIFEST, student_dir
 
-        if (student_dir(path) / "manifest.json").is_file():
+        if (student_dir(path) / MANIFEST).is_file():
             return "sklearn"
         if (path / "config.json").is_file():
             return "torch"

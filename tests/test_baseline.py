@@ -28,8 +28,9 @@ def test_three_classes_and_tiny_sets() -> None:
 @pytest.mark.slow
 def test_both_recipes_on_real_imdb(imdb) -> None:
     s = make_splits(imdb, n_labeled=1000, n_unlabeled=0, n_test=1000, seed=0)
-    seed = run_baseline(s.labeled, s.test, "seed")
-    tuned = run_baseline(s.labeled, s.test, "tfidf")
+    seed, _ = run_baseline(s.labeled, s.test, "seed")
+    tuned, proba = run_baseline(s.labeled, s.test, "tfidf")
+    assert proba.shape == (1000, 2) and np.allclose(proba.sum(axis=1), 1)
     assert 0.76 <= seed["metrics"]["accuracy"] <= 0.82  # the seed notebook's 0.79
     assert tuned["metrics"]["accuracy"] > seed["metrics"]["accuracy"]
     assert tuned["chosen"]["C"] in (1.0, 3.0, 10.0, 30.0, 100.0)

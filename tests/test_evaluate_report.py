@@ -80,6 +80,6 @@ def test_report_files(tmp_path: Path) -> None:
     assert saved["models"]["student"]["speed"]["p50_ms"] == 0.1
     assert {"accuracy", "macro_f1", "ci95", "n_test"} <= set(saved["models"]["baseline"])
     md = (tmp_path / "report.md").read_text()
-    assert "| student | 0.7500" in md and "400.0× lower than teacher_onnx" in md
+    assert "| student | 0.7500" in md and "against teacher_onnx: p50 400.0× lower" in md
     for name in ("accuracy_latency", "sizes", "scaling"):
         assert Path(paths[name]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -91,8 +91,11 @@ def fit_baseline(labeled: Corpus, recipe: str = "tfidf", random_state: int = 0, 
     return Baseline(recipe, Pipeline([("vec", vec), ("clf", clf)]), labeled.label_names, chosen)
 
 
-def run_baseline(labeled: Corpus, test: Corpus, recipe: str = "tfidf", random_state: int = 0) -> dict[str, Any]:
-    """Fit on ``labeled``, evaluate on ``test``; the dict written to ``baseline.json``."""
+def run_baseline(
+    labeled: Corpus, test: Corpus, recipe: str = "tfidf", random_state: int = 0,
+) -> tuple[dict[str, Any], np.ndarray]:
+    """Fit on ``labeled``, evaluate on ``test``: the dict written to ``baseline.json`` and the
+    test probabilities (kept so every model can be compared on the same texts)."""
     from toolkit.evaluate import classification_metrics
 
     t0 = time.perf_counter()
@@ -111,4 +114,4 @@ def run_baseline(labeled: Corpus, test: Corpus, recipe: str = "tfidf", random_st
         "fit_seconds": round(fit_s, 3),
         "predict_seconds": round(predict_s, 3),
         "metrics": classification_metrics(test.labels, proba.argmax(axis=1), labeled.label_names, proba),
-    }
+    }, proba

@@ -24,6 +24,7 @@ COMMANDS: dict[tuple[str, ...], str] = {
     ("export", "student"): "export_student",
     ("export", "teacher"): "export_teacher",
     ("predict",): "predict",
+    ("run",): "run",
 }
 GROUP_HELP = {"teacher": "fine-tune the teacher and label the transfer set", "export": "export models to ONNX"}
 

