@@ -26,9 +26,11 @@ from typing import Any
 
 from runtime.base import sanitize
 
-#: The line-break rule of runtime.textclean, for already-lowercased text.
+#: The line-break rule of runtime.textclean, for already-lowercased text, and for any case.
 BR_LOWER = r"<br[ \t\n\r\f]*/?>"
+BR_ANY_CASE = r"<[bB][rR][ \t\n\r\f]*/?>"
 _BR_LOWER = re.compile(BR_LOWER)
+_BR_ANY_CASE = re.compile(BR_ANY_CASE)
 
 FEATURE_DEFAULTS: dict[str, Any] = {
     "ngram_range": (1, 2),
@@ -87,7 +89,7 @@ class Normalizer:
 
     def __init__(self, lowercase: bool = True) -> None:
         self.lowercase = lowercase
-        self._br = _BR_LOWER if lowercase else re.compile(r"<[bB][rR][ \t\n\r\f]*/?>")
+        self._br = _BR_LOWER if lowercase else _BR_ANY_CASE
 
     def __call__(self, text: str) -> str:
         text = sanitize(text)

@@ -1,0 +1,86 @@
+"""Export-time checks that onnxruntime's text ops agree with the Python analyzer everywhere.
+
+The student's exactness rests on two ops behaving like :mod:`toolkit.features` on every code
+point: ``StringNormalizer`` lowercasing (vs :func:`toolkit.features.lower_table`) and the
+``Tokenizer``'s word class (vs Python's ``re`` on the stored ranges). Both are checked over all
+1,112,064 non-surrogate code points in one batched call each (about a second), so an
+onnxruntime upgrade that changes either is caught before a file is written.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Sequence
+
+import numpy as np
+
+from exporters.student_graph import BR_SEPARATOR, LOCALE, ML_OPSET, MS_OPSET, OPSET, PAD
+from toolkit.extras import require
+
+
+class AgreementError(ValueError):
+    """onnxruntime and Python disagree on some code points; the message lists the first few."""
+
+
+def all_code_points() -> np.ndarray:
+    """Every non-surrogate code point as an int array."""
+    cps = np.arange(sys.maxunicode + 1)
+    return cps[(cps < 0xD800) | (cps > 0xDFFF)]
+
+
+def _session(nodes, out_type, out_shape):
+    onnx = require("onnx", "the student export")
+    ort = require("onnxruntime", "the student export")
+    h = onnx.helper
+    graph = h.make_graph(nodes, "check", [h.make_tensor_value_info("x", onnx.TensorProto.STRING, ["N"])],
+                         [h.make_tensor_value_info("y", out_type, out_shape)])
+    model = h.make_model(graph, ir_version=10, opset_imports=[
+        h.make_opsetid("", OPSET), h.make_opsetid("ai.onnx.ml", ML_OPSET), h.make_opsetid("com.microsoft", MS_OPSET)])
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3
+    return ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+
+
+def _fail(what: str, bad: np.ndarray, cps: np.ndarray, got, want) -> None:
+    if len(bad):
+        shown = ", ".join(f"U+{cps[i]:04X} (onnxruntime {got[i]!r}, Python {want[i]!r})" for i in bad[:5])
+        raise AgreementError(f"{what} differs on {len(bad)} code points: {shown}")
+
+
+def check_lowercase() -> int:
+    """Raise :class:`AgreementError` unless StringNormalizer lowercases like ``lower_table``."""
+    onnx = require("onnx", "the student export")
+    from toolkit.features import lower_table
+
+    node = onnx.helper.make_node("StringNormalizer", ["x"], ["y"], case_change_action="LOWER",
+                                 is_case_sensitive=1, locale=LOCALE)
+    cps = all_code_points()
+    chars = np.array([chr(c) for c in cps], dtype=object)
+    got = _session([node], onnx.TensorProto.STRING, ["N"]).run(None, {"x": chars})[0]
+    table = lower_table()
+    want = np.array([chr(table.get(int(c), int(c))) for c in cps], dtype=object)
+    _fail("StringNormalizer(LOWER)", np.flatnonzero(got != want), cps, got, want)
+    return len(cps)
+
+
+def check_word_class(ranges: Sequence[Sequence[int]]) -> int:
+    """Raise :class:`AgreementError` unless the Tokenizer splits ``"ab" + c + "cd"`` like Python."""
+    onnx = require("onnx", "the student export")
+    from toolkit.features import python_class, re2_class
+
+    node = onnx.helper.make_node("Tokenizer", ["x"], ["y"], domain="com.microsoft", mark=0, mincharnum=2,
+                                 pad_value=PAD, separators=[BR_SEPARATOR, "[^" + re2_class(ranges) + "]"])
+    cps = all_code_points()
+    texts = np.array(["ab" + chr(c) + "cd" for c in cps], dtype=object)
+    got = _session([node], onnx.TensorProto.STRING, ["N", "T"]).run(None, {"x": texts})[0]
+    is_word = re.compile(f"[{python_class(ranges)}]")
+    word = np.array([is_word.match(chr(c)) is not None for c in cps])
+    want = np.empty((len(cps), 2), dtype=object)
+    want[:, 0] = np.where(word, texts, "ab")
+    want[:, 1] = np.where(word, PAD, "cd")
+    if got.shape != want.shape:
+        raise AgreementError(f"Tokenizer output shape {got.shape}, expected {want.shape}")
+    bad = np.flatnonzero((got != want).any(axis=1))
+    _fail("Tokenizer word class", bad, cps, [tuple(r) for r in got], [tuple(r) for r in want])
+    return len(cps)

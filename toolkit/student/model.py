@@ -1,0 +1,135 @@
+"""The fitted student as plain data, and the scikit-learn pipeline it stands for.
+
+A :class:`StudentModel` is everything needed to score a text: the feature names (n-grams as
+space-joined words), their idf, the linear weights, the analyzer settings and the word-class
+ranges. :meth:`StudentModel.pipeline` rebuilds an equivalent scikit-learn pipeline, the
+reference the ONNX export is checked against. Nothing here is pickled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+#: feature recipes: ``tfidf`` (exportable) and ``seed`` (the seed notebook, reference only)
+RECIPES = ("tfidf", "seed")
+
+
+@dataclass
+class StudentModel:
+    """A linear model over word n-gram features.
+
+    ``coef`` is ``[1, F]`` for two classes (score of class 1, as scikit-learn stores it) and
+    ``[K, F]`` otherwise; ``intercept`` matches its first dimension. ``settings`` are the
+    :func:`toolkit.features.make_vectorizer` settings (``recipe`` ``seed``: CountVectorizer's).
+    """
+
+    vocabulary: list[str]
+    idf: np.ndarray
+    coef: np.ndarray
+    intercept: np.ndarray
+    label_names: tuple[str, ...]
+    settings: dict[str, Any]
+    word_ranges: tuple[tuple[int, int], ...] = ()
+    recipe: str = "tfidf"
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.idf = np.asarray(self.idf, np.float64)
+        self.coef = np.atleast_2d(np.asarray(self.coef, np.float64))
+        self.intercept = np.atleast_1d(np.asarray(self.intercept, np.float64))
+        n_feat, k = len(self.vocabulary), len(self.label_names)
+        if self.recipe not in RECIPES:
+            raise ValueError(f"unknown recipe {self.recipe!r}; known: {RECIPES}")
+        if k < 2:
+            raise ValueError(f"a classifier needs at least 2 classes, got {list(self.label_names)}")
+        rows = 1 if k == 2 else k
+        if self.coef.shape != (rows, n_feat) or self.intercept.shape != (rows,):
+            raise ValueError(
+                f"coef {self.coef.shape} / intercept {self.intercept.shape} do not fit {n_feat} features "
+                f"and {k} classes (expected ({rows}, {n_feat}) / ({rows},))"
+            )
+        if self.recipe == "tfidf" and self.idf.shape != (n_feat,):
+            raise ValueError(f"idf has shape {self.idf.shape}, expected ({n_feat},)")
+        if len(set(self.vocabulary)) != n_feat:
+            raise ValueError("repeated feature names in the vocabulary")
+
+    @property
+    def n_features(self) -> int:
+        """How many n-gram features the model has."""
+        return len(self.vocabulary)
+
+    def vectorizer(self):
+        """The fitted scikit-learn vectorizer (TfidfVectorizer; CountVectorizer for ``seed``)."""
+        vocab = {w: i for i, w in enumerate(self.vocabulary)}
+        if self.recipe == "seed":
+            from toolkit.student.seed import seed_vectorizer
+
+            vec = seed_vectorizer(**self.settings)
+            vec.set_params(vocabulary=vocab)
+            vec.fit([])
+            return vec
+        from toolkit.features import make_vectorizer
+
+        settings = {k: v for k, v in self.settings.items() if k != "lowercase"}
+        vec = make_vectorizer(self.word_ranges, lowercase=self.settings.get("lowercase", True), **settings)
+        vec.set_params(vocabulary=vocab)
+        with np.errstate(divide="ignore"):  # a fixed vocabulary: this only sets up the transformer
+            vec.fit([""])
+        if vec.use_idf:
+            vec.idf_ = self.idf
+        return vec
+
+    def classifier(self):
+        """The fitted linear classifier (LogisticRegression; a linear-logit one for ``seed``)."""
+        if self.recipe == "seed":
+            from toolkit.student.seed import LinearLogitClassifier
+
+            return LinearLogitClassifier.from_weights(self.coef, self.intercept, len(self.label_names))
+        from toolkit.extras import require
+
+        lm = require("sklearn.linear_model", "the student")
+        clf = lm.LogisticRegression()
+        clf.classes_ = np.arange(len(self.label_names))
+        clf.coef_ = self.coef.copy()
+        clf.intercept_ = self.intercept.copy()
+        clf.n_features_in_ = self.n_features
+        return clf
+
+    def pipeline(self):
+        """A scikit-learn pipeline equivalent to this model (the parity reference)."""
+        from toolkit.extras import require
+
+        pipe = require("sklearn.pipeline", "the student")
+        return pipe.Pipeline([("features", self.vectorizer()), ("classifier", self.classifier())])
+
+
+def vocabulary_list(vocabulary: dict[str, int]) -> list[str]:
+    """A fitted ``vocabulary_`` dict as a list indexed by feature id."""
+    out = [""] * len(vocabulary)
+    for term, i in vocabulary.items():
+        out[i] = term
+    return out
+
+
+def model_from_fitted(vectorizer, classifier, label_names: Sequence[str], info: dict[str, Any] | None = None,
+                      columns: np.ndarray | None = None) -> StudentModel:
+    """The plain data of a fitted vectorizer (from :func:`toolkit.features.make_vectorizer`) and
+    a fitted linear classifier with ``coef_``/``intercept_`` (over the vectorizer's ``columns``)."""
+    from toolkit.features import FEATURE_DEFAULTS
+
+    params = vectorizer.get_params()
+    settings = {k: params[k] for k in FEATURE_DEFAULTS if k in params}
+    settings["ngram_range"] = list(settings["ngram_range"])
+    settings["lowercase"] = bool(getattr(vectorizer.preprocessor, "lowercase", True))
+    vocabulary = vocabulary_list(vectorizer.vocabulary_)
+    idf = vectorizer.idf_ if getattr(vectorizer, "use_idf", False) else np.ones(len(vocabulary))
+    if columns is not None:
+        vocabulary, idf = [vocabulary[i] for i in columns], idf[columns]
+    return StudentModel(
+        vocabulary, idf, classifier.coef_, classifier.intercept_, tuple(label_names),
+        settings, tuple(getattr(vectorizer, "word_ranges_", ())), "tfidf", dict(info or {}),
+    )

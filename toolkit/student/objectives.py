@@ -1,0 +1,120 @@
+"""Distillation objectives: fit a linear model on TF-IDF rows to the teacher's logits.
+
+- ``soft`` (default): cross-entropy against the teacher's softmax at temperature T, done
+  exactly with LogisticRegression by repeating each row once per class with the teacher's
+  probability as sample weight.
+- ``logit``: ridge regression on the teacher's logits (binary: on the logit difference; K > 2:
+  on row-centred logits, which softmax ignores), read as the equivalent logistic model.
+- ``hard``: LogisticRegression on the teacher's argmax.
+
+Every objective returns a fitted object with ``coef_`` ([1, F] for two classes, [K, F] else)
+and ``intercept_``, scored like scikit-learn's LogisticRegression (sigmoid / softmax).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from toolkit.extras import require
+
+OBJECTIVES = ("soft", "logit", "hard")
+MAX_ITER = 2000
+
+
+def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    """Row-wise softmax of ``logits / temperature`` in float64."""
+    z = np.asarray(logits, np.float64) / temperature
+    z -= z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+@dataclass(frozen=True)
+class Gold:
+    """Labeled rows added to the transfer set (``--with-gold``)."""
+
+    X: object  # sparse [n, F]
+    y: np.ndarray  # int64 class ids
+    weight: float = 1.0
+
+
+@dataclass
+class LinearScores:
+    """A linear scorer fitted by regression, with LogisticRegression's attribute names."""
+
+    coef_: np.ndarray
+    intercept_: np.ndarray
+
+
+def _vstack(blocks):
+    sparse = require("scipy.sparse", "the student")
+    return sparse.vstack([sparse.csr_matrix(b) for b in blocks], format="csr")
+
+
+def _logistic(C: float, random_state: int):
+    lm = require("sklearn.linear_model", "the student")
+    return lm.LogisticRegression(C=C, max_iter=MAX_ITER, random_state=random_state)
+
+
+def fit_soft(X, logits: np.ndarray, *, C: float, temperature: float, gold: Gold | None = None,
+             random_state: int = 0):
+    """Cross-entropy against softmax(logits / T), exactly: one weighted row per (text, class)."""
+    proba = softmax(logits, temperature)
+    k = proba.shape[1]
+    blocks, ys, ws = [X] * k, [np.full(X.shape[0], c) for c in range(k)], [proba[:, c] for c in range(k)]
+    if gold is not None:
+        blocks.append(gold.X)
+        ys.append(gold.y)
+        ws.append(np.full(len(gold.y), gold.weight))
+    return _logistic(C, random_state).fit(_vstack(blocks), np.concatenate(ys), sample_weight=np.concatenate(ws))
+
+
+def fit_hard(X, logits: np.ndarray, *, C: float, gold: Gold | None = None, random_state: int = 0):
+    """LogisticRegression on the teacher's argmax (plus gold labels)."""
+    y = np.asarray(logits).argmax(axis=1)
+    if gold is not None:
+        X, y = _vstack([X, gold.X]), np.concatenate([y, gold.y])
+    if len(np.unique(y)) < 2:
+        raise ValueError("the teacher predicts a single class on every transfer text: nothing to learn")
+    return _logistic(C, random_state).fit(X, y)
+
+
+def fit_logit(X, logits: np.ndarray, *, C: float, temperature: float = 1.0, gold: Gold | None = None,
+              random_state: int = 0) -> LinearScores:
+    """Ridge (alpha = 1/C) on the teacher's scores; gold rows get the teacher's mean logits of
+    their class (over transfer texts it assigns to that class) as targets."""
+    lm = require("sklearn.linear_model", "the student")
+    z = np.asarray(logits, np.float64) / temperature
+    k = z.shape[1]
+    target = z[:, 1:2] - z[:, :1] if k == 2 else z - z.mean(axis=1, keepdims=True)
+    if gold is not None:
+        top = z.argmax(axis=1)
+        means = np.stack([z[top == c].mean(axis=0) if np.any(top == c) else np.zeros(k) for c in range(k)])
+        gz = means[gold.y]
+        target = np.vstack([target, gz[:, 1:2] - gz[:, :1] if k == 2 else gz - gz.mean(axis=1, keepdims=True)])
+        X = _vstack([X, gold.X])
+    ridge = lm.Ridge(alpha=1.0 / C, random_state=random_state).fit(X, target)
+    return LinearScores(np.atleast_2d(ridge.coef_), np.atleast_1d(ridge.intercept_))
+
+
+def fit_objective(objective: str, X, logits: np.ndarray, *, C: float, temperature: float,
+                  gold: Gold | None = None, random_state: int = 0):
+    """Dispatch on the objective name."""
+    if objective == "soft":
+        return fit_soft(X, logits, C=C, temperature=temperature, gold=gold, random_state=random_state)
+    if objective == "hard":
+        return fit_hard(X, logits, C=C, gold=gold, random_state=random_state)
+    if objective == "logit":
+        return fit_logit(X, logits, C=C, temperature=temperature, gold=gold, random_state=random_state)
+    raise ValueError(f"unknown objective {objective!r}; expected one of {OBJECTIVES}")
+
+
+def scores(model, X) -> np.ndarray:
+    """Class probabilities of a fitted objective (sigmoid for one score row, else softmax)."""
+    s = X @ model.coef_.T + model.intercept_
+    if s.shape[1] == 1:
+        p1 = 1.0 / (1.0 + np.exp(-s[:, 0]))
+        return np.stack([1 - p1, p1], axis=1)
+    return softmax(s)
