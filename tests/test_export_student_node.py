@@ -1,7 +1,7 @@
 """The exported student from Node.js (onnxruntime-node) gives the Python runtime's probabilities.
 
 Skipped only where ``node`` is missing. When ``examples/node/node_modules`` is absent it runs
-``npm ci --ignore-scripts`` there first (needs the npm registry once).
+``npm ci --ignore-scripts`` there first (needs npm access once).
 """
 
 from __future__ import annotations
