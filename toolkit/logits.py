@@ -8,6 +8,7 @@ the merged table share this format; the merged table of a run is ``DIR/logits/lo
 from __future__ import annotations
 
 import os
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,7 +88,7 @@ def load_logits(path: str | os.PathLike[str]) -> LogitsTable:
     try:
         with np.load(p, allow_pickle=False) as z:
             ids, logits, names = z["ids"], z["logits"], z["label_names"]
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
         raise LogitsError(f"{p}: not a readable logits file ({exc})") from exc
     if logits.dtype != np.float32:
         raise LogitsError(f"{p}: logits are {logits.dtype}, expected float32")

@@ -83,7 +83,8 @@ def run_pipeline(cfg: RunConfig) -> dict[str, Any]:
                          lambda: call_command(["baseline", *cfg.data_args(0), "--out", str(out)]))
 
     teacher_opts = (["--model", cfg.teacher_model] if cfg.teacher_model else []) + cfg.teacher_args
-    teacher = run_stage(out, "teacher_train", {**data_key, "options": teacher_opts}, [], ["teacher"],
+    teacher = run_stage(out, "teacher_train", {**data_key, "options": teacher_opts, "defaults": _defaults("teacher")},
+                        [], ["teacher"],
                         lambda: call_command(["teacher", "train", *cfg.data_args(0), "--out", str(out),
                                               *teacher_opts, *quiet]))
 
@@ -146,12 +147,26 @@ def run_pipeline(cfg: RunConfig) -> dict[str, Any]:
     return report
 
 
+def _defaults(which: str) -> dict[str, Any]:
+    """A command's built-in defaults: part of its stage key, so a changed default reruns it."""
+    if which == "teacher":
+        from toolkit.teacher.train import TrainConfig
+
+        d = asdict(TrainConfig())
+    else:
+        from toolkit.features import FEATURE_DEFAULTS
+        from toolkit.student.distill import StudentConfig
+
+        d = {**asdict(StudentConfig()), "features": FEATURE_DEFAULTS}
+    return {k: v for k, v in d.items() if k not in ("progress", "threads", "data")}
+
+
 def _student_stage(cfg: RunConfig, out: Path, name: str, n_unlabeled: int | None, opts: list[str],
                    labels: StageResult, logits_dir: Path | None = None) -> StageResult:
     logits = (logits_dir or out) / "logits"
     return run_stage(
         out, name, {"data": cfg.data, "labeled": cfg.labeled, "unlabeled": n_unlabeled, "test": cfg.test,
-                    "seed": cfg.seed, "options": opts}, [labels], ["student"],
+                    "seed": cfg.seed, "options": opts, "defaults": _defaults("student")}, [labels], ["student"],
         lambda: call_command(["student", "--logits", str(logits), *cfg.data_args(n_unlabeled),
                               "--out", str(out), *opts]),
     )

@@ -1,0 +1,96 @@
+"""The teacher artifact at run time: a transformer classifier in one ONNX file.
+
+The file carries its tokenizer (``tokenizer.json`` text in the metadata property
+``edge_distill.tokenizer``), the maximum length and the truncation strategy, so predictions
+need only numpy, onnxruntime and ``tokenizers``. Texts are cleaned, tokenized and truncated by
+:class:`runtime.truncation.TeacherEncoder`, exactly as in training and labeling.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from runtime.base import ArtifactError, Classifier, check_io, parse_labels
+from runtime.truncation import STRATEGIES, TeacherEncoder, length_sorted_batches
+
+TOKENIZER_KEY = "edge_distill.tokenizer"
+MAX_LENGTH_KEY = "edge_distill.max_length"
+TRUNCATION_KEY = "edge_distill.truncation"
+INPUTS = ("input_ids", "attention_mask")
+OUTPUT = "logits"
+#: rows per onnxruntime call, and the cap on rows x tokens for long texts
+BATCH_SIZE = 32
+MAX_BATCH_TOKENS = 32 * 256
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax in float32, stable for large logits."""
+    z = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
+def encoder_from_metadata(meta: dict[str, str], name: str) -> TeacherEncoder:
+    """The encoder an artifact's metadata describes; a bad tokenizer is an :class:`ArtifactError`."""
+    from tokenizers import Tokenizer
+
+    text = meta.get(TOKENIZER_KEY)
+    if not text:
+        raise ArtifactError(f"{name}: metadata {TOKENIZER_KEY} (the embedded tokenizer.json) is missing")
+    try:
+        tok = Tokenizer.from_str(text)
+    except Exception as exc:  # tokenizers raises a bare Exception on bad JSON
+        raise ArtifactError(f"{name}: embedded tokenizer ({TOKENIZER_KEY}) is corrupt: {str(exc)[:200]}") from exc
+    try:
+        max_length = int(meta.get(MAX_LENGTH_KEY, ""))
+    except ValueError:
+        raise ArtifactError(f"{name}: metadata {MAX_LENGTH_KEY} is missing or not an integer") from None
+    strategy = meta.get(TRUNCATION_KEY, "")
+    if strategy not in STRATEGIES:
+        raise ArtifactError(f"{name}: metadata {TRUNCATION_KEY}={strategy!r}; expected one of {STRATEGIES}")
+    try:
+        return TeacherEncoder(tok, max_length, strategy)
+    except ValueError as exc:
+        raise ArtifactError(f"{name}: embedded tokenizer is unusable: {exc}") from exc
+
+
+class TeacherClassifier(Classifier):
+    """A fine-tuned transformer exported to ONNX (fp32 or int8)."""
+
+    kind = "teacher"
+
+    def __init__(self, path: Path, labels: tuple[str, ...], metadata: dict[str, str], session,
+                 encoder: TeacherEncoder) -> None:
+        super().__init__(path, labels, metadata)
+        self.session = session
+        self.encoder = encoder
+        self.input_names = [i.name for i in session.get_inputs()]
+
+    @classmethod
+    def from_session(cls, path: Path, session, meta: dict[str, str]) -> TeacherClassifier:
+        """Build from a verified session (see :func:`runtime.load`)."""
+        name = str(path)
+        labels = parse_labels(meta, name)
+        check_io(session, name, set(INPUTS), {OUTPUT})
+        unknown = set(i.name for i in session.get_inputs()) - {*INPUTS, "token_type_ids"}
+        if unknown:
+            raise ArtifactError(f"{name}: unexpected teacher inputs {sorted(unknown)}")
+        return cls(path, labels, meta, session, encoder_from_metadata(meta, name))
+
+    def logits_of_ids(self, rows: list[list[int]], batch_size: int = BATCH_SIZE) -> np.ndarray:
+        """Raw float32 logits ``[N, K]`` for already-encoded rows (length-sorted batches)."""
+        out = np.zeros((len(rows), len(self.labels)), np.float32)
+        for idx in length_sorted_batches([len(r) for r in rows], batch_size, MAX_BATCH_TOKENS):
+            batch = self.encoder.pad([rows[i] for i in idx])
+            (logits,) = self.session.run([OUTPUT], batch.feeds(self.input_names))
+            out[idx] = logits
+        return out
+
+    def logits(self, texts: list[str], batch_size: int = BATCH_SIZE) -> np.ndarray:
+        """Raw float32 logits ``[N, K]`` (what ``teacher label`` stores)."""
+        return self.logits_of_ids(self.encoder.encode(texts), batch_size)
+
+    def _proba(self, texts: list[str]) -> np.ndarray:
+        return softmax(self.logits(texts))

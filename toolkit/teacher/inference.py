@@ -1,0 +1,47 @@
+"""Raw logits from a PyTorch teacher: the reference the ONNX export must reproduce."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from runtime.truncation import TeacherEncoder, length_sorted_batches
+from toolkit.extras import require
+
+BATCH_SIZE = 32
+MAX_BATCH_TOKENS = 32 * 256
+
+
+def torch_logits(
+    model, encoder: TeacherEncoder, rows: Sequence[Sequence[int]], *, device: str = "cpu", autocast=None,
+    batch_size: int = BATCH_SIZE, progress=None,
+) -> np.ndarray:
+    """float32 logits ``[N, K]`` for encoded ``rows``, in their order (length-sorted batches)."""
+    torch = require("torch", "the teacher")
+    model.eval()
+    k = model.config.num_labels
+    out = np.zeros((len(rows), k), np.float32)
+    takes_types = "token_type_ids" in _forward_args(model)
+    with torch.inference_mode():
+        for idx in length_sorted_batches([len(r) for r in rows], batch_size, MAX_BATCH_TOKENS):
+            b = encoder.pad([rows[i] for i in idx])
+            feeds = {"input_ids": b.input_ids, "attention_mask": b.attention_mask}
+            if takes_types:
+                feeds["token_type_ids"] = b.token_type_ids
+            feeds = {n: torch.from_numpy(a).to(device) for n, a in feeds.items()}
+            if autocast is not None:
+                with autocast():
+                    logits = model(**feeds).logits
+            else:
+                logits = model(**feeds).logits
+            out[idx] = logits.float().cpu().numpy()
+            if progress is not None:
+                progress.update(len(idx))
+    return out
+
+
+def _forward_args(model) -> set[str]:
+    import inspect
+
+    return set(inspect.signature(model.forward).parameters)
