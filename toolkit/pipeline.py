@@ -43,6 +43,7 @@ class RunConfig:
     check: int = 1000  # held-out reviews for the teacher export gates
     bench: bool = True
     bench_rounds: int = 300
+    cold_repeats: int = 3
     scaling: list[int | None] = field(default_factory=list)  # extra transfer sizes for the scaling study
     progress: bool = True
 
@@ -128,7 +129,8 @@ def run_pipeline(cfg: RunConfig) -> dict[str, Any]:
 
     bench_info: dict[str, Any] | None = None
     if cfg.bench:
-        bench = run_stage(out, "bench", {"rounds": cfg.bench_rounds}, [export_s, export_t], ["bench.json"],
+        bench = run_stage(out, "bench", {"rounds": cfg.bench_rounds, "cold_repeats": cfg.cold_repeats},
+                          [export_s, export_t], ["bench.json"],
                           lambda: _bench(cfg, out))
         bench_info = json.loads((out / "bench.json").read_text())
         del bench
@@ -206,7 +208,7 @@ def _bench(cfg: RunConfig, out: Path) -> dict[str, Any]:
     names = ("student.onnx", "student", "teacher", "teacher.onnx", "teacher.int8.onnx")
     artifacts = [out / n for n in names]
     result = run_suite([str(a) for a in artifacts], test.texts, rounds=cfg.bench_rounds, progress=cfg.progress,
-                       seed=cfg.seed)
+                       seed=cfg.seed, cold_repeats=cfg.cold_repeats)
     atomic_write_json(out / "bench.json", result)
     atomic_write_text(out / "bench.md", markdown(result) + "\n")
     return {name: {"p50_ms": r["p50_ms"]} for name, r in result["contenders"].items()}

@@ -53,6 +53,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    "scaling study; 'all' allowed")
     p.add_argument("--no-bench", dest="bench", action="store_false", help="skip the latency benchmark")
     p.add_argument("--bench-rounds", type=int, default=300, help="interleaved latency rounds (default: %(default)s)")
+    p.add_argument("--cold-repeats", type=int, default=3, help="fresh-process cold starts per contender "
+                   "(default: %(default)s)")
     p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
     add_json(p)
 
@@ -69,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
         data=str(args.data), out=args.out, labeled=args.labeled, unlabeled=args.unlabeled, test=args.test,
         seed=args.seed, teacher_model=args.teacher, teacher_args=shlex.split(args.teacher_args),
         objective=args.objective, student_args=shlex.split(args.student_args), label_with=args.label_with,
-        check=args.check, bench=args.bench, bench_rounds=args.bench_rounds, scaling=args.scaling,
+        check=args.check, bench=args.bench, bench_rounds=args.bench_rounds, cold_repeats=args.cold_repeats,
+        scaling=args.scaling,
         progress=args.progress,
     )
     report = run_pipeline(cfg)

@@ -1,0 +1,68 @@
+"""`edge-distill run` end to end on a tiny teacher: every artifact, the report, and the cache."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("onnx")
+
+from tiny_teacher import build_tiny
+
+import runtime
+from toolkit.cli import main
+
+
+def _argv(tiny: dict[str, Path], out: Path, *extra: str) -> list[str]:
+    return ["run", "--data", str(tiny["data"]), "--labeled", "160", "--unlabeled", "200", "--test", "40",
+            "--teacher", str(tiny["ckpt"]),
+            "--teacher-args", "--max-length 24 --lr 3e-3 --epochs 6 --batch-size 8 --threads 1",
+            "--student-args", "--min-df 1", "--check", "60", "--bench-rounds", "10", "--cold-repeats", "1",
+            "--no-progress", "--out", str(out), *extra]
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory) -> tuple[Path, dict]:
+    root = tmp_path_factory.mktemp("run")
+    tiny = build_tiny(root)
+    out = root / "out"
+    assert main(_argv(tiny, out)) == 0
+    return out, tiny
+
+
+def test_run_writes_every_artifact_and_the_report(run_dir) -> None:
+    out, _ = run_dir
+    for name in ("baseline.json", "student.onnx", "teacher.onnx", "teacher.int8.onnx", "report.json", "report.md",
+                 "bench.json", "evaluation.json", "figures/accuracy_latency.png", "figures/sizes.png"):
+        assert (out / name).is_file(), name
+    for name, kind in (("student.onnx", "student"), ("teacher.onnx", "teacher"), ("teacher.int8.onnx", "teacher")):
+        model = runtime.load(out / name)
+        assert model.kind == kind and model.predict_proba(["a good film"]).shape == (1, 2)
+    report = json.loads((out / "report.json").read_text())
+    for model in ("baseline", "teacher", "teacher_int8", "student"):
+        m = report["models"][model]
+        assert {"accuracy", "macro_f1", "ci95", "n_test"} <= set(m) and m["n_test"] == 40
+    for contender in ("student_onnx", "student_sklearn", "teacher_torch", "teacher_onnx", "teacher_int8"):
+        c = report["bench"]["contenders"][contender]
+        assert {"p50_ms", "p99_ms", "throughput_per_s", "size_bytes", "cold_start_ms"} <= set(c)
+        assert c["p50_ms"] > 0 and c["size_bytes"] > 0
+    assert report["models"]["teacher"]["accuracy"] > 0.8  # the tiny task is easy: the teacher learned it
+    assert "| student |" in (out / "report.md").read_text()
+
+
+def test_rerun_is_cached_and_a_changed_option_redoes_only_its_stages(run_dir, capsys) -> None:
+    out, tiny = run_dir
+    before = {p: p.stat().st_mtime_ns for p in (out / "teacher.onnx", out / "student.onnx")}
+    assert main(_argv(tiny, out, "--json")) == 0
+    stages = json.loads(capsys.readouterr().out)["run"]["stages"]
+    assert all(s["cached"] for s in stages.values()), stages
+    assert {p: p.stat().st_mtime_ns for p in before} == before
+    # another student objective: teacher stages stay cached, the student and what follows rerun
+    assert main(_argv(tiny, out, "--objective", "hard", "--no-bench", "--json")) == 0
+    stages = json.loads(capsys.readouterr().out)["run"]["stages"]
+    assert stages["teacher_train"]["cached"] and stages["teacher_label"]["cached"]
+    assert not stages["student"]["cached"] and not stages["export_student"]["cached"]
+    assert (out / "teacher.onnx").stat().st_mtime_ns == before[out / "teacher.onnx"]

@@ -1,0 +1,72 @@
+"""A tiny BERT teacher and tiny data, built in the test: no download, seconds to train.
+
+Shared by the teacher tests and the end-to-end pipeline test.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import numpy as np
+
+POS = ["good", "great", "excellent", "wonderful", "fun", "superb"]
+NEG = ["bad", "awful", "boring", "terrible", "dull", "poor"]
+FILLER = ["the", "movie", "film", "plot", "actor", "was", "and", "a", "story", "scene", "it", "is", "of", "this"]
+
+
+def _review(rng: np.random.Generator, label: int) -> str:
+    n = int(rng.integers(2, 30))
+    words = list(rng.choice(FILLER, n))
+    for _ in range(int(rng.integers(2, 5))):
+        words.insert(int(rng.integers(0, len(words) + 1)), str(rng.choice(POS if label else NEG)))
+    text = " ".join(words)
+    return text.replace(" and ", " and<br /><br />", 1) if rng.random() < 0.3 else text
+
+
+def _write_split(path: Path, rows: list[tuple[str, int]]) -> None:
+    with gzip.open(path, "wt", encoding="utf-8") as fh:
+        for text, label in rows:
+            fh.write(json.dumps({"text": text, "label": label}) + "\n")
+
+
+def _tiny_tokenizer(vocab: list[str]):
+    """A lower-casing WordPiece tokenizer with the BERT template, as a transformers fast tokenizer."""
+    from tokenizers import Tokenizer, normalizers, pre_tokenizers, processors
+    from tokenizers.models import WordPiece
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(WordPiece({t: i for i, t in enumerate(vocab)}, unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1", special_tokens=[("[CLS]", 2), ("[SEP]", 3)],
+    )
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]",
+        mask_token="[MASK]", model_input_names=["input_ids", "token_type_ids", "attention_mask"],
+    )
+
+
+def build_tiny(root: Path) -> dict[str, Path]:
+    """A tiny data folder (train/test/unsup) and a tiny BERT checkpoint with its tokenizer."""
+    from transformers import BertConfig, BertForSequenceClassification
+
+    rng = np.random.default_rng(0)
+    data = root / "data"
+    data.mkdir()
+    for name, n in (("train", 240), ("test", 60)):
+        _write_split(data / f"{name}.jsonl.gz", [(_review(rng, i % 2), i % 2) for i in range(n)])
+    _write_split(data / "unsup.jsonl.gz", [(_review(rng, int(rng.integers(0, 2))), -1) for _ in range(300)])
+    ckpt = root / "tiny-bert"
+    ckpt.mkdir()
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *POS, *NEG, *FILLER, "<", ">", "/", "br"]
+    _tiny_tokenizer(vocab).save_pretrained(ckpt)
+    cfg = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                     intermediate_size=64, max_position_embeddings=64)
+    import torch
+
+    torch.manual_seed(0)
+    BertForSequenceClassification(cfg).save_pretrained(ckpt)
+    return {"root": root, "data": data, "ckpt": ckpt}
