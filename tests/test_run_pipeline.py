@@ -80,4 +80,12 @@ def test_a_refused_int8_teacher_leaves_the_rest_of_the_run(tmp_path, monkeypatch
     report = json.loads((out / "report.json").read_text())
     assert "teacher_int8" not in report["models"] and "student" in report["models"]
     assert json.loads((out / "stages" / "teacher_label.json").read_text())["settings"]["with"] == "fp32"
-    assert "refused by its parity gate" in (out / "report.md").read_text()
+    assert "refused by its parity gate** (agreement 0.98)" in (out / "report.md").read_text()
+
+
+def test_a_failing_command_reports_its_own_error_line(tmp_path) -> None:
+    from toolkit.pipeline import call_command
+
+    (tmp_path / "train.jsonl").write_text('{"text": "a", "label": 0}\n{oops\n')
+    with pytest.raises(RuntimeError, match=r"train\.jsonl:2: not valid JSON"):
+        call_command(["baseline", "--data", str(tmp_path / "train.jsonl")])

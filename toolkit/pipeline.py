@@ -55,15 +55,32 @@ class RunConfig:
                 "--test", "all" if self.test is None else str(self.test), "--seed", str(self.seed)]
 
 
+class _ErrorTail(io.TextIOBase):
+    """Passes stderr through (progress bars stay visible) and keeps the command's error line."""
+
+    def __init__(self, real: Any) -> None:
+        self.real, self.error = real, ""
+
+    def write(self, text: str) -> int:
+        if text.startswith("edge-distill: error: "):
+            self.error = text[len("edge-distill: error: "):].strip()
+        return self.real.write(text)
+
+    def flush(self) -> None:
+        self.real.flush()
+
+
 def call_command(argv: list[str]) -> dict[str, Any]:
     """Run an ``edge-distill`` command in-process with ``--json`` and return its result."""
+    import sys
+
     from toolkit.cli import main
 
-    buf = io.StringIO()
-    with contextlib.redirect_stdout(buf):
+    buf, err = io.StringIO(), _ErrorTail(sys.stderr)
+    with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(err):
         code = main([*argv, "--json"])
     if code != 0:
-        raise RuntimeError(f"'edge-distill {' '.join(argv)}' failed with exit code {code}")
+        raise RuntimeError(err.error or f"'edge-distill {' '.join(argv)}' failed with exit code {code}")
     text = buf.getvalue()
     return json.loads(text[text.index("{"):]) if "{" in text else {}
 
