@@ -8,7 +8,6 @@ Every contender is built twice: one thread for latency, all threads for throughp
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -104,8 +103,3 @@ def build(path: str | os.PathLike[str], name: str | None, threads: int | None, s
         cold_start_code=_COLD[kind].format(path=str(p), text=sample_text), size_bytes=size_of(p),
         meta={"path": str(p), "kind": kind},
     )
-
-
-def describe(contenders: list[Contender]) -> str:
-    """One line per contender, for logs."""
-    return "\n".join(f"{c.name}: {json.dumps(c.meta)} {c.size_bytes} bytes" for c in contenders)

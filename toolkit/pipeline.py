@@ -258,10 +258,3 @@ def _bench(cfg: RunConfig, out: Path) -> dict[str, Any]:
     atomic_write_json(out / "bench.json", result)
     atomic_write_text(out / "bench.md", markdown(result) + "\n")
     return {name: {"p50_ms": r["p50_ms"]} for name, r in result["contenders"].items()}
-
-
-def config_record(cfg: RunConfig) -> dict[str, Any]:
-    """The run's settings as JSON-ready data."""
-    d = asdict(cfg)
-    d["out"] = str(cfg.out)
-    return d
