@@ -109,6 +109,31 @@ def test_export_passes_the_gates_and_carries_metadata(exported):
     assert exported["int8"].stat().st_size < exported["fp32"].stat().st_size
 
 
+def test_int8_keeps_the_first_feed_forward_outputs_in_fp32(exported):
+    import onnx
+
+    import runtime
+    from exporters.teacher import INT8_SCHEME, ffn_output_matmuls
+
+    fp32, int8 = onnx.load(str(exported["fp32"])), onnx.load(str(exported["int8"]))
+    ffn = ffn_output_matmuls(fp32)
+    assert len(ffn) == 2  # one per layer of the tiny 2-layer teacher
+    float_matmuls = {n.name for n in int8.graph.node if n.op_type == "MatMul"}
+    assert ffn[0] in float_matmuls and ffn[1] not in float_matmuls  # first third (1 of 2) stays fp32
+    parity = json.loads(runtime.load(exported["int8"]).metadata["edge_distill.parity"])
+    assert parity["scheme"] == INT8_SCHEME and ffn[0] in parity["fp32_nodes"]
+
+
+def test_int8_agreement_benchmark_compares_recipes(run_dir, tiny):
+    from benchmarks.int8_agreement import measure
+
+    result = measure(run_dir / "teacher", [0, 1], n=30)
+    none, first = result["recipes"]
+    assert result["reviews"] == 30 and 0.0 <= none["agreement"] <= 1.0
+    assert len(first["fp32_nodes"]) == len(none["fp32_nodes"]) + 1  # one more FFN output kept in fp32
+    assert first["bytes"] > none["bytes"]
+
+
 def test_gate_fails_when_the_export_differs_from_pytorch(run_dir, tiny, monkeypatch):
     import exporters.teacher as et
     from toolkit.teacher.heldout import heldout_reviews
