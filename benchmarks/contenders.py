@@ -2,7 +2,9 @@
 
 An artifact path decides the contender: an ``.onnx`` file goes through the runtime (student
 or teacher, fp32 or int8, as its metadata says); a folder holding a saved student is the
-student's scikit-learn pipeline; a folder holding ``config.json`` is the PyTorch teacher.
+student's scikit-learn pipeline; a folder holding ``config.json`` is the PyTorch teacher; a
+folder holding ``peer.json`` is a peer (fastText or Model2Vec + logistic regression, see
+:mod:`toolkit.peers`), named by its kind.
 Every contender is built twice: one thread for latency, all threads for throughput.
 """
 
@@ -25,12 +27,15 @@ def size_of(path: Path) -> int:
 
 
 def artifact_kind(path: Path) -> str:
-    """``onnx``, ``sklearn`` (a saved student) or ``torch`` (a save_pretrained teacher)."""
+    """``onnx``, ``sklearn`` (a saved student), ``torch`` (a save_pretrained teacher) or ``peer``."""
     if path.is_file() and path.suffix == ".onnx":
         return "onnx"
     if path.is_dir():
+        from toolkit.peers import is_peer
         from toolkit.student.store import MANIFEST, student_dir
 
+        if is_peer(path):
+            return "peer"
         if (student_dir(path) / MANIFEST).is_file():
             return "sklearn"
         if (path / "config.json").is_file():
@@ -41,6 +46,10 @@ def artifact_kind(path: Path) -> str:
 def default_name(path: Path) -> str:
     """A contender name from the artifact: student_onnx, teacher_int8, student_sklearn, ..."""
     kind = artifact_kind(path)
+    if kind == "peer":
+        from toolkit.peers.common import read_manifest
+
+        return str(read_manifest(path)["kind"])
     if kind == "sklearn":
         return "student_sklearn"
     if kind == "torch":
@@ -84,13 +93,22 @@ def _torch(path: Path, threads: int | None) -> Callable[[list[str]], np.ndarray]
     return predict
 
 
-_BUILDERS = {"onnx": _onnx, "sklearn": _sklearn, "torch": _torch}
+def _peer(path: Path, threads: int | None) -> Callable[[list[str]], np.ndarray]:
+    """A peer's predict_proba. ``threads`` has nothing to set: fastText's prediction runs on the calling
+    thread; Model2Vec's tokenizer batches on the tokenizers library's own pool, as the teacher runtime's does."""
+    from toolkit.peers import load_peer
+
+    return load_peer(path).predict_proba
+
+
+_BUILDERS = {"onnx": _onnx, "sklearn": _sklearn, "torch": _torch, "peer": _peer}
 
 _COLD = {
     "onnx": "import runtime\nm = runtime.load({path!r})\nm.predict_proba([{text!r}])",
     "sklearn": "from toolkit.student.store import load_student\n"
                "p = load_student({path!r}).pipeline()\np.predict_proba([{text!r}])",
     "torch": "from benchmarks.contenders import build\nc = build({path!r}, 'x', None, '')\nc.predict([{text!r}])",
+    "peer": "from toolkit.peers import load_peer\nm = load_peer({path!r})\nm.predict_proba([{text!r}])",
 }
 
 

@@ -1,10 +1,12 @@
 """The latency suite: every contender measured the same way in one run.
 
 For each contender: p50/p90/p99 latency at batch 1 with one thread on a typical and on a long
-review (interleaved with the other contenders), throughput at batch 256 with all threads,
+review (interleaved with the other contenders), throughput at batch 256 with all threads (or
+``throughput_threads``, to leave cores to other work on a shared machine),
 cold start (fresh process: import + load + first prediction), peak RSS, and artifact size.
 Accuracy comes from the evaluation, not from here. Ratios against the first contender (the
-student) are what the targets are stated in.
+student) are what the targets are stated in. Peers (a folder with ``peer.json``: fastText,
+Model2Vec + LR) are contenders like any other artifact, named by their kind.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ def pick_reviews(texts: Sequence[str]) -> dict[str, str]:
 def run_suite(
     artifacts: Sequence[str], texts: Sequence[str], *, names: Sequence[str | None] | None = None,
     rounds: int = 300, warmup: int = 30, batch: int = 256, cold_repeats: int = 3, slow_budget_s: float = 20.0,
-    seed: int = 0, progress: bool = True,
+    seed: int = 0, progress: bool = True, throughput_threads: int | None = None,
 ) -> dict[str, Any]:
     """Measure every artifact; ``texts`` supply the reviews (typical, long, and the batch)."""
     from toolkit.extras import require
@@ -53,7 +55,7 @@ def run_suite(
         results[c.name].update(p50_ms=stats["p50_ms"], p90_ms=stats["p90_ms"], p99_ms=stats["p99_ms"])
     pool = list(texts)[: batch * 4]
     for a, n, c in zip(artifacts, names, one, strict=True):
-        many = cont.build(a, n or c.name, None, reviews["typical"])
+        many = cont.build(a, n or c.name, throughput_threads, reviews["typical"])
         max_batches = 2 if "teacher" in c.name else 50
         results[c.name].update(throughput(many.predict, pool, batch=batch, max_batches=max_batches))
         del many
@@ -69,7 +71,7 @@ def run_suite(
     return {
         "contenders": results, "reference": ref,
         "settings": {"rounds": rounds, "warmup": warmup, "batch": batch, "latency_threads": 1,
-                     "throughput_threads": os.cpu_count(), "cold_repeats": cold_repeats,
+                     "throughput_threads": throughput_threads or os.cpu_count(), "cold_repeats": cold_repeats,
                      "review_words": {k: len(v.split()) for k, v in reviews.items()}},
         "environment": environment(),
     }
@@ -90,5 +92,42 @@ def markdown(bench: dict[str, Any]) -> str:
     rows.append(f"CPU: {env['cpu']} ({env['logical_cpus']} logical); latency at batch 1 with 1 thread, "
                 f"{s['rounds']} interleaved rounds after {s['warmup']} warm-up calls (reviews of "
                 f"{s['review_words']['typical']} and {s['review_words']['long']} words); throughput at batch "
-                f"{s['batch']} with {s['throughput_threads']} threads; cold start = fresh process to first prediction.")
+                f"{s['batch']} with {s['throughput_threads']} thread{'' if s['throughput_threads'] == 1 else 's'}; "
+                "cold start = fresh process to first prediction.")
     return "\n".join(rows)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m benchmarks.suite ARTIFACT ... --data DIR``: the suite on the test texts of a run's split."""
+    import argparse
+    import json
+    from pathlib import Path
+
+    from toolkit.commands.common import size
+    from toolkit.data import load_splits
+
+    p = argparse.ArgumentParser(prog="python -m benchmarks.suite", description=main.__doc__)
+    p.add_argument("artifacts", nargs="+", help=".onnx files, student folders, teacher folders or peer folders; "
+                   "the first is the reference of the ratios")
+    p.add_argument("--data", required=True, help="as for 'edge-distill run'; the reviews come from its test split")
+    p.add_argument("--labeled", type=size, default=1000)
+    p.add_argument("--test", type=size, default=1000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--rounds", type=int, default=300)
+    p.add_argument("--cold-repeats", type=int, default=3)
+    p.add_argument("--throughput-threads", type=int, default=None, help="default: all cores")
+    p.add_argument("--out", type=Path, default=None, help="write the results as JSON here")
+    args = p.parse_args(argv)
+    test = load_splits(args.data, n_labeled=args.labeled, n_unlabeled=0, n_test=args.test, seed=args.seed).test
+    result = run_suite(args.artifacts, test.texts, rounds=args.rounds, cold_repeats=args.cold_repeats,
+                       seed=args.seed, throughput_threads=args.throughput_threads)
+    if args.out:
+        from toolkit.atomic import atomic_write_text
+
+        atomic_write_text(args.out, json.dumps(result, indent=2, sort_keys=True) + "\n")
+    print(markdown(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

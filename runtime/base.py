@@ -4,12 +4,15 @@ Both kinds (student and teacher) load from one ONNX file, expose ``labels``,
 ``predict_proba(texts) -> float32 [N, K]`` and ``predict(texts) -> list[str]``, and are safe
 to call from many threads at once (onnxruntime sessions are; nothing here mutates state).
 
-Input contract (documented in the README, tested in tests/test_runtime_input.py):
-- ``texts`` is a list, tuple, 1-D numpy array or any other iterable of ``str``; a bare
-  ``str``/``bytes``/``dict``/``None`` is a TypeError (wrap one text in a list).
-- A non-string item is a TypeError naming its position.
-- An empty sequence gives an empty result of shape ``[0, K]``.
-- Lone surrogates (which cannot be encoded as UTF-8) are replaced by U+FFFD.
+Input contract (documented in the README, tested in tests/test_guarantees_inputs.py):
+- ``texts`` is a list, tuple, 1-D numpy array or any other ordered iterable (a generator) of
+  ``str``; a bare ``str``/``bytes``/``bytearray``, a mapping, a set, ``None`` or a number is a
+  TypeError (wrap one text in a list), and so is an array that is not 1-D.
+- A non-string item (``None``, NaN, bytes, a nested list) is a TypeError naming its position.
+- An empty sequence gives an empty result of shape ``[0, K]``; an empty or whitespace-only
+  text is an ordinary text (the model's answer for "no known word").
+- Lone surrogates (which cannot be encoded as UTF-8) are replaced by U+FFFD; nothing else
+  is changed, so every Python ``str`` has a defined answer.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -45,31 +48,54 @@ def sanitize(text: str) -> str:
     return text
 
 
+def _describe(value: Any) -> str:
+    """A short name for a rejected value: its type, plus the value itself when that helps."""
+    name = type(value).__name__
+    if isinstance(value, float) or value is None or isinstance(value, (int, np.generic)):
+        return f"{name} {value}"[:80]
+    if isinstance(value, np.ndarray):
+        return f"{name} of shape {value.shape}"
+    return name
+
+
 def validate_texts(texts: Any) -> list[str]:
-    """Check ``texts`` against the input contract and return it as a list of clean ``str``."""
-    if texts is None or isinstance(texts, (str, bytes, bytearray, dict)):
-        raise TypeError(
-            f"texts must be a sequence of str, got {type(texts).__name__}"
-            + ("; wrap a single text in a list" if isinstance(texts, str) else "")
-        )
+    """Check ``texts`` against the input contract and return it as a list of clean ``str``.
+
+    Every refusal is a TypeError whose message says what was given and, for an item, its
+    position, so a caller can find the bad row in a million-row batch.
+    """
+    if texts is None or isinstance(texts, (str, bytes, bytearray, memoryview, Mapping, set, frozenset)):
+        hint = ""
+        if isinstance(texts, str):
+            hint = "; wrap a single text in a list"
+        elif isinstance(texts, (bytes, bytearray, memoryview)):
+            hint = "; decode bytes to str first"
+        elif isinstance(texts, (set, frozenset)):
+            hint = "; a set has no order, so results could not be matched to texts"
+        raise TypeError(f"texts must be a sequence of str, got {_describe(texts)}{hint}")
     if isinstance(texts, np.ndarray) and texts.ndim != 1:
         raise TypeError(f"texts must be 1-D, got an array of shape {texts.shape}")
     if not isinstance(texts, Iterable):
-        raise TypeError(f"texts must be a sequence of str, got {type(texts).__name__}")
+        raise TypeError(f"texts must be a sequence of str, got {_describe(texts)}")
     out = []
     for i, t in enumerate(texts):
         if not isinstance(t, str):
-            raise TypeError(f"texts[{i}] is {type(t).__name__}, expected str")
+            raise TypeError(f"texts[{i}] is {_describe(t)}, expected str")
         out.append(sanitize(t))
     return out
 
 
 def read_artifact(path: str | os.PathLike[str]) -> bytes:
-    """The bytes of an artifact file, with clear errors for missing and empty files."""
+    """The bytes of an artifact file, with errors naming the file for what cannot be an artifact."""
     p = Path(path)
+    if p.is_dir():
+        raise ArtifactError(f"{p}: is a folder, not an ONNX file")
     if not p.is_file():
         raise ArtifactError(f"{p}: no such file")
-    data = p.read_bytes()
+    try:
+        data = p.read_bytes()
+    except OSError as exc:  # permissions, a vanished network mount: one line, not a traceback
+        raise ArtifactError(f"{p}: cannot be read ({exc.strerror or exc})") from exc
     if not data:
         raise ArtifactError(f"{p}: empty file, not an ONNX model")
     return data

@@ -8,5 +8,6 @@ PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q torch==2.13.0
-.venv/bin/python -m pip install -q -e '.[all]'
+# peers (fastText, Model2Vec) for the report: checked with pip --dry-run to downgrade nothing in .[all]
+.venv/bin/python -m pip install -q -e '.[all,peers]'
 echo "edge-distill installed in .venv ($(.venv/bin/python -c 'import torch, onnxruntime; print("torch", torch.__version__, "onnxruntime", onnxruntime.__version__)'))"

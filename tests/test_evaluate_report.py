@@ -78,7 +78,14 @@ def test_report_files(tmp_path: Path) -> None:
     paths = write_report(tmp_path, report)
     saved = json.loads((tmp_path / "report.json").read_text())
     assert saved["models"]["student"]["speed"]["p50_ms"] == 0.1
-    assert {"accuracy", "macro_f1", "ci95", "n_test"} <= set(saved["models"]["baseline"])
+    for model in ("baseline", "teacher", "student"):
+        m = saved["models"][model]
+        assert {"accuracy", "macro_f1", "ci95", "n_test"} <= set(m) and m["n_test"] == 4
+    for model, contender in (("student", "student_onnx"), ("teacher", "teacher_onnx")):
+        speed = saved["models"][model]["speed"]
+        assert {"p50_ms", "p99_ms", "throughput_per_s", "size_bytes", "cold_start_ms"} <= set(speed)
+        assert speed == {k: bench["contenders"][contender][k] for k in speed}
+    assert "speed" not in saved["models"]["baseline"]  # nothing deployable to time
     md = (tmp_path / "report.md").read_text()
     assert "| student | 0.7500" in md and "against teacher_onnx: p50 400.0× lower" in md
     for name in ("accuracy_latency", "sizes", "scaling"):

@@ -14,6 +14,10 @@ from tiny_teacher import build_tiny
 
 import runtime
 from toolkit.cli import main
+from toolkit.peers import installed
+
+#: the peers this install can fit (all of them where the 'peers' extra is installed, as scripts/install.sh does)
+PEERS = [name for name in ("fasttext", "model2vec") if installed(name)]
 
 
 def _argv(tiny: dict[str, Path], out: Path, *extra: str) -> list[str]:
@@ -45,12 +49,23 @@ def test_run_writes_every_artifact_and_the_report(run_dir) -> None:
     for model in ("baseline", "teacher", "teacher_int8", "student"):
         m = report["models"][model]
         assert {"accuracy", "macro_f1", "ci95", "n_test"} <= set(m) and m["n_test"] == 40
-    for contender in ("student_onnx", "student_sklearn", "teacher_torch", "teacher_onnx", "teacher_int8"):
+    for contender in ("student_onnx", "student_sklearn", "teacher_torch", "teacher_onnx", "teacher_int8", *PEERS):
         c = report["bench"]["contenders"][contender]
         assert {"p50_ms", "p99_ms", "throughput_per_s", "size_bytes", "cold_start_ms"} <= set(c)
-        assert c["p50_ms"] > 0 and c["size_bytes"] > 0
+        assert c["p50_ms"] > 0 and c["size_bytes"] > 0 and c["cold_start_ms"] > 0 and c["throughput_per_s"] > 0
     assert report["models"]["teacher"]["accuracy"] > 0.8  # the tiny task is easy: the teacher learned it
-    assert "| student |" in (out / "report.md").read_text()
+    md = (out / "report.md").read_text()
+    assert "| student |" in md
+    # the peers: evaluated on the same test texts, benchmarked, in the report with the verdict sentence
+    assert set(report["run"]["peers"]["fitted"]) == set(PEERS)
+    for name in PEERS:
+        m = report["models"][name]
+        assert m["n_test"] == 40 and "agreement_with_teacher" in m and m["speed"]["p50_ms"] > 0
+        assert f"| {name} | {m['accuracy']:.4f} |" in md
+    for name in {"fasttext", "model2vec"} - set(PEERS):
+        assert f"**{name} was skipped**" in md
+    if PEERS:
+        assert "on accuracy AND latency" in md
 
 
 def test_rerun_is_cached_and_a_changed_option_redoes_only_its_stages(run_dir, capsys) -> None:

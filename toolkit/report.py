@@ -13,8 +13,10 @@ from toolkit.atomic import atomic_path, atomic_write_json, atomic_write_text
 
 #: the seed notebook's numbers (IMDB, 1,000 labels, 1,000 test reviews)
 SEED_TABLE = {"baseline": 0.79, "teacher": 0.89, "student": 0.87}
-#: which benchmark contender measures which evaluated model
+#: which benchmark contender measures which evaluated model (a peer is measured under its own name)
 BENCH_OF = {"student": "student_onnx", "teacher": "teacher_onnx", "teacher_int8": "teacher_int8"}
+#: what a user would deploy instead of the student (see toolkit.peers)
+PEER_NAMES = ("fasttext", "model2vec")
 
 
 def build_report(run: dict[str, Any], evaluation: dict[str, Any], bench: dict[str, Any] | None,
@@ -33,7 +35,55 @@ def build_report(run: dict[str, Any], evaluation: dict[str, Any], bench: dict[st
                                                     "cold_start_ms", "peak_rss_mb") if k in speed}
         models[name] = entry
     return {"run": run, "models": models, "bench": bench, "scaling": scaling or [],
+            "peers": peer_verdict(models, (run.get("peers") or {}).get("skipped", {})),
             "seed_notebook": SEED_TABLE}
+
+
+def peer_verdict(models: dict[str, Any], skipped: dict[str, str] | None = None) -> dict[str, Any]:
+    """Whether the ONNX student beats every measured peer on accuracy AND on p50 latency.
+
+    ``student_beats_all`` is None when it cannot be said: no peer, or a number missing.
+    """
+    student = models.get("student", {})
+    rows, verdict = {}, None
+    for name in PEER_NAMES:
+        peer = models.get(name)
+        if peer is None:
+            continue
+        s_lat, p_lat = student.get("speed", {}).get("p50_ms"), peer.get("speed", {}).get("p50_ms")
+        acc = student["accuracy"] > peer["accuracy"] if "accuracy" in student else None
+        lat = s_lat < p_lat if s_lat is not None and p_lat is not None else None
+        rows[name] = {"more_accurate": acc, "faster_p50": lat, "accuracy": peer["accuracy"], "p50_ms": p_lat}
+    if rows:
+        flags = [v for r in rows.values() for v in (r["more_accurate"], r["faster_p50"])]
+        verdict = None if None in flags else all(flags)
+    return {"compared": rows, "student_beats_all": verdict, "skipped": dict(skipped or {})}
+
+
+def _verdict_sentence(report: dict[str, Any]) -> str:
+    """One sentence, from the numbers, on whether the student beats both peers on accuracy and latency."""
+    peers, models = report.get("peers") or {}, report["models"]
+    rows = peers.get("compared", {})
+    if not rows:
+        return "No peer was measured in this run."
+    st = models["student"]
+    parts = []
+    for name, r in rows.items():
+        lat = (f"p50 {st['speed']['p50_ms']:.3f} ms against {r['p50_ms']:.3f} ms"
+               if r["p50_ms"] is not None and "speed" in st else "latency not measured")
+        parts.append(f"{name} (accuracy {_pct(st['accuracy'])} against {_pct(r['accuracy'])}, {lat})")
+    both = "both peers" if len(rows) == len(PEER_NAMES) else f"the only measured peer ({', '.join(rows)})"
+    verdict = peers.get("student_beats_all")
+    if verdict is None:
+        head = f"Whether the ONNX student beats {both} on accuracy and latency cannot be said (a number is missing)"
+    elif verdict:
+        head = f"The ONNX student beats {both} on accuracy AND latency"
+    else:
+        lost = [f"{n} on " + " and ".join(w for k, w in (("more_accurate", "accuracy"), ("faster_p50", "latency"))
+                                          if r[k] is False) for n, r in rows.items()
+                if False in (r["more_accurate"], r["faster_p50"])]
+        head = f"The ONNX student does not beat {both} on accuracy AND latency (it is not ahead of {'; '.join(lost)})"
+    return head + ": " + "; ".join(parts) + "."
 
 
 def _pct(x: float) -> str:
@@ -64,6 +114,7 @@ def markdown(report: dict[str, Any]) -> str:
             f"{m.get('ece', float('nan')):.3f} | {'' if agree is None else f'{agree:.4f}'} | "
             f"{'' if p is None else f'{p:.3g}'} |"
         )
+    lines += _peer_lines(report)
     lines += ["", "## Against the seed notebook", "", "| model | seed notebook | this run |", "|---|---:|---:|"]
     for name, seed_acc in report["seed_notebook"].items():
         ours = models.get(name, {}).get("accuracy")
@@ -95,6 +146,37 @@ def markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _peer_lines(report: dict[str, Any]) -> list[str]:
+    """The student beside its peers: accuracy and speed in one table, the verdict, any skip notes."""
+    models, peers = report["models"], report.get("peers") or {}
+    names = [n for n in ("student", *PEER_NAMES) if n in models]
+    if not peers.get("compared") and not peers.get("skipped"):
+        return []
+    lines = ["", "## The student against its peers", "",
+             "Peers are what a user would deploy instead, fitted on the same data: the teacher's labels of the "
+             "transfer set plus the gold labeled set (fastText: the teacher's argmax; Model2Vec, distilled from "
+             "the teacher's backbone, + logistic regression: the teacher's probabilities).", ""]
+    if peers.get("compared"):
+        lines += ["| model | accuracy | 95% CI | p50 ms | p99 ms | batch-256 texts/s | cold start ms | peak RSS MB "
+                  "| size MB |", "|---|---:|---|---:|---:|---:|---:|---:|---:|"]
+        for name in names:
+            m = models[name]
+            sp = m.get("speed", {})
+            lo, hi = m["ci95"]
+
+            def cell(key: str, fmt: str, scale: float = 1.0, sp: dict[str, Any] = sp) -> str:
+                return "–" if key not in sp else format(sp[key] / scale, fmt)
+
+            lines.append(f"| {name} | {_pct(m['accuracy'])} | {lo:.3f}–{hi:.3f} | {cell('p50_ms', '.3f')} | "
+                         f"{cell('p99_ms', '.3f')} | {cell('throughput_per_s', '.0f')} | "
+                         f"{cell('cold_start_ms', '.0f')} | {cell('peak_rss_mb', '.0f')} | "
+                         f"{cell('size_bytes', '.2f', 1e6)} |")
+        lines += ["", _verdict_sentence(report)]
+    for name, note in peers.get("skipped", {}).items():
+        lines += ["", f"**{name} was skipped**: {note}"]
+    return lines
+
+
 def figures(report: dict[str, Any], out: Path) -> list[Path]:
     """PNG figures: accuracy vs latency (log x), artifact sizes, and the scaling curve if any."""
     from toolkit.extras import require
@@ -109,7 +191,7 @@ def figures(report: dict[str, Any], out: Path) -> list[Path]:
     if pts:
         fig, ax = plt.subplots(figsize=(6, 4))
         for name, lat, acc in pts:
-            ax.scatter(lat, acc, s=40)
+            ax.scatter(lat, acc, s=40, marker="s" if name in PEER_NAMES else "o")
             ax.annotate(name, (lat, acc), textcoords="offset points", xytext=(5, 5))
         ax.set_xscale("log")
         ax.set_xlabel("p50 latency, batch 1, 1 thread (ms, log scale)")

@@ -6,6 +6,14 @@ lines with --plain). One JSON object per text is printed: {"label": ..., "probab
 
   edge-distill predict student.onnx "A wonderful film." "Dull and far too long."
   zcat reviews.jsonl.gz | edge-distill predict teacher.int8.onnx > predictions.jsonl
+
+Bad records (a line that is not valid UTF-8, not JSON, not an object, or has no string text
+field) are each reported on stderr as one line, "stdin:LINE: problem". Exit codes:
+  0  every record answered
+  2  bad arguments, a bad model file, or bad records: stdout then holds the answers for the
+     records before the first bad one, stderr one line per bad record in the whole input
+  3  --skip-bad and some records were bad: every good record was answered (each answer then
+     carries its stdin "line" number), and stderr lists the bad ones
 """
 
 from __future__ import annotations
@@ -14,8 +22,19 @@ import argparse
 import json
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 HELP = "classify texts with a student or teacher ONNX file"
+EXIT_SKIPPED = 3
+
+
+@dataclass(frozen=True)
+class Record:
+    """One input record: its 1-based stdin line (or argument position) and its text or problem."""
+
+    line: int
+    text: str | None = None
+    problem: str | None = None
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -26,55 +45,121 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--field", default="text", help="the text field of each JSON line (default: %(default)s)")
     p.add_argument("--batch-size", type=int, default=256, help="texts per call (default: %(default)s)")
     p.add_argument("--threads", type=int, default=None, help="onnxruntime threads (default: its choice)")
+    p.add_argument("--skip-bad", action="store_true",
+                   help="answer the good records and report the bad ones on stderr (exit 3 if any was bad) "
+                   "instead of stopping at the first bad record (exit 2)")
 
 
-def _stdin_texts(plain: bool, field: str) -> Iterator[str]:
-    from toolkit.data import DataError
-
-    for lineno, line in enumerate(sys.stdin, start=1):
-        if plain:
-            yield line.rstrip("\r\n")
-            continue
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"stdin:{lineno}: not valid JSON ({exc.msg}); use --plain for plain text") from exc
-        if not isinstance(obj, dict) or not isinstance(obj.get(field), str):
-            raise DataError(f"stdin:{lineno}: expected an object with a string {field!r} field")
-        yield obj[field]
+def _stdin_lines() -> Iterator[tuple[int, bytes | str]]:
+    """Raw stdin lines without their line break; bytes when stdin has a binary buffer, so that
+    invalid UTF-8 is one bad record instead of a crash of the whole stream."""
+    source = getattr(sys.stdin, "buffer", sys.stdin)
+    for lineno, line in enumerate(source, start=1):
+        yield lineno, line.rstrip(b"\r\n" if isinstance(line, bytes) else "\r\n")
 
 
-def _batches(texts: Iterator[str], size: int) -> Iterator[list[str]]:
-    batch: list[str] = []
-    for t in texts:
-        batch.append(t)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+def _decode(raw: bytes | str, lineno: int) -> tuple[str | None, str | None]:
+    """The line as str, or the problem that stops it from being one."""
+    if isinstance(raw, str):
+        return raw, None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at byte {exc.start + 1} of the line)"
+    if lineno == 1 and text.startswith("\ufeff"):
+        text = text[1:]  # a byte-order mark some editors put at the start of a file
+    return text, None
+
+
+def _json_type(value: object) -> str:
+    """The JSON name of a decoded value's type, as the user wrote it."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return {list: "an array", dict: "an object", str: "a string"}.get(type(value), type(value).__name__)
+
+
+def parse_record(raw: bytes | str, lineno: int, plain: bool, field: str) -> Record | None:
+    """One stdin line as a :class:`Record`; ``None`` for a blank JSON Lines line (skipped)."""
+    line, problem = _decode(raw, lineno)
+    if line is None:
+        return Record(lineno, problem=problem)
+    if plain:
+        return Record(lineno, text=line)
+    if not line.strip():
+        return None
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return Record(lineno, problem=f"not valid JSON ({exc.msg}); use --plain for plain text")
+    except (ValueError, RecursionError) as exc:  # a 5,000-digit number, nesting deeper than Python's stack
+        return Record(lineno, problem=f"not readable JSON ({type(exc).__name__}: {str(exc)[:80]})")
+    if not isinstance(obj, dict):
+        return Record(lineno, problem=f"expected a JSON object with a string {field!r} field, got {_json_type(obj)}")
+    if field not in obj:
+        return Record(lineno, problem=f"no {field!r} field (keys: {str(sorted(obj)[:5])[:120]})")
+    if not isinstance(obj[field], str):
+        return Record(lineno, problem=f"field {field!r} is {_json_type(obj[field])}, expected a string")
+    return Record(lineno, text=obj[field])
+
+
+def _records(args: argparse.Namespace) -> Iterator[Record]:
+    if args.texts:
+        for i, t in enumerate(args.texts, start=1):
+            yield Record(i, text=t)
+        return
+    for lineno, raw in _stdin_lines():
+        rec = parse_record(raw, lineno, args.plain, args.field)
+        if rec is not None:
+            yield rec
 
 
 def run(args: argparse.Namespace) -> int:
-    """Load the model once, stream batches, print one JSON line per text."""
+    """Load the model once, stream batches, print one JSON line per good text."""
     import runtime
     from toolkit.data import DataError
 
     if args.batch_size < 1:
         raise DataError(f"--batch-size must be >= 1, got {args.batch_size}")
     clf = runtime.load(args.model, threads=args.threads)
-    texts = iter(args.texts) if args.texts else _stdin_texts(args.plain, args.field)
-    out = sys.stdout
-    for batch in _batches(texts, args.batch_size):
+    out, err = sys.stdout, sys.stderr
+
+    def answer(batch: list[Record]) -> None:
+        texts = [r.text or "" for r in batch]
         if hasattr(clf, "predict_with_proba"):
-            labels, proba = clf.predict_with_proba(batch)
+            labels, proba = clf.predict_with_proba(texts)
         else:
-            proba = clf.predict_proba(batch)
+            proba = clf.predict_proba(texts)
             labels = [clf.labels[i] for i in proba.argmax(axis=1)]
-        for label, row in zip(labels, proba.tolist(), strict=True):
-            out.write(json.dumps({"label": label, "probabilities": dict(zip(clf.labels, row, strict=True))},
-                                 ensure_ascii=False) + "\n")
+        for rec, label, row in zip(batch, labels, proba.tolist(), strict=True):
+            obj = {"label": label, "probabilities": dict(zip(clf.labels, row, strict=True))}
+            if args.skip_bad:
+                obj["line"] = rec.line
+            out.write(json.dumps(obj, ensure_ascii=False) + "\n")
         out.flush()
+
+    batch: list[Record] = []
+    bad = 0
+    for rec in _records(args):
+        if rec.problem is not None:
+            bad += 1
+            err.write(f"edge-distill: error: stdin:{rec.line}: {rec.problem}\n")
+            err.flush()
+            if not args.skip_bad and bad == 1 and batch:
+                answer(batch)  # the records before the first bad one are still answered
+                batch = []
+            continue
+        if bad and not args.skip_bad:
+            continue  # keep reading only to report every bad record
+        batch.append(rec)
+        if len(batch) == args.batch_size:
+            answer(batch)
+            batch = []
+    if batch:
+        answer(batch)
+    if bad:
+        return EXIT_SKIPPED if args.skip_bad else 2
     return 0
