@@ -30,7 +30,7 @@ def rss_mb() -> float:
         try:
             import psutil
         except ImportError:
-            raise SystemExit("no /proc/self/status here: pip install psutil to measure resident memory") from None
+            raise SystemExit("no /proc/self/status: install psutil (the bench extra) to measure memory") from None
         return psutil.Process().memory_info().rss / 2**20
 
 

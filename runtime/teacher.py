@@ -8,11 +8,12 @@ need only numpy, onnxruntime and ``tokenizers``. Texts are cleaned, tokenized an
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 
-from runtime.base import ArtifactError, Classifier, check_io, parse_labels
+from runtime.base import ArtifactError, Classifier, check_io, parse_labels, validate_texts
 from runtime.truncation import STRATEGIES, TeacherEncoder, length_sorted_batches
 
 TOKENIZER_KEY = "edge_distill.tokenizer"
@@ -88,9 +89,9 @@ class TeacherClassifier(Classifier):
             out[idx] = logits
         return out
 
-    def logits(self, texts: list[str], batch_size: int = BATCH_SIZE) -> np.ndarray:
-        """Raw float32 logits ``[N, K]`` (what ``teacher label`` stores)."""
-        return self.logits_of_ids(self.encoder.encode(texts), batch_size)
+    def logits(self, texts: Iterable[str], batch_size: int = BATCH_SIZE) -> np.ndarray:
+        """Raw float32 logits ``[N, K]`` (what ``teacher label`` stores); same input contract as ``predict``."""
+        return self.logits_of_ids(self.encoder.encode(validate_texts(texts)), batch_size)
 
-    def _proba(self, texts: list[str]) -> np.ndarray:
-        return softmax(self.logits(texts))
+    def _proba(self, texts: list[str]) -> np.ndarray:  # texts already validated by predict_proba
+        return softmax(self.logits_of_ids(self.encoder.encode(texts)))

@@ -90,9 +90,11 @@ def test_a_refused_int8_teacher_leaves_the_rest_of_the_run(tmp_path, monkeypatch
     monkeypatch.setattr(pipeline, "_export_int8", lambda cfg, out: {"ok": False, "error": "agreement 0.98"})
     tiny = build_tiny(tmp_path)
     out = tmp_path / "out"
-    assert main(_argv(tiny, out, "--no-bench")) == 0
+    assert main(_argv(tiny, out, "--no-bench", "--no-peers")) == 0
     assert not (out / "teacher.int8.onnx").exists() and (out / "student.onnx").is_file()
     report = json.loads((out / "report.json").read_text())
+    assert not report["run"]["peers"]["fitted"] and not (out / "peers" / "fasttext").exists()
+    assert set(report["run"]["peers"]["skipped"].values()) == {"peers turned off for this run"}
     assert "teacher_int8" not in report["models"] and "student" in report["models"]
     assert json.loads((out / "stages" / "teacher_label.json").read_text())["settings"]["with"] == "fp32"
     assert "refused by its parity gate** (agreement 0.98)" in (out / "report.md").read_text()

@@ -197,8 +197,15 @@ def test_runtime_matches_torch_on_the_same_texts(exported, run_dir):
     tok = load_tokenizer(str(run_dir / "teacher"))
     enc = TeacherEncoder(tok.backend_tokenizer, 24, "head+tail")
     ref = torch_logits(load_classifier(str(run_dir / "teacher")), enc, enc.encode(texts))
-    got = runtime.load(exported["fp32"]).logits(texts)
+    clf = runtime.load(exported["fp32"])
+    got = clf.logits(texts)
     assert np.abs(ref - got).max() <= 1e-4
+    # logits() keeps predict()'s input contract: a bare string or a non-string item is refused by position
+    with pytest.raises(TypeError, match="wrap a single text in a list"):
+        clf.logits("good movie")
+    with pytest.raises(TypeError, match=r"texts\[1\] is int"):
+        clf.logits(["good movie", 3])
+    assert clf.logits([]).shape == (0, 2) and np.array_equal(clf.logits(iter(texts)), got)
 
 
 @pytest.mark.parametrize("tokenizer_value", [None, "{not json", '{"model": {"type": "Nope"}}'])

@@ -72,3 +72,31 @@ def test_atomic_files_get_ordinary_permissions(tmp_path: Path) -> None:
         os.umask(mask)
     assert (tmp_path / "a.json").stat().st_mode & 0o777 == 0o644
     assert (tmp_path / "d").stat().st_mode & 0o777 == 0o755
+
+
+def test_a_killed_writers_temporaries_are_swept_by_the_next_write(tmp_path: Path) -> None:
+    """kill -9 leaves a temporary behind; the next write of that target removes it, a live writer's stays."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    from toolkit.atomic import atomic_dir, atomic_write_text
+
+    host = socket.gethostname().replace(".", "_")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    stale_file = tmp_path / f".out[1].json.{host}-{dead}.abc123.tmp"
+    stale_dir = tmp_path / f".folder.{host}-{dead}.def456.tmp"
+    live = tmp_path / f".out[1].json.{host}-{os.getpid()}.zzz999.tmp"  # a writer still running (this process)
+    other = tmp_path / f".other.json.{host}-{dead}.abc123.tmp"  # another target's: not this write's business
+    stale_file.write_text("half")
+    stale_dir.mkdir()
+    for p in (live, other):
+        p.write_text("half")
+    atomic_write_text(tmp_path / "out[1].json", "{}")
+    with atomic_dir(tmp_path / "folder") as d:
+        (d / "x").write_text("1")
+    assert not stale_file.exists() and not stale_dir.exists()
+    assert live.exists() and other.exists()
+    assert (tmp_path / "out[1].json").read_text() == "{}" and (tmp_path / "folder" / "x").read_text() == "1"

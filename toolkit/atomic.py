@@ -2,7 +2,9 @@
 
 A reader sees either the old complete file or the new complete file, never a partial one: data
 goes to a temporary sibling, is flushed and fsynced, then renamed over the target (atomic on
-POSIX and on Windows for same-volume renames). On any exception the temporary is removed.
+POSIX and on Windows for same-volume renames). On any exception the temporary is removed; a
+temporary left by a killed writer (its name holds the host and pid) is swept by the next write
+of the same target.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import contextlib
 import json
 import os
 import shutil
+import socket
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,6 +36,39 @@ def _fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
+def _owner() -> str:
+    """``host-pid``: who owns a temporary, so a later writer can tell a dead one's leftovers."""
+    return f"{socket.gethostname().replace('.', '_')}-{os.getpid()}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists but not ours (EPERM), or a platform without signal 0
+        return True
+    return True
+
+
+def _sweep_stale(target: Path) -> None:
+    """Remove temporaries of ``target`` left by a writer on this host that no longer runs (kill -9)."""
+    host = socket.gethostname().replace(".", "_")
+    for tmp in target.parent.glob(f".{_glob_escape(target.name)}.{_glob_escape(host)}-*.tmp"):
+        pid = tmp.name[len(f".{target.name}.{host}-"):].split(".", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            if tmp.is_dir():
+                shutil.rmtree(tmp, ignore_errors=True)
+            else:
+                with contextlib.suppress(FileNotFoundError):
+                    tmp.unlink()
+
+
+def _glob_escape(text: str) -> str:
+    """``text`` with glob wildcards escaped (file names may hold ``[``, ``*`` or ``?``)."""
+    return "".join(f"[{c}]" if c in "[]*?" else c for c in text)
+
+
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path next to ``target``; on success it replaces ``target`` atomically.
@@ -42,7 +78,8 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    _sweep_stale(target)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.{_owner()}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     tmp_path.chmod(0o666 & ~_umask())  # mkstemp makes 0600; artifacts are ordinary files
@@ -85,7 +122,8 @@ def atomic_dir(target: str | os.PathLike[str]) -> Iterator[Path]:
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    _sweep_stale(target)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.{_owner()}.", suffix=".tmp", dir=target.parent))
     tmp.chmod(0o777 & ~_umask())  # mkdtemp makes 0700
     old = target.with_name(f".{target.name}.old")
     try:

@@ -52,6 +52,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="also distill students on these transfer sizes (subsets of one labeled pool) for the "
                    "scaling study; 'all' allowed")
     p.add_argument("--no-bench", dest="bench", action="store_false", help="skip the latency benchmark")
+    p.add_argument("--no-peers", dest="peers", action="store_false",
+                   help="skip the fastText and Model2Vec peers (skipped anyway without the 'peers' extra)")
     p.add_argument("--bench-rounds", type=int, default=300, help="interleaved latency rounds (default: %(default)s)")
     p.add_argument("--cold-repeats", type=int, default=3, help="fresh-process cold starts per contender "
                    "(default: %(default)s)")
@@ -72,8 +74,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed, teacher_model=args.teacher, teacher_args=shlex.split(args.teacher_args),
         objective=args.objective, student_args=shlex.split(args.student_args), label_with=args.label_with,
         check=args.check, bench=args.bench, bench_rounds=args.bench_rounds, cold_repeats=args.cold_repeats,
-        scaling=args.scaling,
-        progress=args.progress,
+        scaling=args.scaling, peers=args.peers, progress=args.progress,
     )
     report = run_pipeline(cfg)
     lines = [f"{name:14s} accuracy {m['accuracy']:.4f}" + (f"   p50 {m['speed']['p50_ms']:.3f} ms" if "speed" in m
