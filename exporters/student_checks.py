@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from exporters.student_graph import BR_SEPARATOR, LOCALE, ML_OPSET, MS_OPSET, OPSET, PAD
+from exporters.student_graph import LOCALE, ML_OPSET, MS_OPSET, OPSET, PAD, separator
 from toolkit.extras import require
 
 
@@ -65,12 +65,12 @@ def check_lowercase() -> int:
 
 
 def check_word_class(ranges: Sequence[Sequence[int]]) -> int:
-    """Raise :class:`AgreementError` unless the Tokenizer splits ``"ab" + c + "cd"`` like Python."""
+    """Raise :class:`AgreementError` unless the graph's Tokenizer splits ``"ab" + c + "cd"`` like Python."""
     onnx = require("onnx", "the student export")
-    from toolkit.features import python_class, re2_class
+    from toolkit.features import python_class
 
     node = onnx.helper.make_node("Tokenizer", ["x"], ["y"], domain="com.microsoft", mark=0, mincharnum=2,
-                                 pad_value=PAD, separators=[BR_SEPARATOR, "[^" + re2_class(ranges) + "]"])
+                                 pad_value=PAD, separators=[separator(ranges)])
     cps = all_code_points()
     texts = np.array(["ab" + chr(c) + "cd" for c in cps], dtype=object)
     got = _session([node], onnx.TensorProto.STRING, ["N", "T"]).run(None, {"x": texts})[0]

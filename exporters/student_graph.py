@@ -3,16 +3,23 @@
 The ONNX ``TfIdfVectorizer`` op builds a dense row of all F features per text, so its cost
 grows with the vocabulary. This graph touches only the n-grams a text contains::
 
-    text -> StringNormalizer(lower) -> Tokenizer(separators) -> word ids (LabelEncoder)
-         -> n-gram keys in base W+1 from adjacent word ids -> feature ids (LabelEncoder)
-         -> keys row*F+fid of the valid ones -> sorted (TopK) -> run lengths = term counts
-         -> tf weight, idf, idf*coef gathered in float64 -> per-row sums (ScatterND add)
-         -> L2/L1 norm, + intercept -> logistic / softmax -> probabilities (float32), label
+    text -> StringNormalizer(lower) -> Tokenizer(one separator) -> word ids (LabelEncoder)
+         -> n-gram keys in base W+2 from adjacent word ids, plus one key 0 per row
+         -> feature ids (LabelEncoder; unknown n-grams and key 0 -> the null id F)
+         -> each row sorted (TopK), flattened; runs of equal ids end where the next id differs
+         -> per run: count, feature, row -> one gathered float64 row [idf*coef..., idf**p]
+            times tf -> per-row sums (ScatterND add): scores and the norm's mass together
+         -> / norm -> Gemm (score columns + intercept) -> logistic / softmax (float32), label
+
+Batch-1 latency on a shared CPU is mostly per-node overhead and cache misses, not arithmetic,
+so the graph is kept to ~40 nodes (tests/test_export_student.py pins it): one regex
+separator, no masking (unknown n-grams meet a zero row of the table), and no Where or
+Compress (the start mass of the norm keeps an empty row finite).
 
 Words are digits ``1..W``; padding and unknown words get the sentinel digit ``S = W + 1``. An
 n-gram's key is ``sum(d_i * B**(n-1-i))`` in base ``B = W + 2``: digits never reach ``B`` and the
 leading one is never 0, so keys are unique across all n, and a key holding the sentinel is no
-feature's key and falls to the LabelEncoder's default -1 with no masking.
+feature's key and falls to the LabelEncoder's default with no masking.
 """
 
 from __future__ import annotations
@@ -26,9 +33,8 @@ import numpy as np
 from toolkit.extras import require
 from toolkit.features import BR_ANY_CASE, BR_LOWER, re2_class
 
-#: separators of the Tokenizer: the HTML line break first (consumed whole, as the Python
-#: analyzer replaces it before tokenizing), then any code point outside the word class
-BR_SEPARATOR = BR_LOWER
+#: Version of the graph layout; part of the run's stage key, so a rebuilt graph re-exports cached runs.
+GRAPH_VERSION = "2"  # 2: one separator, null feature, one table and one scatter (41 nodes, was 62)
 PAD = "\x01"  # never a token: U+0001 is not a word code point
 LOCALE = "C.UTF-8"
 OPSET = 21
@@ -36,6 +42,19 @@ ML_OPSET = 4
 MS_OPSET = 1
 IR_VERSION = 10
 INT64_MAX = np.iinfo(np.int64).max
+
+
+def separator(word_ranges: Sequence[Sequence[int]], lowercase: bool = True) -> str:
+    """The Tokenizer's one separator: a run of non-word code points and HTML line breaks.
+
+    Python replaces each line break by a space, then takes the runs of word code points; a
+    line break starts with ``<`` (never a word code point) and holds no other ``<``, so the
+    longest run of separators ending before each token (RE2's leftmost-longest match) spans
+    exactly what Python does not keep. One regex costs one RE2 search per token, where a
+    line-break pass and a non-word pass cost two.
+    """
+    br = BR_LOWER if lowercase else BR_ANY_CASE
+    return f"(?:[^{re2_class(word_ranges)}]|{br})+"
 
 
 class UnsupportedSetting(ValueError):
@@ -85,47 +104,81 @@ def _tensor(name: str, array: np.ndarray):
 
 
 class _Graph:
-    """A tiny node builder: unique names, constants as initializers."""
+    """A tiny node builder: unique names, constants as initializers (each distinct value once)."""
 
     def __init__(self) -> None:
         self.nodes: list = []
         self.inits: list = []
         self._n = 0
+        self._consts: dict[tuple, str] = {}
 
     def name(self, hint: str) -> str:
         self._n += 1
         return f"{hint}_{self._n}"
 
     def const(self, hint: str, value) -> str:
+        """An initializer holding ``value``; an equal small value (dtype, shape, bytes) is shared."""
+        array = np.asarray(value)
+        key = (array.dtype.str, array.shape, array.tobytes()) if array.size <= 16 else None
+        if key is not None and key in self._consts:
+            return self._consts[key]
         name = self.name(hint)
-        self.inits.append(_tensor(name, np.asarray(value)))
+        self.inits.append(_tensor(name, array))
+        if key is not None:
+            self._consts[key] = name
         return name
 
     def op(self, op_type: str, inputs: Sequence[str], hint: str = "", n_out: int = 1, domain: str = "",
-           out: str | None = None, **attrs) -> str | list[str]:
-        """Add a node; its outputs are named from ``hint`` (or exactly ``out``)."""
+           out: str | None = None, outs: Sequence[str] = (), **attrs) -> str | list[str]:
+        """Add a node; its outputs are named from ``hint``, or exactly ``out`` (one) or ``outs``
+        (several, ``""`` for an optional output left out)."""
         helper = require("onnx.helper", "the student export")
-        outs = [out] if out else [self.name(hint or op_type.lower()) for _ in range(n_out)]
+        outs = list(outs) or ([out] if out else [self.name(hint or op_type.lower()) for _ in range(n_out)])
         self.nodes.append(helper.make_node(op_type, list(inputs), outs, name=self.name(op_type), domain=domain,
                                            **attrs))
         return outs[0] if n_out == 1 else outs
 
 
-def _ngram_keys(g: _Graph, digits: str, n: int, base: int) -> str:
-    """Keys [N, T-n+1] of the n-grams starting at each position."""
-    if n == 1:
-        return digits
+def _ngram_keys(g: _Graph, digits: str, ngram_range: tuple[int, int], base: int) -> list[str]:
+    """Keys [N, T-n+1] of the n-grams of each order in ``ngram_range``, each order from the one
+    before (``key_n[t] = key_{n-1}[t] * B + digit[t+n-1]``): two slices, a Mul and an Add per order."""
+    lo, hi = ngram_range
     axis = g.const("axis1", np.array([1], np.int64))
-    parts = []
-    for i in range(n):
-        end = INT64_MAX if i == n - 1 else -(n - 1 - i)
-        parts.append(g.op("Slice", [digits, g.const("start", np.array([i], np.int64)),
-                                    g.const("end", np.array([end], np.int64)), axis], "digits_at"))
-    key = parts[0]
+    zero, minus1 = g.const("start", np.array([0], np.int64)), g.const("end", np.array([-1], np.int64))
+    end = g.const("end", np.array([INT64_MAX], np.int64))
     b = g.const("base", np.array(base, np.int64))
-    for p in parts[1:]:
-        key = g.op("Add", [g.op("Mul", [key, b]), p], f"key{n}")
-    return key
+    key, keys = digits, []
+    for n in range(1, hi + 1):
+        if n > 1:
+            head = g.op("Slice", [key, zero, minus1, axis], f"head{n}")
+            tail = g.op("Slice", [digits, g.const("start", np.array([n - 1], np.int64)), end, axis], f"tail{n}")
+            key = g.op("Add", [g.op("Mul", [head, b]), tail], f"key{n}")
+        if n >= lo:
+            keys.append(key)
+    return keys
+
+
+def feature_table(model) -> tuple[np.ndarray, str | None]:
+    """The float64 table ``[F + 1, K']`` gathered once per distinct n-gram, and the norm kind.
+
+    Columns ``0..K-1`` hold ``idf * coef`` (K = the rows of ``coef``); with a norm, column K holds
+    ``idf`` (l1) or ``idf**2`` (l2), so one scatter sums the scores and the norm's mass together.
+    Row F is the null feature (unknown n-grams): all zeros, so it adds exactly nothing.
+    """
+    s = model.settings
+    idf = np.asarray(model.idf if s.get("use_idf", True) else np.ones(model.n_features), np.float64)
+    cols = [(model.coef * idf[None, :]).T]
+    norm_kind = s.get("norm", "l2")
+    if norm_kind is not None:
+        cols.append((idf ** 2 if norm_kind == "l2" else idf)[:, None])
+    table = np.concatenate(cols, axis=1)
+    return np.concatenate([table, np.zeros((1, table.shape[1]))]), norm_kind
+
+
+#: the norm column's starting mass: below any real term (each is >= 1, as tf >= 1 and idf >= 1)
+#: by far more than float64's 53 bits, so it vanishes in the first addition, yet makes an empty
+#: row's norm positive (0 / tiny = 0) without a Where
+TINY_MASS = 1e-300
 
 
 def build_student_graph(model, metadata: dict[str, str]):
@@ -144,75 +197,77 @@ def build_student_graph(model, metadata: dict[str, str]):
                     locale=LOCALE)
     tokens = g.op(
         "Tokenizer", [text], "tokens", domain="com.microsoft", mark=0, mincharnum=2, pad_value=PAD,
-        separators=[BR_LOWER if s.get("lowercase", True) else BR_ANY_CASE, "[^" + re2_class(model.word_ranges) + "]"],
+        separators=[separator(model.word_ranges, s.get("lowercase", True))],
     )
     wid = g.op("LabelEncoder", [tokens], "word_digit", domain="ai.onnx.ml",
                keys_strings=tables.words, values_tensor=_tensor("v", np.arange(1, tables.base - 1, dtype=np.int64)),
                default_tensor=_tensor("d", i64([tables.base - 1])))
-    lo, hi = tables.ngram_range
-    keys = [_ngram_keys(g, wid, n, tables.base) for n in range(lo, hi + 1)]
-    key = keys[0] if len(keys) == 1 else g.op("Concat", keys, "keys", axis=1)
+    # one extra key 0 per row (no feature's key: a leading digit is never 0), so every row
+    # holds the null id F and is at least one wide; the [N, 1] shape also seeds the sums
+    shape_n1 = g.op("Concat", [g.op("Shape", ["text"], "n"), g.const("one", i64([1]))], "shape_n1", axis=0)
+    keys = _ngram_keys(g, wid, tables.ngram_range, tables.base)
+    keys.append(g.op("Expand", [g.const("zero_key", i64([[0]])), shape_n1], "null_key"))
+    key = g.op("Concat", keys, "keys", axis=1)
+    # unknown n-grams (padding, unknown words) get the null feature F rather than being dropped
     fid = g.op("LabelEncoder", [key], "fid", domain="ai.onnx.ml",
                keys_tensor=_tensor("k", tables.keys), values_tensor=_tensor("v", np.arange(n_feat, dtype=np.int64)),
-               default_tensor=_tensor("d", i64([-1])))
+               default_tensor=_tensor("d", i64([n_feat])))
 
-    # one flat list of row*F + fid over the features present, sorted so repeats are adjacent
-    n_text = g.op("Shape", ["text"], "n")
-    row = g.op("Unsqueeze", [g.op("Range", [g.const("zero", i64(0)), g.op("Squeeze", [n_text]), g.const("one", i64(1))],
-                                  "rows"), g.const("ax", i64([1]))], "row_col")
-    F = g.const("F", i64(n_feat))
-    flat = g.op("Reshape", [g.op("Add", [g.op("Mul", [row, F]), fid]), g.const("flat", i64([-1]))], "rowkey")
-    valid = g.op("Reshape", [g.op("GreaterOrEqual", [fid, g.const("zero", i64(0))]), g.const("flat", i64([-1]))])
-    present = g.op("Compress", [flat, valid], "present", axis=0)
-    sorted_keys = g.op("TopK", [present, g.op("Shape", [present])], "sorted", n_out=2, largest=0, sorted=1)[0]
+    # Runs of equal ids, i.e. each distinct (row, feature) and its count: sort every row
+    # (TopK), flatten, and a run ends where the next id differs. F, in every row, is the
+    # largest id, so a real feature's run never crosses into the next row (a null run may,
+    # adding nothing), and the last run of all, which the comparison skips, is null. Runs
+    # come in scikit-learn's order (row, then column); count = end - previous end, row =
+    # end // width.
+    width = g.op("Shape", [fid], "width", start=1)
+    ranked = g.op("TopK", [fid, width], "sorted", n_out=2, axis=1, largest=0, sorted=1)[0]
+    flat = g.op("Reshape", [ranked, g.const("flat", i64([-1]))], "flat")
+    step = g.op("Sub", [g.op("Slice", [flat, g.const("s", i64([1])), g.const("e", i64([INT64_MAX]))]),
+                        g.op("Slice", [flat, g.const("s", i64([0])), g.const("e", i64([-1]))])], "step")
+    ends = g.op("Reshape", [g.op("NonZero", [step]), g.const("col", i64([-1, 1]))], "run_end")  # [U, 1] positions
+    before = g.op("Concat", [g.const("minus1", i64([[-1]])),
+                             g.op("Slice", [ends, g.const("s", i64([0])), g.const("e", i64([-1]))])],
+                  "previous_end", axis=0)
+    counts = g.op("Sub", [ends, before], "counts")
+    ufid = g.op("Gather", [flat, ends], "ufid")
+    urow = g.op("Div", [ends, width], "urow")
 
-    # run lengths: in ascending order, a run starts where a key exceeds the one before it
-    before = g.op("Concat", [g.const("minus1", i64([-1])),
-                             g.op("Slice", [sorted_keys, g.const("s", i64([0])), g.const("e", i64([-1]))])], axis=0)
-    starts = g.op("Squeeze", [g.op("NonZero", [g.op("Greater", [sorted_keys, before])]), g.const("ax", i64([0]))],
-                  "starts")
-    ends = g.op("Concat", [g.op("Slice", [starts, g.const("s", i64([1])), g.const("e", i64([INT64_MAX]))]),
-                           g.op("Shape", [sorted_keys])], axis=0)
-    counts = g.op("Cast", [g.op("Sub", [ends, starts])], "tf", to=onnx.TensorProto.DOUBLE)
-    uniq = g.op("Gather", [sorted_keys, starts], "unique")
-    urow = g.op("Div", [uniq, F], "urow")
-    ufid = g.op("Sub", [uniq, g.op("Mul", [urow, F])], "ufid")
-
-    one = g.const("one", np.array(1.0))
+    table, norm_kind = feature_table(model)
+    gathered = g.op("GatherND", [g.const("table", table), ufid], "idf_coef")  # [U, K']
     if s.get("binary", False):
-        tf = g.op("Div", [counts, counts], "tf_binary")
-    elif s.get("sublinear_tf", False):
-        tf = g.op("Add", [one, g.op("Log", [counts])], "tf_sublinear")
+        terms = gathered  # tf = 1
     else:
-        tf = counts
-    idf = model.idf if s.get("use_idf", True) else np.ones(n_feat)
-    zeros_n = g.op("ConstantOfShape", [n_text], value=_tensor("z", np.zeros(1)))
-    zeros_nk = g.op("ConstantOfShape", [g.op("Concat", [n_text, g.const("k", i64([n_rows]))], axis=0)],
-                    value=_tensor("z", np.zeros(1)))
-    weights = g.op("Mul", [tf, g.op("Gather", [g.const("idf", idf), ufid])], "tfidf")
-    ucol = g.op("Unsqueeze", [urow, g.const("ax", i64([1]))])
-    idf_coef = np.ascontiguousarray((model.coef * idf[None, :]).T)  # [F, rows]
-    dot = g.op("ScatterND", [zeros_nk, ucol, g.op("Mul", [g.op("Unsqueeze", [tf, g.const("ax", i64([1]))]),
-                                                           g.op("Gather", [g.const("idf_coef", idf_coef), ufid])])],
-               "dot", reduction="add")
-    norm_kind = s.get("norm", "l2")
+        tf = g.op("Cast", [counts], "count", to=onnx.TensorProto.DOUBLE)
+        if s.get("sublinear_tf", False):
+            tf = g.op("Add", [g.op("Log", [tf]), g.const("one", np.array(1.0))], "tf_sublinear")
+        if norm_kind == "l2":  # the norm column needs w**2 = tf**2 * idf**2: one more factor tf
+            tf = g.op("Concat", [tf] * n_rows + [g.op("Mul", [tf, tf])], "tf_and_square", axis=1)
+        terms = g.op("Mul", [gathered, tf], "terms")  # [w * coef..., w**p]
+    start = np.zeros((1, table.shape[1]))
+    if norm_kind is not None:
+        start[0, -1] = TINY_MASS
+    init = g.op("Expand", [g.const("start", start), shape_n1], "sum_start")
+    sums = g.op("ScatterND", [init, urow, terms], "sums", reduction="add")  # [N, K'] per-row sums
     if norm_kind is None:
-        score = dot
+        unit = sums
     else:
-        mass = g.op("Mul", [weights, weights]) if norm_kind == "l2" else g.op("Abs", [weights])
-        total = g.op("ScatterElements", [zeros_n, urow, mass], "norm_sum", axis=0, reduction="add")
-        norm = g.op("Sqrt", [total]) if norm_kind == "l2" else total
-        safe = g.op("Where", [g.op("Greater", [norm, g.const("z", np.array(0.0))]), norm, one], "norm")
-        score = g.op("Div", [dot, g.op("Unsqueeze", [safe, g.const("ax", i64([1]))])])
-    score = g.op("Add", [score, g.const("intercept", model.intercept)], "score")
-    if n_rows == 1:  # two classes: scikit-learn's logistic on the class-1 score
-        p1 = g.op("Sigmoid", [score])
-        proba = g.op("Concat", [g.op("Sub", [one, p1]), p1], axis=1)
-        positive = g.op("Greater", [score, g.const("z", np.array(0.0))])  # ties go to class 0, as in sklearn
-        g.op("Cast", [g.op("Squeeze", [positive, g.const("ax", i64([1]))])], out="label", to=onnx.TensorProto.INT64)
+        mass = g.op("Slice", [sums, g.const("s", i64([n_rows])), g.const("e", i64([n_rows + 1])),
+                              g.const("ax", i64([1]))], "mass")
+        unit = g.op("Div", [sums, g.op("Sqrt", [mass]) if norm_kind == "l2" else mass], "normalized")
+
+    # one Gemm picks the score columns and adds the intercept; two classes give [-s, s] so the
+    # sigmoid yields both probabilities and ArgMax sends a tie (s == 0) to class 0, as scikit-learn
+    n_cols = table.shape[1]
+    if n_rows == 1:
+        pick = np.zeros((n_cols, 2))
+        pick[0] = [-1.0, 1.0]
+        bias = np.array([-model.intercept[0], model.intercept[0]])
     else:
-        proba = g.op("Softmax", [score], axis=1)
-        g.op("ArgMax", [score], out="label", axis=1, keepdims=0)
+        pick = np.eye(n_cols, n_rows)
+        bias = np.asarray(model.intercept, np.float64)
+    score = g.op("Gemm", [unit, g.const("pick", pick), g.const("intercept", bias)], "score")
+    proba = g.op("Sigmoid", [score]) if n_rows == 1 else g.op("Softmax", [score], axis=1)
+    g.op("ArgMax", [score], out="label", axis=1, keepdims=0)
     g.op("Cast", [proba], out="probabilities", to=onnx.TensorProto.FLOAT)
 
     k = len(model.label_names)

@@ -23,6 +23,10 @@ FORMAT_VERSION = "1"
 #: most this many padded characters: one 1 MB text next to 255 reviews would otherwise
 #: allocate 256 x 200k token strings.
 MAX_PADDED_CHARS = 1 << 21
+#: Rows per call for a batch: the graph sorts every padded row, so a batch is cut into
+#: length-sorted calls of at most this many texts, where padding stays small (measured on
+#: IMDB reviews at batch 256: 64 rows per call is ~1.5x the throughput of one padded call).
+CHUNK_ROWS = 64
 
 
 class StudentClassifier(Classifier):
@@ -59,12 +63,15 @@ class StudentClassifier(Classifier):
         return proba, label
 
     def _run(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """One call for one text or a small batch; else length-sorted calls (rows are independent)."""
+        if len(texts) == 1:
+            return self._call(texts)
         lengths = [len(t) for t in texts]
-        if max(lengths) * len(texts) <= MAX_PADDED_CHARS:
+        if len(texts) <= CHUNK_ROWS and max(lengths) * len(texts) <= MAX_PADDED_CHARS:
             return self._call(texts)
         proba = np.empty((len(texts), len(self.labels)), np.float32)
         label = np.empty(len(texts), np.int64)
-        for idx in length_sorted_batches(lengths, len(texts), MAX_PADDED_CHARS):
+        for idx in length_sorted_batches(lengths, CHUNK_ROWS, MAX_PADDED_CHARS):
             proba[idx], label[idx] = self._call([texts[i] for i in idx])
         return proba, label
 

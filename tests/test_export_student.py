@@ -214,3 +214,71 @@ def test_tampered_file_is_refused(tmp_path, binary):
     (tmp_path / "short.onnx").write_bytes(bytes(data[: len(data) // 2]))
     with pytest.raises(ArtifactError):
         runtime.load(tmp_path / "short.onnx")
+
+
+def _tokenizer_session(separator: str):
+    import onnx
+    import onnxruntime as ort
+
+    from exporters.student_graph import MS_OPSET, OPSET, PAD
+
+    h = onnx.helper
+    node = h.make_node("Tokenizer", ["x"], ["y"], domain="com.microsoft", mark=0, mincharnum=2, pad_value=PAD,
+                       separators=[separator])
+    graph = h.make_graph([node], "tok", [h.make_tensor_value_info("x", onnx.TensorProto.STRING, ["N"])],
+                         [h.make_tensor_value_info("y", onnx.TensorProto.STRING, ["N", "T"])])
+    model = h.make_model(graph, ir_version=10, opset_imports=[h.make_opsetid("", OPSET),
+                                                              h.make_opsetid("com.microsoft", MS_OPSET)])
+    return ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+
+
+BR_PIECES = ["<br />", "<br/>", "<br>", "<BR >", "<bR\t/>", "<br", "br />", "<br<", "<brx>", "<", ">", "/", " ", "\n",
+             "ab", "br", "x", "Word", "日本", "😀", "é", "__", "1"]
+
+
+@pytest.mark.parametrize("lowercase", [True, False])
+def test_one_separator_splits_like_python(lowercase):
+    """The single RE2 separator (non-word code points and line breaks, leftmost-longest) gives
+    exactly Python's tokens: line break replaced by a space, then runs of 2+ word code points."""
+    from exporters.student_graph import PAD, separator
+    from toolkit.features import Normalizer, lower_table
+
+    vec = make_vectorizer(lowercase=lowercase)
+    tokenize, normalize = vec.build_tokenizer(), Normalizer(lowercase)
+    rng = np.random.default_rng(0)
+    texts = ["x <br /> y", " <br />ab", "<br<br />br <br/<br/>", "<brx>ab", "a<br>b", "ab<br", "<<br />>cd",
+             "AB<BR>CD", "ab <bR\t/>cd", "<br  /  >ab"]
+    texts += ["".join(rng.choice(BR_PIECES, rng.integers(1, 12))) for _ in range(2000)]
+    inputs = [t.translate(lower_table()) if lowercase else t for t in texts]  # as StringNormalizer hands it on
+    got = _tokenizer_session(separator(word_ranges(), lowercase)).run(None, {"x": np.array(inputs, dtype=object)})[0]
+    for text, row in zip(texts, got, strict=True):
+        assert [t for t in row if t != PAD] == tokenize(normalize(text)), text
+
+
+def test_graph_stays_small_and_vocabulary_free(binary):
+    """Batch-1 latency is mostly per-node overhead: keep the graph to ~40 nodes, one Tokenizer
+    with one separator, one sort, and no op whose cost grows with the vocabulary."""
+    import onnx
+
+    proto = onnx.load_from_string(export_bytes(binary[0], check_ops=False))
+    ops = [n.op_type for n in proto.graph.node]
+    assert len(ops) <= 42, ops
+    assert ops.count("Tokenizer") == 1 and ops.count("TopK") == 1 and ops.count("LabelEncoder") == 2
+    assert not {"TfIdfVectorizer", "Unique", "Loop", "Scan", "If", "MatMul"} & set(ops)
+    (tok,) = (n for n in proto.graph.node if n.op_type == "Tokenizer")
+    assert len(next(a for a in tok.attribute if a.name == "separators").strings) == 1
+    assert len({i.name for i in proto.graph.initializer}) == len(proto.graph.initializer)
+
+
+def test_large_batches_run_in_length_sorted_chunks_and_keep_order(binary):
+    """A batch larger than CHUNK_ROWS is cut into length-sorted calls; results stay in input order."""
+    from runtime.student import CHUNK_ROWS
+
+    _, clf, pipe = binary
+    texts = synthetic_corpus(3 * CHUNK_ROWS + 5, 2, seed=11)[0]
+    texts = [t * (1 + i % 7) for i, t in enumerate(texts)] + ["", "<br />"]
+    labels, proba = clf.predict_with_proba(texts)
+    np.testing.assert_allclose(proba, pipe.predict_proba(texts), atol=1e-6, rtol=0)
+    assert [clf.labels.index(x) for x in labels] == list(pipe.predict(texts))
+    one_by_one = np.concatenate([clf.predict_proba([t]) for t in texts])
+    np.testing.assert_allclose(proba, one_by_one, atol=1e-7, rtol=0)

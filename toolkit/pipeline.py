@@ -135,7 +135,7 @@ def run_pipeline(cfg: RunConfig) -> dict[str, Any]:
     student_opts = ["--objective", cfg.objective, *cfg.student_args]
     student = _student_stage(cfg, out, "student", cfg.unlabeled, student_opts, labels)
     peers = _peers_stage(cfg, out, labels)
-    export_s = run_stage(out, "export_student", {}, [student], ["student.onnx"],
+    export_s = run_stage(out, "export_student", {"graph": _graph_version()}, [student], ["student.onnx"],
                          lambda: call_command(["export", "student", str(out), "--out", str(out / "student.onnx")]))
 
     evaluation = run_stage(out, "evaluate", data_key, [baseline, export_t, export_q, export_s, peers],
@@ -203,6 +203,13 @@ def _int8_scheme() -> str:
     from exporters.teacher import INT8_SCHEME
 
     return INT8_SCHEME
+
+
+def _graph_version() -> str:
+    """The student graph's layout version: a rebuilt graph re-exports a cached student."""
+    from exporters.student_graph import GRAPH_VERSION
+
+    return GRAPH_VERSION
 
 
 def _defaults(which: str) -> dict[str, Any]:
