@@ -74,6 +74,34 @@ def interleaved_latency(
     return {name: percentiles(s) for name, s in samples.items() if s}
 
 
+def block_latency(
+    contenders: Sequence[Contender], texts: Sequence[str], *, rounds: int = 40, block: int = 25, seed: int = 0,
+) -> dict[str, dict[str, float]]:
+    """Warm batch-1 latency: contenders take turns running ``block`` calls each, in shuffled order.
+
+    The regime of a service answering a stream of requests: within its block a contender keeps
+    its caches, and the first call of each block (the one that pays for the switch) is dropped.
+    Taking turns round after round keeps the comparison fair under changing machine load, as
+    :func:`interleaved_latency` does for the cold regime.
+    """
+    if block < 2:
+        raise ValueError(f"block must be >= 2 (its first call is dropped), got {block}")
+    rng = random.Random(seed)
+    samples: dict[str, list[float]] = {c.name: [] for c in contenders}
+    order = list(contenders)
+    for r in range(rounds):
+        rng.shuffle(order)
+        for c in order:
+            for i in range(block):
+                text = [texts[(r * block + i) % len(texts)]]
+                t0 = time.perf_counter()
+                c.predict(text)
+                dt = time.perf_counter() - t0
+                if i:
+                    samples[c.name].append(dt)
+    return {name: percentiles(s) for name, s in samples.items()}
+
+
 def throughput(predict: Predict, texts: Sequence[str], batch: int = 256, min_seconds: float = 2.0,
                max_batches: int = 50) -> dict[str, float]:
     """Texts per second at ``batch`` texts per call, after one warm-up call."""

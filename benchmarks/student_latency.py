@@ -7,8 +7,9 @@ weights do not affect the cost) and measures, interleaved so machine load hits a
 - batch-1 latency on one ~230-word review, 1 thread: ONNX p50, the speed-up over
   scikit-learn, and ONNX at ``--large`` over ONNX at ``--small`` (the cost should follow the
   text, not the vocabulary). Interleaved (the harness's round-robin: each call may find its
-  caches evicted by another contender, the cold regime) and blocked (each contender alone for
-  its rounds: the warm regime of a service answering a stream of requests);
+  caches evicted by another contender, the cold regime) and in blocks (contenders take turns
+  running 25 calls each, the first of each block dropped: the warm regime of a service
+  answering a stream of requests);
 - throughput at batch 256 (test reviews), ONNX over scikit-learn.
 
 Ratios, not absolute times, are the result on a shared machine. Example::
@@ -27,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.harness import Contender, environment, interleaved_latency, throughput
+from benchmarks.harness import Contender, block_latency, environment, interleaved_latency, throughput
 
 
 def review_of_length(texts: list[str], words: int) -> str:
@@ -99,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
 
     contenders = [small_onnx, small_sk, large_onnx, large_sk]
     latency = interleaved_latency(contenders, [review], rounds=args.rounds)
-    blocked = {c.name: interleaved_latency([c], [review], rounds=args.rounds)[c.name] for c in contenders}
+    blocked = block_latency(contenders, [review], rounds=max(1, args.rounds // 10))
     thr = {c.name: throughput(c.predict, batch, batch=args.batch) for c in (large_onnx, large_sk, small_onnx, small_sk)}
     p50 = {k: v["p50_ms"] for k, v in latency.items()}
     warm = {k: v["p50_ms"] for k, v in blocked.items()}

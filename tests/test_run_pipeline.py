@@ -53,6 +53,8 @@ def test_run_writes_every_artifact_and_the_report(run_dir) -> None:
         c = report["bench"]["contenders"][contender]
         assert {"p50_ms", "p99_ms", "throughput_per_s", "size_bytes", "cold_start_ms"} <= set(c)
         assert c["p50_ms"] > 0 and c["size_bytes"] > 0 and c["cold_start_ms"] > 0 and c["throughput_per_s"] > 0
+        # warm latency (contenders taking turns in blocks) for the fast ones; the teachers are timed cold only
+        assert ("warm_p50_ms" in c) == ("teacher" not in contender), contender
     assert report["models"]["teacher"]["accuracy"] > 0.8  # the tiny task is easy: the teacher learned it
     md = (out / "report.md").read_text()
     assert "| student |" in md
