@@ -70,12 +70,14 @@ def write_manifest(folder: Path, kind: str, label_names: Sequence[str], settings
                                    encoding="utf-8")
 
 
-def read_manifest(folder: str | Path) -> dict[str, Any]:
-    """The manifest of a saved peer, or a ValueError naming the folder."""
+def read_manifest(folder: str | Path, kind: str | None = None) -> dict[str, Any]:
+    """The manifest of a saved peer (of ``kind``, when given), or a ValueError naming the folder."""
     path = Path(folder) / MANIFEST
     if not path.is_file():
         raise ValueError(f"{folder}: not a saved peer (no {MANIFEST})")
     doc = json.loads(path.read_text(encoding="utf-8"))
     if doc.get("format") != FORMAT:
         raise ValueError(f"{path}: format {doc.get('format')!r}, expected {FORMAT}")
+    if kind is not None and doc.get("kind") != kind:
+        raise ValueError(f"{folder}: a {doc.get('kind')} peer, not {kind}")
     return doc

@@ -121,9 +121,7 @@ class FastTextPeer:
     def load(cls, folder: str | os.PathLike[str]) -> FastTextPeer:
         """The peer saved in ``folder``."""
         fasttext = require("fasttext", "the fastText peer")
-        doc = read_manifest(folder)
-        if doc["kind"] != KIND:
-            raise ValueError(f"{folder}: a {doc['kind']} peer, not {KIND}")
+        doc = read_manifest(folder, KIND)
         peer = cls(doc["label_names"], **doc["settings"])
         with contextlib.redirect_stderr(io.StringIO()):  # its load_model prints a deprecation note
             peer.model_ = fasttext.load_model(str(Path(folder) / MODEL_FILE))

@@ -120,9 +120,7 @@ class Model2VecPeer:
     def load(cls, folder: str | os.PathLike[str]) -> Model2VecPeer:
         """The peer saved in ``folder``; the static model is read from disk, never from the Hub."""
         model2vec = require("model2vec", "the Model2Vec peer")
-        doc = read_manifest(folder)
-        if doc["kind"] != KIND:
-            raise ValueError(f"{folder}: a {doc['kind']} peer, not {KIND}")
+        doc = read_manifest(folder, KIND)
         peer = cls(doc["label_names"], **doc["settings"])
         static = Path(folder) / STATIC
         if not static.is_dir():
