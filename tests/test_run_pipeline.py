@@ -74,8 +74,13 @@ def test_rerun_is_cached_and_a_changed_option_redoes_only_its_stages(run_dir, ca
     out, tiny = run_dir
     before = {p: p.stat().st_mtime_ns for p in (out / "teacher.onnx", out / "student.onnx")}
     assert main(_argv(tiny, out, "--json")) == 0
-    stages = json.loads(capsys.readouterr().out)["run"]["stages"]
+    run = json.loads(capsys.readouterr().out)["run"]
+    stages = run["stages"]
     assert all(s["cached"] for s in stages.values()), stages
+    # cached stages report the time they took when they ran; the report says what the cache saved
+    assert stages["teacher_train"]["seconds"] > 0 and run["compute_seconds"] >= stages["teacher_train"]["seconds"]
+    assert {"bench", "evaluate", "peers"} <= set(stages)
+    assert f"{len(stages)} of {len(stages)} stages reused from the cache" in (out / "report.md").read_text()
     assert {p: p.stat().st_mtime_ns for p in before} == before
     # another student objective: teacher stages stay cached, the student and what follows rerun
     assert main(_argv(tiny, out, "--objective", "hard", "--no-bench", "--json")) == 0

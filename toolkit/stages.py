@@ -72,7 +72,8 @@ def run_stage(
             record = {}
         if record.get("key") == key and _outputs_intact(run_dir, record.get("outputs", {})):
             log.info("%-16s cached (%s)", name, ", ".join(outputs) or "no files")
-            return StageResult(name, key, record.get("info", {}), True, 0.0)
+            # a cached result carries the time the stage took when it ran, so reports can add it up
+            return StageResult(name, key, record.get("info", {}), True, float(record.get("seconds", 0.0)))
     log.info("%-16s running", name)
     t0 = time.perf_counter()
     info = fn()
