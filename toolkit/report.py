@@ -102,6 +102,18 @@ def _timing(run: dict[str, Any]) -> str:
     return text + (f", {cached} of {len(stages)} stages reused from the cache." if cached else ".")
 
 
+def _count(n: int | None) -> str:
+    """A set size as people read it: thousands separated; None means every text there is."""
+    return "all" if n is None else f"{n:,}"
+
+
+def _n_test(run: dict[str, Any], models: dict[str, Any]) -> int | None:
+    """The test size: as asked, or (for 'all') as evaluated."""
+    if run.get("test") is not None:
+        return run["test"]
+    return next((m["n_test"] for m in models.values() if "n_test" in m), None)
+
+
 def _pct(x: float) -> str:
     return f"{x:.4f}"
 
@@ -111,8 +123,9 @@ def markdown(report: dict[str, Any]) -> str:
     run, models = report["run"], report["models"]
     lines = [
         "# edge-distill report", "",
-        f"Data `{run.get('data')}`: {run.get('labeled')} labeled, {run.get('unlabeled')} unlabeled (transfer), "
-        f"{run.get('test')} test texts, seed {run.get('seed')}. Teacher `{run.get('teacher_model')}`; student "
+        f"Data `{run.get('data')}`: {_count(run.get('labeled'))} labeled, {_count(run.get('unlabeled'))} unlabeled "
+        f"(transfer), {_count(_n_test(run, models))} test texts, seed {run.get('seed')}. Teacher "
+        f"`{run.get('teacher_model')}`; student "
         f"objective `{run.get('objective')}`. {_timing(run)}", "",
         *(["**The int8 teacher was refused by its parity gate** "
             f"({run['teacher_int8'].get('error', '')}); it is left out below.", ""]
@@ -154,9 +167,10 @@ def markdown(report: dict[str, Any]) -> str:
                                  f"{ref['size_bytes'] / 1e6:.2f} MB against {r['size_bytes'] / 1e6:.2f} MB.")
     if report.get("scaling"):
         lines += ["", "## Student accuracy against transfer-set size", "",
-                  "| unlabeled | student accuracy | teacher agreement |", "|---:|---:|---:|"]
+                  "| unlabeled (transfer) | student accuracy | macro-F1 |", "|---:|---:|---:|"]
         for row in report["scaling"]:
-            lines.append(f"| {row['unlabeled']} | {_pct(row['accuracy'])} | {row.get('agreement', float('nan')):.4f} |")
+            f1 = "–" if row.get("macro_f1") is None else _pct(row["macro_f1"])
+            lines.append(f"| {_count(row['unlabeled'])} | {_pct(row['accuracy'])} | {f1} |")
     lines += ["", "## Figures", "", "![accuracy against latency](figures/accuracy_latency.png)",
               "![artifact sizes](figures/sizes.png)"]
     if report.get("scaling"):
