@@ -43,36 +43,20 @@ def artifact_kind(path: Path) -> str:
     raise ValueError(f"{path}: not a benchmarkable artifact (an .onnx file, a student folder or a teacher folder)")
 
 
-def default_name(path: Path) -> str:
-    """A contender name from the artifact: student_onnx, teacher_int8, student_sklearn, ..."""
-    kind = artifact_kind(path)
-    if kind == "peer":
-        from toolkit.peers.common import read_manifest
-
-        return str(read_manifest(path)["kind"])
-    if kind == "sklearn":
-        return "student_sklearn"
-    if kind == "torch":
-        return "teacher_torch"
+def _onnx(path: Path, threads: int | None) -> tuple[str, Callable[[list[str]], np.ndarray]]:
     import runtime
 
-    found = runtime.load(path).kind
-    return f"{found}_int8" if ".int8." in path.name else f"{found}_onnx"
+    clf = runtime.load(path, threads=threads)  # loaded once: its kind names it, its session predicts
+    return (f"{clf.kind}_int8" if ".int8." in path.name else f"{clf.kind}_onnx"), clf.predict_proba
 
 
-def _onnx(path: Path, threads: int | None) -> Callable[[list[str]], np.ndarray]:
-    import runtime
-
-    return runtime.load(path, threads=threads).predict_proba
-
-
-def _sklearn(path: Path, threads: int | None) -> Callable[[list[str]], np.ndarray]:
+def _sklearn(path: Path, threads: int | None) -> tuple[str, Callable[[list[str]], np.ndarray]]:
     from toolkit.student.store import load_student
 
-    return load_student(path).pipeline().predict_proba
+    return "student_sklearn", load_student(path).pipeline().predict_proba
 
 
-def _torch(path: Path, threads: int | None) -> Callable[[list[str]], np.ndarray]:
+def _torch(path: Path, threads: int | None) -> tuple[str, Callable[[list[str]], np.ndarray]]:
     import torch
 
     from runtime.truncation import TeacherEncoder
@@ -90,18 +74,21 @@ def _torch(path: Path, threads: int | None) -> Callable[[list[str]], np.ndarray]
         torch.set_num_threads(n)  # the setting is global; each call restores its own
         return torch_logits(model, encoder, encoder.encode(texts))
 
-    return predict
+    return "teacher_torch", predict
 
 
-def _peer(path: Path, threads: int | None) -> Callable[[list[str]], np.ndarray]:
-    """A peer's predict_proba. ``threads`` has nothing to set: fastText's prediction runs on the calling
+def _peer(path: Path, threads: int | None) -> tuple[str, Callable[[list[str]], np.ndarray]]:
+    """A peer, named by its kind. ``threads`` has nothing to set: fastText's prediction runs on the calling
     thread; Model2Vec's tokenizer batches on the tokenizers library's own pool, as the teacher runtime's does."""
     from toolkit.peers import load_peer
+    from toolkit.peers.common import read_manifest
 
-    return load_peer(path).predict_proba
+    return str(read_manifest(path)["kind"]), load_peer(path).predict_proba
 
 
+#: each builder loads the artifact once and returns its default contender name and its predict
 _BUILDERS = {"onnx": _onnx, "sklearn": _sklearn, "torch": _torch, "peer": _peer}
+
 
 _COLD = {
     "onnx": "import runtime\nm = runtime.load({path!r})\nm.predict_proba([{text!r}])",
@@ -116,8 +103,9 @@ def build(path: str | os.PathLike[str], name: str | None, threads: int | None, s
     """A contender for the artifact at ``path`` with ``threads`` (None: the library's default)."""
     p = Path(path)
     kind = artifact_kind(p)
+    found, predict = _BUILDERS[kind](p, threads)
     return Contender(
-        name=name or default_name(p), predict=_BUILDERS[kind](p, threads),
+        name=name or found, predict=predict,
         cold_start_code=_COLD[kind].format(path=str(p), text=sample_text), size_bytes=size_of(p),
         meta={"path": str(p), "kind": kind},
     )

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from exporters.student_graph import LOCALE, ML_OPSET, MS_OPSET, OPSET, PAD, separator
+from exporters.student_graph import IR_VERSION, LOCALE, PAD, opset_imports, separator
 from toolkit.extras import require
 
 
@@ -35,8 +35,7 @@ def _session(nodes, out_type, out_shape):
     h = onnx.helper
     graph = h.make_graph(nodes, "check", [h.make_tensor_value_info("x", onnx.TensorProto.STRING, ["N"])],
                          [h.make_tensor_value_info("y", out_type, out_shape)])
-    model = h.make_model(graph, ir_version=10, opset_imports=[
-        h.make_opsetid("", OPSET), h.make_opsetid("ai.onnx.ml", ML_OPSET), h.make_opsetid("com.microsoft", MS_OPSET)])
+    model = h.make_model(graph, ir_version=IR_VERSION, opset_imports=opset_imports())
     opts = ort.SessionOptions()
     opts.log_severity_level = 3
     return ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])

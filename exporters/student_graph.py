@@ -57,6 +57,13 @@ def separator(word_ranges: Sequence[Sequence[int]], lowercase: bool = True) -> s
     return f"(?:[^{re2_class(word_ranges)}]|{br})+"
 
 
+def opset_imports() -> list:
+    """The opsets every student graph (and every export-time probe of its ops) declares."""
+    helper = require("onnx.helper", "the student export")
+    return [helper.make_opsetid("", OPSET), helper.make_opsetid("ai.onnx.ml", ML_OPSET),
+            helper.make_opsetid("com.microsoft", MS_OPSET)]
+
+
 class UnsupportedSetting(ValueError):
     """A student setting the graph cannot reproduce exactly; the message names it."""
 
@@ -280,9 +287,7 @@ def build_student_graph(model, metadata: dict[str, str]):
         value_info=[helper.make_tensor_value_info(tokens, onnx.TensorProto.STRING, ["N", "T"])],
     )
     proto = helper.make_model(
-        graph, producer_name="edge-distill", ir_version=IR_VERSION,
-        opset_imports=[helper.make_opsetid("", OPSET), helper.make_opsetid("ai.onnx.ml", ML_OPSET),
-                       helper.make_opsetid("com.microsoft", MS_OPSET)],
+        graph, producer_name="edge-distill", ir_version=IR_VERSION, opset_imports=opset_imports(),
     )
     helper.set_model_props(proto, {k: v if isinstance(v, str) else json.dumps(v) for k, v in metadata.items()})
     return proto

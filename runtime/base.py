@@ -149,7 +149,8 @@ def check_io(sess: ort.InferenceSession, name: str, inputs: set[str], outputs: s
 
 
 class Classifier:
-    """The interface both artifact kinds share. Subclasses implement ``_proba(list[str])``."""
+    """The interface both artifact kinds share. Subclasses implement ``_proba(list[str])`` and may
+    override ``_proba_and_ids`` when the model decides its own labels (the student's graph does)."""
 
     kind: str = ""
 
@@ -161,6 +162,11 @@ class Classifier:
     def _proba(self, texts: list[str]) -> np.ndarray:
         raise NotImplementedError
 
+    def _proba_and_ids(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Probabilities and the class id decided for each text (by default the argmax)."""
+        proba = self._proba(texts)
+        return proba, proba.argmax(axis=1)
+
     def predict_proba(self, texts: Iterable[str]) -> np.ndarray:
         """Class probabilities, float32 ``[N, K]``; column ``k`` is ``labels[k]``."""
         batch = validate_texts(texts)
@@ -168,10 +174,17 @@ class Classifier:
             return np.zeros((0, len(self.labels)), np.float32)
         return self._proba(batch)
 
+    def predict_with_proba(self, texts: Iterable[str]) -> tuple[list[str], np.ndarray]:
+        """Class names and probabilities ``[N, K]`` in one call."""
+        batch = validate_texts(texts)
+        if not batch:  # onnxruntime fails on an empty batch
+            return [], np.zeros((0, len(self.labels)), np.float32)
+        proba, ids = self._proba_and_ids(batch)
+        return [self.labels[i] for i in ids], proba
+
     def predict(self, texts: Iterable[str]) -> list[str]:
-        """The most probable class name for each text."""
-        proba = self.predict_proba(texts)
-        return [self.labels[i] for i in proba.argmax(axis=1)]
+        """The class name decided for each text."""
+        return self.predict_with_proba(texts)[0]
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(path={str(self.path)!r}, labels={list(self.labels)})"

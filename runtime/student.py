@@ -8,12 +8,11 @@ training-side model even where two probabilities round to the same float32.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 
-from runtime.base import FORMAT_KEY, KIND_KEY, ArtifactError, Classifier, check_io, parse_labels, validate_texts
+from runtime.base import FORMAT_KEY, KIND_KEY, ArtifactError, Classifier, check_io, parse_labels
 from runtime.truncation import length_sorted_batches
 
 INPUT = "text"
@@ -78,14 +77,4 @@ class StudentClassifier(Classifier):
     def _proba(self, texts: list[str]) -> np.ndarray:
         return self._run(texts)[0]
 
-    def predict_with_proba(self, texts: Iterable[str]) -> tuple[list[str], np.ndarray]:
-        """Class names (the graph's ``label`` output) and probabilities in one call."""
-        batch = validate_texts(texts)
-        if not batch:  # onnxruntime fails on an empty batch
-            return [], np.zeros((0, len(self.labels)), np.float32)
-        proba, label = self._run(batch)
-        return [self.labels[i] for i in label], proba
-
-    def predict(self, texts: Iterable[str]) -> list[str]:
-        """The class name the graph decides for each text."""
-        return self.predict_with_proba(texts)[0]
+    _proba_and_ids = _run  # the graph's ``label`` output: the argmax of its float64 scores

@@ -10,6 +10,7 @@ of the same target.
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import os
 import shutil
@@ -36,9 +37,13 @@ def _fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
+def _host() -> str:
+    return socket.gethostname().replace(".", "_")
+
+
 def _owner() -> str:
     """``host-pid``: who owns a temporary, so a later writer can tell a dead one's leftovers."""
-    return f"{socket.gethostname().replace('.', '_')}-{os.getpid()}"
+    return f"{_host()}-{os.getpid()}"
 
 
 def _alive(pid: int) -> bool:
@@ -47,14 +52,14 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     except OSError:  # exists but not ours (EPERM), or a platform without signal 0
-        return True
+        pass
     return True
 
 
 def _sweep_stale(target: Path) -> None:
     """Remove temporaries of ``target`` left by a writer on this host that no longer runs (kill -9)."""
-    host = socket.gethostname().replace(".", "_")
-    for tmp in target.parent.glob(f".{_glob_escape(target.name)}.{_glob_escape(host)}-*.tmp"):
+    host = _host()
+    for tmp in target.parent.glob(f".{glob.escape(target.name)}.{glob.escape(host)}-*.tmp"):
         pid = tmp.name[len(f".{target.name}.{host}-"):].split(".", 1)[0]
         if pid.isdigit() and not _alive(int(pid)):
             if tmp.is_dir():
@@ -62,11 +67,6 @@ def _sweep_stale(target: Path) -> None:
             else:
                 with contextlib.suppress(FileNotFoundError):
                     tmp.unlink()
-
-
-def _glob_escape(text: str) -> str:
-    """``text`` with glob wildcards escaped (file names may hold ``[``, ``*`` or ``?``)."""
-    return "".join(f"[{c}]" if c in "[]*?" else c for c in text)
 
 
 @contextlib.contextmanager

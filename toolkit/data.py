@@ -440,7 +440,8 @@ class Splits:
         return {"labeled": len(self.labeled), "unlabeled": len(self.unlabeled), "test": len(self.test)}
 
 
-def _dedup_key(text: str) -> str:
+def dedup_key(text: str) -> str:
+    """The key under which two texts count as the same one (splits never share a key)."""
     # exact text: what "duplicate" means in the IMDB README; whitespace-only variants are folded
     return " ".join(text.split())
 
@@ -454,7 +455,7 @@ def _draw(
     seen: set[str] = set(exclude)
     eligible = []
     for i in order:
-        key = _dedup_key(corpus.texts[i])
+        key = dedup_key(corpus.texts[i])
         if key not in seen:
             if dedup:
                 seen.add(key)
@@ -533,12 +534,12 @@ def make_splits(
     # texts shared with the other sets are removed, from the other sets
     test_idx, _ = _draw(test_pool, n_test, rng, set(), stratify, "test", dedup=False)
     test = test_pool.take(test_idx)
-    used = {_dedup_key(t) for t in test.texts}
+    used = {dedup_key(t) for t in test.texts}
     lab_idx, rest = _draw(train, n_labeled, rng, used, stratify, "labeled")
     labeled = train.take(lab_idx)
     if test_name is None:  # test rows came from train too
         rest = np.setdiff1d(rest, test_idx, assume_unique=False)
-    used |= {_dedup_key(t) for t in labeled.texts}
+    used |= {dedup_key(t) for t in labeled.texts}
     pools = [dataset[s].take(np.arange(len(dataset[s])), drop_labels=True) for s in unlabeled_names]
     if unlabeled_from_train and len(rest):
         pools.append(train.take(np.sort(rest), drop_labels=True))

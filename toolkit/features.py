@@ -25,12 +25,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from runtime.base import sanitize
+from runtime.textclean import BR_PATTERN as BR_LOWER
 
-#: The line-break rule of runtime.textclean, for already-lowercased text, and for any case.
-BR_LOWER = r"<br[ \t\n\r\f]*/?>"
+#: The line-break rule of runtime.textclean, for already-lowercased text, and for any case
+#: (spelled out for the graph's RE2, which has no case-insensitive flag here).
 BR_ANY_CASE = r"<[bB][rR][ \t\n\r\f]*/?>"
 _BR_LOWER = re.compile(BR_LOWER)
-_BR_ANY_CASE = re.compile(BR_ANY_CASE)
+_BR_ANY_CASE = re.compile(BR_LOWER, re.IGNORECASE)
 
 FEATURE_DEFAULTS: dict[str, Any] = {
     "ngram_range": (1, 2),

@@ -9,6 +9,7 @@ changed option, redoes only the stages whose settings or inputs changed.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import json
 import logging
@@ -50,11 +51,14 @@ class RunConfig:
     peer_gold: bool = True  # peers also learn the labeled set's gold labels (the student only with --with-gold)
     progress: bool = True
 
-    def data_args(self, unlabeled: int | str | None = "default") -> list[str]:
+    def data_key(self) -> dict[str, Any]:
+        """The split settings every stage's key starts from (the transfer size is added where it matters)."""
+        return {"data": self.data, "labeled": self.labeled, "test": self.test, "seed": self.seed}
+
+    def data_args(self, unlabeled: int | None) -> list[str]:
         """The split arguments every stage shares, so every stage sees the same texts."""
-        n_unl = self.unlabeled if unlabeled == "default" else unlabeled
         return ["--data", self.data, "--labeled", str(self.labeled),
-                "--unlabeled", "all" if n_unl is None else str(n_unl),
+                "--unlabeled", "all" if unlabeled is None else str(unlabeled),
                 "--test", "all" if self.test is None else str(self.test), "--seed", str(self.seed)]
 
 
@@ -88,17 +92,13 @@ def call_command(argv: list[str]) -> dict[str, Any]:
     return json.loads(text[text.index("{"):]) if "{" in text else {}
 
 
-def _file(path: Path) -> dict[str, Any]:
-    return {"path": str(path), "bytes": path.stat().st_size}
-
-
 def run_pipeline(cfg: RunConfig) -> dict[str, Any]:
     """Run (or resume) every stage and return the report."""
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     quiet = [] if cfg.progress else ["--no-progress"]
-    data_key = {"data": cfg.data, "labeled": cfg.labeled, "test": cfg.test, "seed": cfg.seed}
+    data_key = cfg.data_key()
 
     baseline = run_stage(out, "baseline", data_key, [], ["baseline.json", "predictions/baseline.npz"],
                          lambda: call_command(["baseline", *cfg.data_args(0), "--out", str(out)]))
@@ -114,8 +114,8 @@ def run_pipeline(cfg: RunConfig) -> dict[str, Any]:
         lambda: call_command(["export", "teacher", str(out / "teacher"), "--out", str(out / "teacher.onnx"),
                               "--check", str(cfg.check)]),
     )
-    export_q = run_stage(out, "export_teacher_int8", {"check": cfg.check, "scheme": _int8_scheme()}, [export_t], [],
-                         lambda: _export_int8(cfg, out))
+    int8_key = {"check": cfg.check, "scheme": _code_version("exporters.teacher", "INT8_SCHEME")}
+    export_q = run_stage(out, "export_teacher_int8", int8_key, [export_t], [], lambda: _export_int8(cfg, out))
     int8_ok = bool(export_q.info.get("ok")) and (out / "teacher.int8.onnx").is_file()
 
     sizes = [cfg.unlabeled, *cfg.scaling]
@@ -135,7 +135,8 @@ def run_pipeline(cfg: RunConfig) -> dict[str, Any]:
     student_opts = ["--objective", cfg.objective, *cfg.student_args]
     student = _student_stage(cfg, out, "student", cfg.unlabeled, student_opts, labels)
     peers = _peers_stage(cfg, out, labels)
-    export_s = run_stage(out, "export_student", {"graph": _graph_version()}, [student], ["student.onnx"],
+    graph_key = {"graph": _code_version("exporters.student_graph", "GRAPH_VERSION")}
+    export_s = run_stage(out, "export_student", graph_key, [student], ["student.onnx"],
                          lambda: call_command(["export", "student", str(out), "--out", str(out / "student.onnx")]))
 
     evaluation = run_stage(out, "evaluate", data_key, [baseline, export_t, export_q, export_s, peers],
@@ -199,18 +200,12 @@ def _export_int8(cfg: RunConfig, out: Path) -> dict[str, Any]:
     return {"ok": True, "int8": result.get("int8", {})}
 
 
-def _int8_scheme() -> str:
-    """The int8 recipe's version: a changed recipe re-exports (and relabels) even with the same options."""
-    from exporters.teacher import INT8_SCHEME
+def _code_version(module: str, name: str) -> str:
+    """A version constant of the code behind a stage (e.g. the int8 recipe, the student graph's layout):
+    part of the stage's key, so a changed algorithm reruns the stage even with the same options."""
+    import importlib
 
-    return INT8_SCHEME
-
-
-def _graph_version() -> str:
-    """The student graph's layout version: a rebuilt graph re-exports a cached student."""
-    from exporters.student_graph import GRAPH_VERSION
-
-    return GRAPH_VERSION
+    return str(getattr(importlib.import_module(module), name))
 
 
 def _defaults(which: str) -> dict[str, Any]:
@@ -231,8 +226,8 @@ def _student_stage(cfg: RunConfig, out: Path, name: str, n_unlabeled: int | None
                    labels: StageResult, logits_dir: Path | None = None) -> StageResult:
     logits = (logits_dir or out) / "logits"
     return run_stage(
-        out, name, {"data": cfg.data, "labeled": cfg.labeled, "unlabeled": n_unlabeled, "test": cfg.test,
-                    "seed": cfg.seed, "options": opts, "defaults": _defaults("student")}, [labels], ["student"],
+        out, name, {**cfg.data_key(), "unlabeled": n_unlabeled, "options": opts, "defaults": _defaults("student")},
+        [labels], ["student"],
         lambda: call_command(["student", "--logits", str(logits), *cfg.data_args(n_unlabeled),
                               "--out", str(out), *opts]),
     )
@@ -264,8 +259,7 @@ def _peers_stage(cfg: RunConfig, out: Path, labels: StageResult) -> StageResult:
     from toolkit.peers import PEERS, installed
 
     settings = _peer_settings(cfg) if cfg.peers else {}
-    key = {"data": cfg.data, "labeled": cfg.labeled, "unlabeled": cfg.unlabeled, "test": cfg.test,
-           "seed": cfg.seed, "gold": cfg.peer_gold, "temperature": 1.0, "options": settings,
+    key = {**cfg.data_key(), "unlabeled": cfg.unlabeled, "gold": cfg.peer_gold, "temperature": 1.0, "options": settings,
            "installed": {name: installed(name) for name in PEERS}}
     return run_stage(out, "peers", key, [labels], [f"{PEERS_DIR}/peers.json"], lambda: _peers(cfg, out, settings))
 
@@ -274,6 +268,7 @@ def _peers(cfg: RunConfig, out: Path, settings: dict[str, dict[str, Any]]) -> di
     """Fit each peer whose extra is installed; a missing extra (or a failed fit) is a note, not an error."""
     import shutil
 
+    from benchmarks.contenders import size_of
     from toolkit.data import load_splits
     from toolkit.logits import load_logits
     from toolkit.peers import PEERS, make_peer, missing, training_set
@@ -310,8 +305,7 @@ def _peers(cfg: RunConfig, out: Path, settings: dict[str, dict[str, Any]]) -> di
                 continue
             info["fitted"][name] = {"seconds": round(time.perf_counter() - t0, 1), "n_train": len(texts),
                                     "transfer": len(splits.unlabeled), "gold": len(texts) - len(splits.unlabeled),
-                                    "settings": params, "bytes": sum(p.stat().st_size for p in
-                                                                     (folder / name).rglob("*") if p.is_file())}
+                                    "settings": params, "bytes": size_of(folder / name)}
     atomic_write_json(folder / "peers.json", info)
     return info
 
@@ -325,15 +319,21 @@ def _fitted_peers(out: Path) -> dict[str, Path]:
     return {name: out / PEERS_DIR / name for name in fitted if (out / PEERS_DIR / name).is_dir()}
 
 
+@functools.lru_cache(maxsize=1)
+def _test_set(data: str, labeled: int, test: int | None, seed: int):
+    """The run's test texts, drawn once per process for the evaluate and bench stages."""
+    from toolkit.data import load_splits
+
+    return load_splits(data, n_labeled=labeled, n_unlabeled=0, n_test=test, seed=seed).test
+
+
 def _evaluate(cfg: RunConfig, out: Path) -> dict[str, Any]:
     """Every model on the same test texts; the figures go to evaluation.json."""
     import runtime
-    from toolkit.data import load_splits
     from toolkit.evaluate import compare_models
     from toolkit.peers import load_peer
 
-    splits = load_splits(cfg.data, n_labeled=cfg.labeled, n_unlabeled=0, n_test=cfg.test, seed=cfg.seed)
-    test = splits.test
+    test = _test_set(cfg.data, cfg.labeled, cfg.test, cfg.seed)
     with np.load(out / "predictions" / "baseline.npz", allow_pickle=False) as z:
         if [str(i) for i in z["ids"]] != test.ids:
             raise RuntimeError("baseline predictions are for other test texts; rerun the baseline stage")
@@ -360,9 +360,8 @@ def _evaluate(cfg: RunConfig, out: Path) -> dict[str, Any]:
 
 def _bench(cfg: RunConfig, out: Path) -> dict[str, Any]:
     from benchmarks.suite import markdown, run_suite
-    from toolkit.data import load_splits
 
-    test = load_splits(cfg.data, n_labeled=cfg.labeled, n_unlabeled=0, n_test=cfg.test, seed=cfg.seed).test
+    test = _test_set(cfg.data, cfg.labeled, cfg.test, cfg.seed)
     names = ("student.onnx", "student", "teacher", "teacher.onnx", "teacher.int8.onnx")
     artifacts = [out / n for n in names if (out / n).exists()] + list(_fitted_peers(out).values())
     result = run_suite([str(a) for a in artifacts], test.texts, rounds=cfg.bench_rounds, progress=cfg.progress,

@@ -12,13 +12,14 @@ from typing import Any
 import numpy as np
 
 from toolkit.atomic import atomic_path, atomic_write_json, atomic_write_text
+from toolkit.peers import PEERS
 
 #: the seed notebook's numbers (IMDB, 1,000 labels, 1,000 test reviews)
 SEED_TABLE = {"baseline": 0.79, "teacher": 0.89, "student": 0.87}
 #: which benchmark contender measures which evaluated model (a peer is measured under its own name)
 BENCH_OF = {"student": "student_onnx", "teacher": "teacher_onnx", "teacher_int8": "teacher_int8"}
-#: what a user would deploy instead of the student (see toolkit.peers)
-PEER_NAMES = ("fasttext", "model2vec")
+#: what a user would deploy instead of the student
+PEER_NAMES = tuple(PEERS)
 
 
 def build_report(run: dict[str, Any], evaluation: dict[str, Any], bench: dict[str, Any] | None,

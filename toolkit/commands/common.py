@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 
@@ -67,6 +68,25 @@ def load_splits_from_args(args: argparse.Namespace):
         n_unlabeled=args.unlabeled, n_test=args.test, seed=args.seed, stratify=args.stratify,
         text_field=args.text_field, label_field=args.label_field or None, label_names=args.label_names,
         test_split=args.test_split,
+    )
+
+
+def split_record(args: argparse.Namespace, label_names: Sequence[str]) -> dict[str, Any]:
+    """The data arguments as stored with a model, so a later command draws the same splits."""
+    return {"source": str(args.data), "seed": args.seed, "labeled": args.labeled, "unlabeled": args.unlabeled,
+            "test": args.test, "stratify": args.stratify, "test_split": args.test_split,
+            "text_field": args.text_field, "label_field": args.label_field, "label_names": list(label_names)}
+
+
+def load_splits_from_record(record: dict[str, Any]):
+    """The splits a :func:`split_record` describes (records written before ``stratify`` was kept: stratified)."""
+    from toolkit.data import load_splits
+
+    return load_splits(
+        record["source"], n_labeled=record["labeled"], n_unlabeled=record["unlabeled"], n_test=record["test"],
+        seed=record["seed"], stratify=record.get("stratify", True), test_split=record.get("test_split"),
+        text_field=record.get("text_field", "text"), label_field=record.get("label_field") or "label",
+        label_names=record.get("label_names"),
     )
 
 

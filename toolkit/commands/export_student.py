@@ -34,7 +34,8 @@ def _gate_texts(args: argparse.Namespace, record: dict) -> tuple[list[str], str]
     """Real texts for the gate and where they came from."""
     from pathlib import Path
 
-    from toolkit.data import iter_jsonl, load_splits
+    from toolkit.commands.common import load_splits_from_record
+    from toolkit.data import iter_jsonl
 
     if args.no_data:
         return [], "none"
@@ -42,11 +43,7 @@ def _gate_texts(args: argparse.Namespace, record: dict) -> tuple[list[str], str]
         return [r.text for r in iter_jsonl(Path(args.texts), label_field=None)], args.texts
     if not record or not Path(record.get("source", "")).exists():
         return [], "none (the student's data is not available here)"
-    splits = load_splits(
-        record["source"], n_labeled=record["labeled"], n_unlabeled=record["unlabeled"], n_test=record["test"],
-        seed=record["seed"], test_split=record.get("test_split"), text_field=record.get("text_field", "text"),
-        label_field=record.get("label_field", "label"), label_names=record.get("label_names"),
-    )
+    splits = load_splits_from_record(record)
     return splits.test.texts + splits.unlabeled.texts[:TRANSFER_TEXTS], f"{record['source']} (test + transfer)"
 
 

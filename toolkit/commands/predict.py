@@ -129,11 +129,7 @@ def run(args: argparse.Namespace) -> int:
 
     def answer(batch: list[Record]) -> None:
         texts = [r.text or "" for r in batch]
-        if hasattr(clf, "predict_with_proba"):
-            labels, proba = clf.predict_with_proba(texts)
-        else:
-            proba = clf.predict_proba(texts)
-            labels = [clf.labels[i] for i in proba.argmax(axis=1)]
+        labels, proba = clf.predict_with_proba(texts)
         for rec, label, row in zip(batch, labels, proba.tolist(), strict=True):
             obj = {"label": label, "probabilities": dict(zip(clf.labels, row, strict=True))}
             if args.skip_bad:

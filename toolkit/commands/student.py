@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import argparse
 
-from toolkit.commands.common import add_data_arguments, add_json, emit, load_splits_from_args
+from toolkit.commands.common import add_data_arguments, add_json, emit, load_splits_from_args, split_record
 
 HELP = "distill teacher logits into a TF-IDF + logistic-regression student"
 HELDOUT_FRACTION = 0.3  # of the labeled set, for --tune together with --with-gold
@@ -165,9 +165,7 @@ def run(args: argparse.Namespace) -> int:
         if "model" in unpruned:
             unpruned["test"] = evaluate(unpruned.pop("model").pipeline().predict_proba(test.texts), test.labels)
     sizes = {**splits.summary(), "transfer": len(texts)}
-    record = {"source": str(args.data), "seed": args.seed, "labeled": args.labeled, "unlabeled": args.unlabeled,
-              "test": args.test, "test_split": args.test_split, "text_field": args.text_field,
-              "label_field": args.label_field, "label_names": list(names)}
+    record = split_record(args, names)
     model.info.update({"sizes": {**sizes, "n_features": model.n_features}, "metrics": metrics, "data": record})
     if trials:
         model.info["tuning"] = trials

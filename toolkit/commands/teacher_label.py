@@ -52,12 +52,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Draw the transfer set, pick the backend, label this shard."""
     from toolkit.data import DataError
-    from toolkit.teacher.label import ResumeError, label_corpus, onnx_labeler, torch_labeler
+    from toolkit.teacher.label import label_corpus, onnx_labeler, torch_labeler
     from toolkit.teacher.shards import parse_shard
 
     try:
         shard = parse_shard(args.shard)
-    except ValueError as exc:
+    except ValueError as exc:  # ResumeError included
         raise DataError(str(exc)) from exc
     backend = args.backend
     if backend == "auto":
@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = label_corpus(splits.unlabeled, labeler, args.out, shard=shard, chunk_size=args.chunk_size,
                               restart=args.restart, progress=args.progress)
-    except (ResumeError, ValueError) as exc:
+    except ValueError as exc:  # ResumeError included
         raise DataError(str(exc)) from exc
     human = f"labeled {result['texts']} texts ({result['shard']}, {result['resumed_texts']} resumed)"
     if "merged" in result:

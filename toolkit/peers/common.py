@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from runtime.base import sanitize
 from runtime.textclean import clean_text
 
 #: the file that marks a folder as a saved peer and names its kind
@@ -28,7 +29,7 @@ def clean(texts: Iterable[str]) -> list[str]:
     for i, t in enumerate(texts):
         if not isinstance(t, str):
             raise TypeError(f"text {i} is {type(t).__name__}, not str")
-        out.append(clean_text(t.encode("utf-8", "replace").decode("utf-8")))
+        out.append(clean_text(sanitize(t)))
     return out
 
 

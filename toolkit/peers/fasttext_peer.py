@@ -26,6 +26,7 @@ import numpy as np
 from toolkit.atomic import atomic_dir
 from toolkit.extras import require
 from toolkit.peers.common import as_targets, clean, read_manifest, write_manifest
+from toolkit.student.objectives import softmax
 
 KIND = "fasttext"
 MODEL_FILE = "model.bin"
@@ -96,11 +97,8 @@ class FastTextPeer:
             self._out = np.asarray(self.model_.get_output_matrix(), np.float64)  # [labels, dim]
             self._cols = np.array([int(lab[len(_PREFIX):]) for lab in self.model_.labels])
         hidden = np.stack([self.model_.get_sentence_vector(t) for t in lines]).astype(np.float64)
-        s = hidden @ self._out.T
-        s -= s.max(axis=1, keepdims=True)
-        e = np.exp(s)
         out = np.zeros((len(lines), k))
-        out[:, self._cols] = e / e.sum(axis=1, keepdims=True)  # a class never seen in training stays at 0
+        out[:, self._cols] = softmax(hidden @ self._out.T)  # a class never seen in training stays at 0
         return out.astype(np.float32)
 
     def predict(self, texts: Sequence[str]) -> list[str]:

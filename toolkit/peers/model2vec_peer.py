@@ -23,6 +23,7 @@ import numpy as np
 from toolkit.atomic import atomic_dir
 from toolkit.extras import require
 from toolkit.peers.common import as_targets, clean, read_manifest, write_manifest
+from toolkit.student.objectives import scores
 
 KIND = "model2vec"
 STATIC = "static"
@@ -92,13 +93,7 @@ class Model2VecPeer:
         """Class probabilities ``[N, K]`` (float32; sigmoid for two classes, else softmax)."""
         if self.coef_ is None or self.intercept_ is None:
             raise RuntimeError("the Model2Vec peer is not fitted")
-        s = self.transform(texts).astype(np.float64) @ self.coef_.T + self.intercept_
-        if s.shape[1] == 1:
-            p1 = 1.0 / (1.0 + np.exp(-s[:, 0]))
-            return np.stack([1.0 - p1, p1], axis=1).astype(np.float32)
-        s -= s.max(axis=1, keepdims=True)
-        e = np.exp(s)
-        return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
+        return scores(self, self.transform(texts).astype(np.float64)).astype(np.float32)
 
     def predict(self, texts: Sequence[str]) -> list[str]:
         """Class names of the most probable class."""

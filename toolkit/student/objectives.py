@@ -88,12 +88,15 @@ def fit_logit(X, logits: np.ndarray, *, C: float, temperature: float = 1.0, gold
     lm = require("sklearn.linear_model", "the student")
     z = np.asarray(logits, np.float64) / temperature
     k = z.shape[1]
-    target = z[:, 1:2] - z[:, :1] if k == 2 else z - z.mean(axis=1, keepdims=True)
+
+    def centred(v: np.ndarray) -> np.ndarray:  # what a logistic model's scores can express
+        return v[:, 1:2] - v[:, :1] if k == 2 else v - v.mean(axis=1, keepdims=True)
+
+    target = centred(z)
     if gold is not None:
         top = z.argmax(axis=1)
         means = np.stack([z[top == c].mean(axis=0) if np.any(top == c) else np.zeros(k) for c in range(k)])
-        gz = means[gold.y]
-        target = np.vstack([target, gz[:, 1:2] - gz[:, :1] if k == 2 else gz - gz.mean(axis=1, keepdims=True)])
+        target = np.vstack([target, centred(means[gold.y])])
         X = _vstack([X, gold.X])
     ridge = lm.Ridge(alpha=1.0 / C, random_state=random_state).fit(X, target)
     return LinearScores(np.atleast_2d(ridge.coef_), np.atleast_1d(ridge.intercept_))

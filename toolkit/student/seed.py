@@ -16,7 +16,7 @@ import numpy as np
 
 from toolkit.extras import require
 from toolkit.student.model import StudentModel, vocabulary_list
-from toolkit.student.objectives import softmax
+from toolkit.student.objectives import scores
 
 _base = require("sklearn.base", "the seed recipe")
 
@@ -55,11 +55,7 @@ class LinearLogitClassifier(_base.ClassifierMixin, _base.BaseEstimator):
         return np.asarray(X @ self.coef_.T) + self.intercept_
 
     def predict_proba(self, X) -> np.ndarray:
-        s = self.decision_function(X)
-        if s.shape[1] == 1:
-            p1 = 1.0 / (1.0 + np.exp(-s[:, 0]))
-            return np.stack([1 - p1, p1], axis=1)
-        return softmax(s)
+        return scores(self, X)
 
     def predict(self, X) -> np.ndarray:
         s = self.decision_function(X)

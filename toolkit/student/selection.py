@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from toolkit.student.distill import evaluate, fit_features
+from toolkit.student.distill import C_GRID, evaluate, fit_features
+from toolkit.student.objectives import _logistic
 
 GRID: tuple[dict[str, Any], ...] = (
     {"ngram_range": (1, 1), "min_df": 2, "sublinear_tf": True},
@@ -29,21 +30,18 @@ GRID: tuple[dict[str, Any], ...] = (
     {"ngram_range": (1, 2), "min_df": 5, "sublinear_tf": True},
     {"ngram_range": (1, 3), "min_df": 2, "sublinear_tf": True},
 )
-C_GRID = (3.0, 10.0, 30.0, 100.0)
 
 
 def sweep(texts: list[str], labels: np.ndarray, dev_texts: list[str], dev_labels: np.ndarray,
           grid=GRID, c_grid=C_GRID, seed: int = 0) -> list[dict[str, Any]]:
     """Dev accuracy of every (feature setting, C), fitted on ``texts``."""
-    from sklearn.linear_model import LogisticRegression
-
     rows = []
     for settings in grid:
         t0 = time.perf_counter()
         feats = fit_features(texts, settings)
         X, Xd = feats.rows(), feats.transform(dev_texts)
         for c in c_grid:
-            clf = LogisticRegression(C=c, max_iter=2000, random_state=seed).fit(X, labels)
+            clf = _logistic(c, seed).fit(X, labels)
             proba = clf.predict_proba(Xd)
             rows.append({**settings, "C": c, "n_features": X.shape[1], **evaluate(proba, dev_labels),
                          "seconds": round(time.perf_counter() - t0, 1)})

@@ -73,7 +73,7 @@ class Device:
         return torch.autocast(device_type="cuda", dtype=self.amp_dtype)
 
 
-def pick_device(threads: int | None = None, local_rank: int | None = None) -> Device:
+def pick_device(threads: int | None = None) -> Device:
     """CUDA with bf16 (or fp16 + GradScaler) when a GPU exists, else the CPU with ``threads`` threads.
 
     On the CPU the default thread count is the cores this process may use (affinity mask),
@@ -81,7 +81,7 @@ def pick_device(threads: int | None = None, local_rank: int | None = None) -> De
     """
     torch = require("torch", "the teacher")
     if torch.cuda.is_available():
-        rank = local_rank if local_rank is not None else int(os.environ.get("LOCAL_RANK", "0"))
+        rank = int(os.environ.get("LOCAL_RANK", "0"))  # set by torchrun and accelerate
         name = f"cuda:{rank % torch.cuda.device_count()}"
         if torch.cuda.is_bf16_supported():
             return Device(name, torch.bfloat16, False)

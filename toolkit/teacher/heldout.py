@@ -11,24 +11,25 @@ from typing import Any
 
 import numpy as np
 
-from toolkit.data import Corpus, DataError, load_dataset, make_splits, split_roles
+from toolkit.data import Corpus, DataError, dedup_key, load_dataset, make_splits, split_roles
 
 
 def heldout_reviews(data: dict[str, Any], n: int, seed: int = 1234, source: str | None = None) -> Corpus:
     """Up to ``n`` labeled training-pool texts outside the labeled and test sets (seeded draw)."""
-    if not data or not (source or data.get("data")):
+    src = source or (data or {}).get("data")
+    if not data or not src:
         raise DataError("the teacher's training.json records no data source; pass --data to the export")
     names = data.get("label_names")
-    dataset = load_dataset(source or data["data"], text_field=data.get("text_field", "text"),
+    dataset = load_dataset(src, text_field=data.get("text_field", "text"),
                            label_field=data.get("label_field", "label"), label_names=tuple(names) if names else None)
     splits = make_splits(dataset, n_labeled=data.get("labeled"), n_unlabeled=0, n_test=data.get("test"),
                          seed=data.get("seed", 0), stratify=data.get("stratify", True),
                          test_split=data.get("test_split"))
     train_name, _, _ = split_roles(dataset, data.get("test_split"))
     pool = dataset[train_name]
-    used = {" ".join(t.split()) for t in splits.labeled.texts + splits.test.texts}
-    free = [i for i in range(len(pool)) if " ".join(pool.texts[i].split()) not in used]
+    used = {dedup_key(t) for t in splits.labeled.texts + splits.test.texts}
+    free = [i for i in range(len(pool)) if dedup_key(pool.texts[i]) not in used]
     if not free:
-        raise DataError(f"{data['data']}: no labeled texts left outside the labeled and test sets")
+        raise DataError(f"{src}: no labeled texts left outside the labeled and test sets")
     pick = np.random.default_rng(seed).permutation(np.asarray(free, np.int64))[:n]
     return pool.take(np.sort(pick))

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 
 import numpy as np
 
+from runtime.teacher import BATCH_SIZE, MAX_BATCH_TOKENS  # batched exactly as the ONNX runtime batches
 from runtime.truncation import TeacherEncoder, length_sorted_batches
 from toolkit.extras import require
-
-BATCH_SIZE = 32
-MAX_BATCH_TOKENS = 32 * 256
 
 
 def torch_logits(
     model, encoder: TeacherEncoder, rows: Sequence[Sequence[int]], *, device: str = "cpu", autocast=None,
-    batch_size: int = BATCH_SIZE, progress=None,
+    batch_size: int = BATCH_SIZE,
 ) -> np.ndarray:
     """float32 logits ``[N, K]`` for encoded ``rows``, in their order (length-sorted batches)."""
     torch = require("torch", "the teacher")
@@ -30,14 +29,9 @@ def torch_logits(
             if takes_types:
                 feeds["token_type_ids"] = b.token_type_ids
             feeds = {n: torch.from_numpy(a).to(device) for n, a in feeds.items()}
-            if autocast is not None:
-                with autocast():
-                    logits = model(**feeds).logits
-            else:
+            with (autocast or contextlib.nullcontext)():
                 logits = model(**feeds).logits
             out[idx] = logits.float().cpu().numpy()
-            if progress is not None:
-                progress.update(len(idx))
     return out
 
 

@@ -18,7 +18,6 @@ import contextlib
 import hashlib
 import json
 import shutil
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,12 +63,12 @@ def torch_labeler(teacher_dir: str | Path, threads: int | None = None, batch_siz
     encoder = TeacherEncoder(tokenizer.backend_tokenizer, record["max_length"], record["truncation"],
                              tokenizer.pad_token_id)
     names = tuple(model.config.id2label[i] for i in range(model.config.num_labels))
-    autocast = device.autocast if device.amp_dtype is not None else None
     weights = sorted(teacher_dir.glob("*.safetensors")) or sorted(teacher_dir.glob("*.bin"))
     sha = hashlib.sha256("".join(sha256_file(w) for w in weights).encode()).hexdigest()
 
     def run(rows: list[list[int]]) -> np.ndarray:
-        return torch_logits(model, encoder, rows, device=device.name, autocast=autocast, batch_size=batch_size)
+        return torch_logits(model, encoder, rows, device=device.name, autocast=device.autocast,
+                            batch_size=batch_size)
 
     return Labeler("torch", encoder, names, run, sha)
 
@@ -108,7 +107,7 @@ def label_corpus(
     ids = [corpus.ids[i] for i in mine]
     rows = labeler.encoder.encode([corpus.texts[i] for i in mine])
     lengths = np.array([len(r) for r in rows], np.int64)
-    order = np.lexsort((np.asarray(ids, dtype=str), -lengths)) if len(ids) else np.zeros(0, np.int64)
+    order = np.lexsort((np.asarray(ids, dtype=str), -lengths))
     chunks = [order[s: s + chunk_size] for s in range(0, len(order), chunk_size)]
     fingerprint = {
         "backend": labeler.backend, "teacher_sha256": labeler.source_sha256,
@@ -173,6 +172,6 @@ def _load_chunk(path: Path, want: list[str]) -> LogitsTable | None:
         return None
     try:
         table = load_logits(path)
-    except (LogitsError, zipfile.BadZipFile, EOFError):  # load_logits lets BadZipFile through
+    except LogitsError:
         return None
     return table if table.ids == want else None

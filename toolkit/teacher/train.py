@@ -165,7 +165,7 @@ def train_teacher(labeled: Corpus, cfg: TrainConfig, out_dir: str | Path) -> dic
             bar.set_postfix(loss=f"{running / seen:.4f}")
         bar.close()
         val_logits = torch_logits(model, encoder, [rows[i] for i in va_idx], device=device.name,
-                                  autocast=device.autocast if device.amp_dtype is not None else None)
+                                  autocast=device.autocast)
         acc = float(np.mean(val_logits.argmax(1) == labels[va_idx]))
         entry = {"epoch": epoch, "train_loss": running / max(1, seen), "val_accuracy": acc,
                  "elapsed_s": round(time.perf_counter() - t0, 1)}
