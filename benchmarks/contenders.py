@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.harness import Contender
+from edge_distill.benchmarks.harness import Contender
 
 
 def size_of(path: Path) -> int:
@@ -31,8 +31,8 @@ def artifact_kind(path: Path) -> str:
     if path.is_file() and path.suffix == ".onnx":
         return "onnx"
     if path.is_dir():
-        from toolkit.peers import is_peer
-        from toolkit.student.store import MANIFEST, student_dir
+        from edge_distill.toolkit.peers import is_peer
+        from edge_distill.toolkit.student.store import MANIFEST, student_dir
 
         if is_peer(path):
             return "peer"
@@ -44,14 +44,14 @@ def artifact_kind(path: Path) -> str:
 
 
 def _onnx(path: Path, threads: int | None) -> tuple[str, Callable[[list[str]], np.ndarray]]:
-    import runtime
+    from edge_distill import runtime
 
     clf = runtime.load(path, threads=threads)  # loaded once: its kind names it, its session predicts
     return (f"{clf.kind}_int8" if ".int8." in path.name else f"{clf.kind}_onnx"), clf.predict_proba
 
 
 def _sklearn(path: Path, threads: int | None) -> tuple[str, Callable[[list[str]], np.ndarray]]:
-    from toolkit.student.store import load_student
+    from edge_distill.toolkit.student.store import load_student
 
     return "student_sklearn", load_student(path).pipeline().predict_proba
 
@@ -59,15 +59,16 @@ def _sklearn(path: Path, threads: int | None) -> tuple[str, Callable[[list[str]]
 def _torch(path: Path, threads: int | None) -> tuple[str, Callable[[list[str]], np.ndarray]]:
     import torch
 
-    from runtime.truncation import TeacherEncoder
-    from toolkit.teacher.backbone import load_classifier, load_tokenizer, read_record
-    from toolkit.teacher.inference import torch_logits
+    from edge_distill.runtime.truncation import TeacherEncoder
+    from edge_distill.toolkit.teacher.backbone import load_classifier, load_tokenizer, read_record
+    from edge_distill.toolkit.teacher.inference import torch_logits
 
     record = read_record(path)
     model = load_classifier(str(path))
     model.eval()
-    encoder = TeacherEncoder(load_tokenizer(str(path)).backend_tokenizer, record.get("max_length", 256),
-                             record.get("truncation", "head"))
+    encoder = TeacherEncoder(
+        load_tokenizer(str(path)).backend_tokenizer, record.get("max_length", 256), record.get("truncation", "head")
+    )
     n = threads or os.cpu_count() or 1
 
     def predict(texts: list[str]) -> np.ndarray:
@@ -80,8 +81,8 @@ def _torch(path: Path, threads: int | None) -> tuple[str, Callable[[list[str]], 
 def _peer(path: Path, threads: int | None) -> tuple[str, Callable[[list[str]], np.ndarray]]:
     """A peer, named by its kind. ``threads`` has nothing to set: fastText's prediction runs on the calling
     thread; Model2Vec's tokenizer batches on the tokenizers library's own pool, as the teacher runtime's does."""
-    from toolkit.peers import load_peer
-    from toolkit.peers.common import read_manifest
+    from edge_distill.toolkit.peers import load_peer
+    from edge_distill.toolkit.peers.common import read_manifest
 
     return str(read_manifest(path)["kind"]), load_peer(path).predict_proba
 
@@ -91,11 +92,12 @@ _BUILDERS = {"onnx": _onnx, "sklearn": _sklearn, "torch": _torch, "peer": _peer}
 
 
 _COLD = {
-    "onnx": "import runtime\nm = runtime.load({path!r})\nm.predict_proba([{text!r}])",
-    "sklearn": "from toolkit.student.store import load_student\n"
-               "p = load_student({path!r}).pipeline()\np.predict_proba([{text!r}])",
-    "torch": "from benchmarks.contenders import build\nc = build({path!r}, 'x', None, '')\nc.predict([{text!r}])",
-    "peer": "from toolkit.peers import load_peer\nm = load_peer({path!r})\nm.predict_proba([{text!r}])",
+    "onnx": "from edge_distill import runtime\nm = runtime.load({path!r})\nm.predict_proba([{text!r}])",
+    "sklearn": "from edge_distill.toolkit.student.store import load_student\n"
+    "p = load_student({path!r}).pipeline()\np.predict_proba([{text!r}])",
+    "torch": "from edge_distill.benchmarks.contenders import build\n"
+    "c = build({path!r}, 'x', None, '')\nc.predict([{text!r}])",
+    "peer": "from edge_distill.toolkit.peers import load_peer\nm = load_peer({path!r})\nm.predict_proba([{text!r}])",
 }
 
 
@@ -105,7 +107,9 @@ def build(path: str | os.PathLike[str], name: str | None, threads: int | None, s
     kind = artifact_kind(p)
     found, predict = _BUILDERS[kind](p, threads)
     return Contender(
-        name=name or found, predict=predict,
-        cold_start_code=_COLD[kind].format(path=str(p), text=sample_text), size_bytes=size_of(p),
+        name=name or found,
+        predict=predict,
+        cold_start_code=_COLD[kind].format(path=str(p), text=sample_text),
+        size_bytes=size_of(p),
         meta={"path": str(p), "kind": kind},
     )

@@ -39,14 +39,22 @@ def percentiles(samples_s: Sequence[float]) -> dict[str, float]:
     """p50/p90/p99 and mean of latencies given in seconds, reported in milliseconds."""
     a = np.asarray(samples_s, dtype=np.float64) * 1e3
     return {
-        "p50_ms": float(np.percentile(a, 50)), "p90_ms": float(np.percentile(a, 90)),
-        "p99_ms": float(np.percentile(a, 99)), "mean_ms": float(a.mean()), "n": len(a),
+        "p50_ms": float(np.percentile(a, 50)),
+        "p90_ms": float(np.percentile(a, 90)),
+        "p99_ms": float(np.percentile(a, 99)),
+        "mean_ms": float(a.mean()),
+        "n": len(a),
     }
 
 
 def interleaved_latency(
-    contenders: Sequence[Contender], texts: Sequence[str], *, rounds: int = 200, warmup: int = 20,
-    seed: int = 0, budget_s: dict[str, float] | None = None,
+    contenders: Sequence[Contender],
+    texts: Sequence[str],
+    *,
+    rounds: int = 200,
+    warmup: int = 20,
+    seed: int = 0,
+    budget_s: dict[str, float] | None = None,
 ) -> dict[str, dict[str, float]]:
     """Batch-1 latency of every contender over ``texts`` (cycled), interleaved round by round.
 
@@ -75,7 +83,12 @@ def interleaved_latency(
 
 
 def block_latency(
-    contenders: Sequence[Contender], texts: Sequence[str], *, rounds: int = 40, block: int = 25, seed: int = 0,
+    contenders: Sequence[Contender],
+    texts: Sequence[str],
+    *,
+    rounds: int = 40,
+    block: int = 25,
+    seed: int = 0,
 ) -> dict[str, dict[str, float]]:
     """Warm batch-1 latency: contenders take turns running ``block`` calls each, in shuffled order.
 
@@ -102,11 +115,12 @@ def block_latency(
     return {name: percentiles(s) for name, s in samples.items()}
 
 
-def throughput(predict: Predict, texts: Sequence[str], batch: int = 256, min_seconds: float = 2.0,
-               max_batches: int = 50) -> dict[str, float]:
+def throughput(
+    predict: Predict, texts: Sequence[str], batch: int = 256, min_seconds: float = 2.0, max_batches: int = 50
+) -> dict[str, float]:
     """Texts per second at ``batch`` texts per call, after one warm-up call."""
     texts = list(texts)
-    batches = [texts[i:i + batch] for i in range(0, len(texts), batch)] or [[]]
+    batches = [texts[i : i + batch] for i in range(0, len(texts), batch)] or [[]]
     predict(batches[0])
     done, n, t0 = 0, 0, time.perf_counter()
     while (time.perf_counter() - t0 < min_seconds or n == 0) and n < max_batches:
@@ -135,7 +149,10 @@ print("__COLD__" + json.dumps({{"inner_s": elapsed, "peak_rss_mb": peak}}))
 
 
 def cold_start(
-    code: str, env: dict[str, str] | None = None, repeats: int = 3, timeout: float = 600,
+    code: str,
+    env: dict[str, str] | None = None,
+    repeats: int = 3,
+    timeout: float = 600,
 ) -> dict[str, float]:
     """Wall time from process launch to first prediction, and peak RSS, in fresh interpreters.
 
@@ -146,17 +163,26 @@ def cold_start(
     full_env = {**os.environ, **(env or {})}
     for _ in range(repeats):
         t0 = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-c", _COLD_WRAPPER.format(code=code)], capture_output=True,
-                              text=True, env=full_env, timeout=timeout)
+        proc = subprocess.run(
+            [sys.executable, "-c", _COLD_WRAPPER.format(code=code)],
+            capture_output=True,
+            text=True,
+            env=full_env,
+            timeout=timeout,
+        )
         walls.append(time.perf_counter() - t0)
         if proc.returncode != 0:
             raise RuntimeError(f"cold-start probe failed: {proc.stderr.strip()[-2000:]}")
         line = next(x for x in proc.stdout.splitlines() if x.startswith("__COLD__"))
-        rec = json.loads(line[len("__COLD__"):])
+        rec = json.loads(line[len("__COLD__") :])
         inner.append(rec["inner_s"])
         rss.append(rec["peak_rss_mb"])
-    return {"cold_start_ms": float(np.median(walls) * 1e3), "import_load_predict_ms": float(np.median(inner) * 1e3),
-            "peak_rss_mb": float(np.median(rss)), "repeats": repeats}
+    return {
+        "cold_start_ms": float(np.median(walls) * 1e3),
+        "import_load_predict_ms": float(np.median(inner) * 1e3),
+        "peak_rss_mb": float(np.median(rss)),
+        "repeats": repeats,
+    }
 
 
 def cpu_model() -> str:
@@ -176,8 +202,12 @@ def environment() -> dict[str, Any]:
     import onnxruntime
 
     info: dict[str, Any] = {
-        "cpu": cpu_model(), "logical_cpus": os.cpu_count(), "python": platform.python_version(),
-        "platform": platform.platform(), "numpy": np.__version__, "onnxruntime": onnxruntime.__version__,
+        "cpu": cpu_model(),
+        "logical_cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "numpy": np.__version__,
+        "onnxruntime": onnxruntime.__version__,
     }
     for mod in ("sklearn", "torch", "transformers"):
         if mod in sys.modules:

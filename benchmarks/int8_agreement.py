@@ -5,7 +5,7 @@ Exports the teacher once, then quantizes it with the feed-forward output MatMul 
 and reports label agreement with the fp32 file, accuracy and mean |Δlogit| on the held-out
 reviews the export gate uses. JSON on stdout. Example (the table in toolkit/teacher/NOTES.md)::
 
-    python -m benchmarks.int8_agreement --teacher runs/seed/teacher --layers 0,1,2,3,6 --n 1000
+    python -m edge_distill.benchmarks.int8_agreement --teacher runs/seed/teacher --layers 0,1,2,3,6 --n 1000
 """
 
 from __future__ import annotations
@@ -21,19 +21,18 @@ import numpy as np
 
 def measure(teacher_dir: Path, layers: list[int], n: int, threads: int = 1) -> dict:
     """Agreement, accuracy and logit error of each recipe against fp32 on ``n`` held-out reviews."""
-    from exporters.teacher import (
+    from edge_distill.exporters.teacher import (
         _model_inputs,
         _open,
         fuse,
         int8_fp32_nodes,
         quantize_int8,
         sealed_bytes,
+        teacher_metadata,
         to_onnx_graph,
     )
-    from runtime.base import FORMAT_KEY, KIND_KEY, LABELS_KEY
-    from runtime.teacher import MAX_LENGTH_KEY, TOKENIZER_KEY, TRUNCATION_KEY
-    from toolkit.teacher.backbone import load_classifier, load_tokenizer, pick_device, read_record
-    from toolkit.teacher.heldout import heldout_reviews
+    from edge_distill.toolkit.teacher.backbone import load_classifier, load_tokenizer, pick_device, read_record
+    from edge_distill.toolkit.teacher.heldout import heldout_reviews
 
     pick_device(threads)
     record = read_record(teacher_dir)
@@ -41,9 +40,7 @@ def measure(teacher_dir: Path, layers: list[int], n: int, threads: int = 1) -> d
     model = load_classifier(str(teacher_dir), attn="eager").eval()
     held = heldout_reviews(record["data"], n)
     labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
-    meta = {KIND_KEY: "teacher", LABELS_KEY: json.dumps(labels), FORMAT_KEY: "1",
-            MAX_LENGTH_KEY: str(record["max_length"]), TRUNCATION_KEY: record["truncation"],
-            TOKENIZER_KEY: tokenizer.backend_tokenizer.to_str()}
+    meta = teacher_metadata(teacher_dir, record, labels, tokenizer)
     with tempfile.TemporaryDirectory(prefix="edge-distill-int8-") as tmp:
         work = Path(tmp)
         to_onnx_graph(model, _model_inputs(model, tokenizer), work / "raw.onnx")
@@ -51,18 +48,26 @@ def measure(teacher_dir: Path, layers: list[int], n: int, threads: int = 1) -> d
         fp32 = _open(sealed_bytes(fused, meta), "fp32", threads)
         rows = fp32.encoder.encode(held.texts)
         ref = fp32.logits_of_ids(rows)
-        result = {"teacher": str(teacher_dir), "reviews": len(held),
-                  "accuracy_fp32": float(np.mean(ref.argmax(1) == held.labels)), "recipes": []}
+        result = {
+            "teacher": str(teacher_dir),
+            "reviews": len(held),
+            "accuracy_fp32": float(np.mean(ref.argmax(1) == held.labels)),
+            "recipes": [],
+        }
         for k in layers:
             qmodel = quantize_int8(fused, work, ffn_layers=k)
             size = len(qmodel.SerializeToString())
             got = _open(sealed_bytes(qmodel, meta), f"int8-{k}", threads).logits_of_ids(rows)
-            result["recipes"].append({
-                "fp32_ffn_layers": k, "fp32_nodes": int8_fp32_nodes(fused, k),
-                "agreement": float(np.mean(got.argmax(1) == ref.argmax(1))),
-                "accuracy_int8": float(np.mean(got.argmax(1) == held.labels)),
-                "mean_abs_dlogit": float(np.abs(got - ref).mean()), "bytes": size,
-            })
+            result["recipes"].append(
+                {
+                    "fp32_ffn_layers": k,
+                    "fp32_nodes": int8_fp32_nodes(fused, k),
+                    "agreement": float(np.mean(got.argmax(1) == ref.argmax(1))),
+                    "accuracy_int8": float(np.mean(got.argmax(1) == held.labels)),
+                    "mean_abs_dlogit": float(np.abs(got - ref).mean()),
+                    "bytes": size,
+                }
+            )
             print(json.dumps(result["recipes"][-1]), file=sys.stderr, flush=True)
     return result
 

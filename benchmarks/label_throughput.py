@@ -5,7 +5,7 @@ labeling runs: length-sorted batches) on a sample of the unlabeled transfer text
 the ratio ONNX / torch with the label agreement. A ratio measured in one run on one machine,
 not a timed test. Example (the issue asks for int8 >= 2x torch on the 2-core CPU)::
 
-    python -m benchmarks.label_throughput --teacher runs/r1/teacher \\
+    python -m edge_distill.benchmarks.label_throughput --teacher runs/r1/teacher \\
         --onnx runs/r1/teacher.int8.onnx --onnx runs/r1/teacher.onnx --data ../shared/data/imdb --n 500
 """
 
@@ -22,7 +22,7 @@ import numpy as np
 
 def sample_texts(data: str, n: int, seed: int) -> list[str]:
     """``n`` texts drawn with ``seed`` from the unlabeled splits (else from train)."""
-    from toolkit.data import load_dataset
+    from edge_distill.toolkit.data import load_dataset
 
     dataset = load_dataset(data)
     pool = [c for c in dataset.values() if c.is_unlabeled] or [dataset.get("train", next(iter(dataset.values())))]
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default=None, help="also write the result JSON here")
     args = p.parse_args(argv)
 
-    from toolkit.teacher.label import onnx_labeler, torch_labeler
+    from edge_distill.toolkit.teacher.label import onnx_labeler, torch_labeler
 
     texts = sample_texts(args.data, args.n, args.seed)
     warm = texts[:8]
@@ -68,14 +68,16 @@ def main(argv: list[str] | None = None) -> int:
         lab.logits(lab.encoder.encode(warm))
         s, logits = timed(lab, texts, args.repeats)
         result[Path(path).name] = {
-            "seconds": round(s, 2), "texts_per_s": round(len(texts) / s, 2), "speedup_vs_torch": round(secs / s, 2),
+            "seconds": round(s, 2),
+            "texts_per_s": round(len(texts) / s, 2),
+            "speedup_vs_torch": round(secs / s, 2),
             "label_agreement": float(np.mean(logits.argmax(1) == ref.argmax(1))),
             "max_abs_logit_diff": float(np.abs(logits - ref).max()),
         }
     text = json.dumps(result, indent=2)
     print(text)
     if args.out:
-        from toolkit.atomic import atomic_write_text
+        from edge_distill.toolkit.atomic import atomic_write_text
 
         atomic_write_text(args.out, text + "\n")
     return 0

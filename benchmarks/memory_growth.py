@@ -6,7 +6,7 @@ during the first calls), then classifies ``--predictions`` texts in batches and 
 the resident set (VmRSS from /proc, else psutil) grew after the warm-up. Target: < 5 MB. It is a
 measurement, printed as JSON, not a test: the number depends on the allocator and the machine.
 
-    python -m benchmarks.memory_growth --model runs/seed/student.onnx --data ../shared/data/imdb
+    python -m edge_distill.benchmarks.memory_growth --model runs/seed/student.onnx --data ../shared/data/imdb
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def rss_mb() -> float:
 def corpus(data: str | None, n: int) -> list[str]:
     """Up to ``n`` real test texts from ``--data``, else varied synthetic ones (no toolkit needed)."""
     if data:
-        from toolkit.data import load_dataset
+        from edge_distill.toolkit.data import load_dataset
 
         ds = load_dataset(data)
         split = "test" if "test" in ds else next(iter(ds))
@@ -46,10 +46,11 @@ def corpus(data: str | None, n: int) -> list[str]:
     return [" ".join(words[(i * j) % len(words)] for j in range(5 + i % 300)) for i in range(n)]
 
 
-def measure(model: str, texts: list[str], predictions: int, batch: int, warmup: int, threads: int,
-            samples: int = 10) -> dict:
+def measure(
+    model: str, texts: list[str], predictions: int, batch: int, warmup: int, threads: int, samples: int = 10
+) -> dict:
     """RSS after warm-up, at ``samples`` points during the run, and at the end."""
-    import runtime
+    from edge_distill import runtime
 
     clf = runtime.load(model, threads=threads)
     n = len(texts)
@@ -59,7 +60,7 @@ def measure(model: str, texts: list[str], predictions: int, batch: int, warmup: 
         while done < count:
             size = min(batch, count - done)
             start = (offset + done) % n
-            chunk = texts[start:start + size]
+            chunk = texts[start : start + size]
             if len(chunk) < size:
                 chunk += texts[: size - len(chunk)]
             clf.predict(chunk)
@@ -79,19 +80,32 @@ def measure(model: str, texts: list[str], predictions: int, batch: int, warmup: 
     elapsed = time.perf_counter() - t0
     growth = series[-1]["rss_mb"] - base
     return {
-        "model": str(model), "predictions": done, "batch": batch, "threads": threads, "warmup": warmup,
-        "distinct_texts": n, "rss_after_load_mb": round(loaded, 2), "rss_after_warmup_mb": round(base, 2),
-        "rss_end_mb": series[-1]["rss_mb"], "growth_mb": round(growth, 2),
-        "max_growth_mb": round(max(s["rss_mb"] for s in series) - base, 2), "target_mb": TARGET_MB,
-        "within_target": growth < TARGET_MB, "seconds": round(elapsed, 1),
-        "predictions_per_s": round(done / elapsed), "series": series,
+        "model": str(model),
+        "predictions": done,
+        "batch": batch,
+        "threads": threads,
+        "warmup": warmup,
+        "distinct_texts": n,
+        "rss_after_load_mb": round(loaded, 2),
+        "rss_after_warmup_mb": round(base, 2),
+        "rss_end_mb": series[-1]["rss_mb"],
+        "growth_mb": round(growth, 2),
+        "max_growth_mb": round(max(s["rss_mb"] for s in series) - base, 2),
+        "target_mb": TARGET_MB,
+        "within_target": growth < TARGET_MB,
+        "seconds": round(elapsed, 1),
+        "predictions_per_s": round(done / elapsed),
+        "series": series,
     }
 
 
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, measure, print (and with ``--out`` save) the JSON result."""
-    p = argparse.ArgumentParser(prog="python -m benchmarks.memory_growth", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m edge_distill.benchmarks.memory_growth",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--model", required=True, help="a student.onnx or teacher.onnx file")
     p.add_argument("--data", default=None, help="texts to classify (test split); default: synthetic texts")
     p.add_argument("--texts", type=int, default=5000, help="distinct texts, cycled (default: %(default)s)")
@@ -103,11 +117,10 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if not Path(args.model).is_file():
         p.error(f"{args.model}: no such file")
-    result = measure(args.model, corpus(args.data, args.texts), args.predictions, args.batch, args.warmup,
-                     args.threads)
+    result = measure(args.model, corpus(args.data, args.texts), args.predictions, args.batch, args.warmup, args.threads)
     text = json.dumps(result, indent=2)
     if args.out:
-        from toolkit.atomic import atomic_write_text
+        from edge_distill.toolkit.atomic import atomic_write_text
 
         atomic_write_text(args.out, text + "\n")
     print(text)

@@ -14,7 +14,7 @@ weights do not affect the cost) and measures, interleaved so machine load hits a
 
 Ratios, not absolute times, are the result on a shared machine. Example::
 
-    python -m benchmarks.student_latency --data ../shared/data/imdb --out bench/student_latency.json
+    python -m edge_distill.benchmarks.student_latency --data ../shared/data/imdb --out bench/student_latency.json
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.harness import Contender, block_latency, environment, interleaved_latency, throughput
+from edge_distill.benchmarks.harness import Contender, block_latency, environment, interleaved_latency, throughput
 
 
 def review_of_length(texts: list[str], words: int) -> str:
@@ -40,9 +40,9 @@ def build_students(data: str, sizes: list[int], seed: int = 0):
     """Students over the ``size`` most frequent n-grams for each size (plain data + sklearn)."""
     from sklearn.linear_model import LogisticRegression
 
-    from toolkit.data import load_dataset
-    from toolkit.student.distill import fit_features
-    from toolkit.student.model import model_from_fitted
+    from edge_distill.toolkit.data import load_dataset
+    from edge_distill.toolkit.student.distill import fit_features
+    from edge_distill.toolkit.student.model import model_from_fitted
 
     ds = load_dataset(data)
     train = ds["train"]
@@ -58,23 +58,26 @@ def build_students(data: str, sizes: list[int], seed: int = 0):
             raise SystemExit(f"only {len(order):,} n-grams available, asked for {size:,}")
         keep = np.sort(order[:size])
         clf = LogisticRegression(C=30.0, max_iter=300, random_state=seed).fit(
-            feats.rows(keep)[: len(train)], train.labels)
+            feats.rows(keep)[: len(train)], train.labels
+        )
         models.append(model_from_fitted(feats.vectorizer, clf, train.label_names, {"benchmark": True}, keep))
     return models, ds["test"].texts
 
 
 def student_contenders(model, name: str, threads: int) -> tuple[Contender, Contender]:
     """The exported student (through the runtime) and its scikit-learn pipeline."""
-    from exporters.student import export_bytes
-    from runtime.base import open_session
-    from runtime.student import StudentClassifier
+    from edge_distill.exporters.student import export_bytes
+    from edge_distill.runtime.base import open_session
+    from edge_distill.runtime.student import StudentClassifier
 
     data = export_bytes(model, check_ops=False)
     sess, meta = open_session(data, f"{name}.onnx", threads=threads)
     onnx_clf = StudentClassifier.from_session(Path(f"{name}.onnx"), sess, meta)
     pipe = model.pipeline()
-    return (Contender(f"onnx_{name}", onnx_clf.predict_proba, size_bytes=len(data)),
-            Contender(f"sklearn_{name}", pipe.predict_proba))
+    return (
+        Contender(f"onnx_{name}", onnx_clf.predict_proba, size_bytes=len(data)),
+        Contender(f"sklearn_{name}", pipe.predict_proba),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -106,10 +109,14 @@ def main(argv: list[str] | None = None) -> int:
     warm = {k: v["p50_ms"] for k, v in blocked.items()}
     tps = {k: v["throughput_per_s"] for k, v in thr.items()}
     result = {
-        "review_words": len(review.split()), "review_chars": len(review), "threads": args.threads,
+        "review_words": len(review.split()),
+        "review_chars": len(review),
+        "threads": args.threads,
         "n_features": {"small": models[0].n_features, "large": models[1].n_features},
         "onnx_bytes": {"small": small_onnx.size_bytes, "large": large_onnx.size_bytes},
-        "latency": latency, "latency_blocked": blocked, "throughput": thr,
+        "latency": latency,
+        "latency_blocked": blocked,
+        "throughput": thr,
         "ratios": {
             "onnx_p50_us_large": p50["onnx_large"] * 1e3,
             "speedup_batch1_large": p50["sklearn_large"] / p50["onnx_large"],
@@ -126,18 +133,21 @@ def main(argv: list[str] | None = None) -> int:
     }
     text = json.dumps(result, indent=2, sort_keys=True)
     if args.out:
-        from toolkit.atomic import atomic_write_text
+        from edge_distill.toolkit.atomic import atomic_write_text
 
         atomic_write_text(args.out, text + "\n")
     print(text)
     r = result["ratios"]
-    print(f"\nbatch-1 ({result['review_words']} words, {args.threads} thread): ONNX p50 "
-          f"{p50['onnx_small'] * 1e3:.0f} us @ {models[0].n_features:,} / {p50['onnx_large'] * 1e3:.0f} us @ "
-          f"{models[1].n_features:,} n-grams (ratio {r['onnx_large_over_small_p50']:.2f}); speed-up over sklearn "
-          f"{r['speedup_batch1_small']:.1f}x / {r['speedup_batch1_large']:.1f}x; batch-{args.batch} throughput "
-          f"{r['throughput_speedup_small']:.1f}x / {r['throughput_speedup_large']:.1f}x; blocked (warm): ONNX p50 "
-          f"{warm['onnx_small'] * 1e3:.0f} / {warm['onnx_large'] * 1e3:.0f} us, speed-up "
-          f"{r['blocked_speedup_batch1_small']:.1f}x / {r['blocked_speedup_batch1_large']:.1f}x", file=sys.stderr)
+    print(
+        f"\nbatch-1 ({result['review_words']} words, {args.threads} thread): ONNX p50 "
+        f"{p50['onnx_small'] * 1e3:.0f} us @ {models[0].n_features:,} / {p50['onnx_large'] * 1e3:.0f} us @ "
+        f"{models[1].n_features:,} n-grams (ratio {r['onnx_large_over_small_p50']:.2f}); speed-up over sklearn "
+        f"{r['speedup_batch1_small']:.1f}x / {r['speedup_batch1_large']:.1f}x; batch-{args.batch} throughput "
+        f"{r['throughput_speedup_small']:.1f}x / {r['throughput_speedup_large']:.1f}x; blocked (warm): ONNX p50 "
+        f"{warm['onnx_small'] * 1e3:.0f} / {warm['onnx_large'] * 1e3:.0f} us, speed-up "
+        f"{r['blocked_speedup_batch1_small']:.1f}x / {r['blocked_speedup_batch1_large']:.1f}x",
+        file=sys.stderr,
+    )
     return 0
 
 

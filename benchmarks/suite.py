@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks import contenders as cont
-from benchmarks.harness import block_latency, cold_start, environment, interleaved_latency, throughput
+from edge_distill.benchmarks import contenders as cont
+from edge_distill.benchmarks.harness import block_latency, cold_start, environment, interleaved_latency, throughput
 
 
 def pick_reviews(texts: Sequence[str]) -> dict[str, str]:
@@ -29,20 +29,28 @@ def pick_reviews(texts: Sequence[str]) -> dict[str, str]:
 
 
 def run_suite(
-    artifacts: Sequence[str], texts: Sequence[str], *, names: Sequence[str | None] | None = None,
-    rounds: int = 300, warmup: int = 30, batch: int = 256, cold_repeats: int = 3, slow_budget_s: float = 20.0,
-    seed: int = 0, progress: bool = True, throughput_threads: int | None = None, block: int = 25,
+    artifacts: Sequence[str],
+    texts: Sequence[str],
+    *,
+    names: Sequence[str | None] | None = None,
+    rounds: int = 300,
+    warmup: int = 30,
+    batch: int = 256,
+    cold_repeats: int = 3,
+    slow_budget_s: float = 20.0,
+    seed: int = 0,
+    progress: bool = True,
+    throughput_threads: int | None = None,
+    block: int = 25,
 ) -> dict[str, Any]:
     """Measure every artifact; ``texts`` supply the reviews (typical, long, and the batch)."""
-    from toolkit.extras import require
+    from edge_distill.toolkit.extras import require
 
     tqdm = require("tqdm").tqdm
     names = list(names) if names else [None] * len(artifacts)
     reviews = pick_reviews(texts)
     one = [cont.build(a, n, 1, reviews["typical"]) for a, n in zip(artifacts, names, strict=True)]
-    results: dict[str, dict[str, Any]] = {
-        c.name: {"size_bytes": c.size_bytes, **c.meta} for c in one
-    }
+    results: dict[str, dict[str, Any]] = {c.name: {"size_bytes": c.size_bytes, **c.meta} for c in one}
     budget = {c.name: slow_budget_s for c in one if "teacher" in c.name}
     steps = tqdm(total=2 + 2 * len(one), desc="bench", disable=not progress)
     for which, review in reviews.items():
@@ -74,18 +82,29 @@ def run_suite(
         r["p50_vs_first"] = r["p50_ms"] / results[ref]["p50_ms"]
         r["throughput_vs_first"] = r["throughput_per_s"] / results[ref]["throughput_per_s"]
     return {
-        "contenders": results, "reference": ref,
-        "settings": {"rounds": rounds, "warmup": warmup, "batch": batch, "latency_threads": 1, "block": block,
-                     "throughput_threads": throughput_threads or os.cpu_count(), "cold_repeats": cold_repeats,
-                     "review_words": {k: len(v.split()) for k, v in reviews.items()}},
+        "contenders": results,
+        "reference": ref,
+        "settings": {
+            "rounds": rounds,
+            "warmup": warmup,
+            "batch": batch,
+            "latency_threads": 1,
+            "block": block,
+            "throughput_threads": throughput_threads or os.cpu_count(),
+            "cold_repeats": cold_repeats,
+            "review_words": {k: len(v.split()) for k, v in reviews.items()},
+        },
         "environment": environment(),
     }
 
 
 def markdown(bench: dict[str, Any]) -> str:
     """The suite's results as a Markdown table."""
-    rows = ["| contender | p50 ms | p90 ms | p99 ms | warm p50 ms | long p50 ms | batch-256 texts/s | cold start ms "
-            "| peak RSS MB | size MB |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    rows = [
+        "| contender | p50 ms | p90 ms | p99 ms | warm p50 ms | long p50 ms | batch-256 texts/s | cold start ms "
+        "| peak RSS MB | size MB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for name, r in bench["contenders"].items():
         warm = f"{r['warm_p50_ms']:.3f}" if "warm_p50_ms" in r else "–"
         rows.append(
@@ -95,28 +114,33 @@ def markdown(bench: dict[str, Any]) -> str:
         )
     env, s = bench["environment"], bench["settings"]
     rows.append("")
-    rows.append(f"CPU: {env['cpu']} ({env['logical_cpus']} logical); latency at batch 1 with 1 thread, "
-                f"{s['rounds']} interleaved rounds after {s['warmup']} warm-up calls (each call may find its "
-                "caches evicted by another contender); warm p50: contenders take turns running "
-                f"{s.get('block', 25)} calls each, the first of each block dropped (reviews of "
-                f"{s['review_words']['typical']} and {s['review_words']['long']} words); throughput at batch "
-                f"{s['batch']} with {s['throughput_threads']} thread{'' if s['throughput_threads'] == 1 else 's'}; "
-                "cold start = fresh process to first prediction.")
+    rows.append(
+        f"CPU: {env['cpu']} ({env['logical_cpus']} logical); latency at batch 1 with 1 thread, "
+        f"{s['rounds']} interleaved rounds after {s['warmup']} warm-up calls (each call may find its "
+        "caches evicted by another contender); warm p50: contenders take turns running "
+        f"{s.get('block', 25)} calls each, the first of each block dropped (reviews of "
+        f"{s['review_words']['typical']} and {s['review_words']['long']} words); throughput at batch "
+        f"{s['batch']} with {s['throughput_threads']} thread{'' if s['throughput_threads'] == 1 else 's'}; "
+        "cold start = fresh process to first prediction."
+    )
     return "\n".join(rows)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m benchmarks.suite ARTIFACT ... --data DIR``: the suite on the test texts of a run's split."""
+    """``python -m edge_distill.benchmarks.suite ARTIFACT ... --data DIR``: the suite on a run's test texts."""
     import argparse
     import json
     from pathlib import Path
 
-    from toolkit.commands.common import size
-    from toolkit.data import load_splits
+    from edge_distill.toolkit.commands.common import size
+    from edge_distill.toolkit.data import load_splits
 
-    p = argparse.ArgumentParser(prog="python -m benchmarks.suite", description=main.__doc__)
-    p.add_argument("artifacts", nargs="+", help=".onnx files, student folders, teacher folders or peer folders; "
-                   "the first is the reference of the ratios")
+    p = argparse.ArgumentParser(prog="python -m edge_distill.benchmarks.suite", description=main.__doc__)
+    p.add_argument(
+        "artifacts",
+        nargs="+",
+        help=".onnx files, student folders, teacher folders or peer folders; the first is the reference of the ratios",
+    )
     p.add_argument("--data", required=True, help="as for 'edge-distill run'; the reviews come from its test split")
     p.add_argument("--labeled", type=size, default=1000)
     p.add_argument("--test", type=size, default=1000)
@@ -127,10 +151,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=None, help="write the results as JSON here")
     args = p.parse_args(argv)
     test = load_splits(args.data, n_labeled=args.labeled, n_unlabeled=0, n_test=args.test, seed=args.seed).test
-    result = run_suite(args.artifacts, test.texts, rounds=args.rounds, cold_repeats=args.cold_repeats,
-                       seed=args.seed, throughput_threads=args.throughput_threads)
+    result = run_suite(
+        args.artifacts,
+        test.texts,
+        rounds=args.rounds,
+        cold_repeats=args.cold_repeats,
+        seed=args.seed,
+        throughput_threads=args.throughput_threads,
+    )
     if args.out:
-        from toolkit.atomic import atomic_write_text
+        from edge_distill.toolkit.atomic import atomic_write_text
 
         atomic_write_text(args.out, json.dumps(result, indent=2, sort_keys=True) + "\n")
     print(markdown(result))

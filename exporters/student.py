@@ -15,45 +15,49 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from exporters.student_graph import UnsupportedSetting, build_student_graph
-from exporters.student_parity import TOLERANCE, ParityReport, adversarial_texts, measure_parity
-from runtime.base import FORMAT_KEY, KIND_KEY, LABELS_KEY, open_session
-from runtime.integrity import CHECKSUM_KEY, PLACEHOLDER, seal
-from runtime.student import FORMAT_VERSION, StudentClassifier
-from toolkit.atomic import atomic_write_bytes
-from toolkit.extras import require
-from toolkit.student.model import StudentModel, model_from_fitted
+from edge_distill.exporters.student_graph import UnsupportedSetting, build_student_graph
+from edge_distill.exporters.student_parity import TOLERANCE, ParityReport, adversarial_texts, measure_parity
+from edge_distill.runtime import schema
+from edge_distill.runtime.base import open_session
+from edge_distill.runtime.errors import ParityError
+from edge_distill.runtime.integrity import PLACEHOLDER, seal
+from edge_distill.runtime.student import StudentClassifier
+from edge_distill.toolkit.atomic import atomic_write_bytes
+from edge_distill.toolkit.extras import require
+from edge_distill.toolkit.student.model import StudentModel, model_from_fitted
 
 __all__ = ["ParityError", "UnsupportedSetting", "export_student", "student_from_sklearn"]
 
 NORMS = ("l1", "l2", None)
 
 
-class ParityError(RuntimeError):
-    """The exported graph disagrees with scikit-learn beyond the tolerance; nothing was written."""
-
-
 def _vectorizer_problems(vec) -> list[str]:
     """Why a fitted TfidfVectorizer cannot be exported exactly (empty when it can)."""
-    from toolkit.features import Normalizer, python_class
+    from edge_distill.toolkit.features import Normalizer, python_class
 
     p = vec.get_params()
     problems = []
     if type(vec).__name__ != "TfidfVectorizer":
         problems.append(f"{type(vec).__name__}: only TfidfVectorizer is exportable")
     if p.get("analyzer") != "word":
-        problems.append(f"analyzer={p.get('analyzer')!r}: only word n-grams are exportable "
-                        "(char n-grams and custom analyzers are not)")
+        problems.append(
+            f"analyzer={p.get('analyzer')!r}: only word n-grams are exportable "
+            "(char n-grams and custom analyzers are not)"
+        )
     if p.get("tokenizer") is not None:
         problems.append("a custom tokenizer is not exportable")
     if p.get("stop_words") is not None:
-        problems.append("stop_words: scikit-learn removes stop words before forming n-grams, which joins "
-                        "words that were not adjacent; the graph cannot reproduce that")
+        problems.append(
+            "stop_words: scikit-learn removes stop words before forming n-grams, which joins "
+            "words that were not adjacent; the graph cannot reproduce that"
+        )
     if p.get("strip_accents") is not None:
         problems.append(f"strip_accents={p['strip_accents']!r}: accent stripping (NFKD) has no exact ONNX op")
     if not isinstance(p.get("preprocessor"), Normalizer):
-        problems.append("the preprocessor must be toolkit.features.Normalizer (use make_vectorizer): "
-                        "str.lower maps U+0130 to two code points and cannot be matched")
+        problems.append(
+            "the preprocessor must be toolkit.features.Normalizer (use make_vectorizer): "
+            "str.lower maps U+0130 to two code points and cannot be matched"
+        )
     ranges = getattr(vec, "word_ranges_", None)
     if not ranges:
         problems.append("no word_ranges_ on the vectorizer (use toolkit.features.make_vectorizer)")
@@ -83,7 +87,7 @@ def student_from_sklearn(vectorizer, classifier, label_names: Sequence[str]) -> 
 
 def check_exportable(model: StudentModel) -> None:
     """Raise :class:`UnsupportedSetting` unless the graph can reproduce ``model`` exactly."""
-    from toolkit.features import FEATURE_DEFAULTS
+    from edge_distill.toolkit.features import FEATURE_DEFAULTS
 
     if model.recipe != "tfidf":
         raise UnsupportedSetting(
@@ -109,10 +113,14 @@ def student_metadata(model: StudentModel) -> dict[str, str]:
     features = {**model.settings, "n_features": model.n_features}
     dump = lambda obj: json.dumps(obj, sort_keys=True, ensure_ascii=False)  # noqa: E731
     return {
-        KIND_KEY: "student", LABELS_KEY: dump(list(model.label_names)), FORMAT_KEY: FORMAT_VERSION,
-        "edge_distill.objective": dump(info.get("objective", {})), "edge_distill.features": dump(features),
-        "edge_distill.training": dump(info.get("sizes", {})), "edge_distill.metrics": dump(info.get("metrics", {})),
-        CHECKSUM_KEY: PLACEHOLDER,
+        schema.KIND: schema.STUDENT,
+        schema.LABELS: dump(list(model.label_names)),
+        schema.FORMAT_VERSION: schema.FORMAT_VERSIONS[schema.STUDENT],
+        schema.OBJECTIVE: dump(info.get("objective", {})),
+        schema.FEATURES: dump(features),
+        schema.TRAINING: dump(info.get("sizes", {})),
+        schema.METRICS: dump(info.get("metrics", {})),
+        schema.CHECKSUM: PLACEHOLDER,
     }
 
 
@@ -121,7 +129,7 @@ def export_bytes(model: StudentModel, *, check_ops: bool = True) -> bytes:
     onnx = require("onnx", "the student export")
     check_exportable(model)
     if check_ops:
-        from exporters.student_checks import check_lowercase, check_word_class
+        from edge_distill.exporters.student_checks import check_lowercase, check_word_class
 
         if model.settings.get("lowercase", True):
             check_lowercase()
@@ -133,8 +141,13 @@ def export_bytes(model: StudentModel, *, check_ops: bool = True) -> bytes:
 
 
 def export_student(
-    model: StudentModel, out: str | os.PathLike[str], *, texts: Sequence[str] = (), tol: float = TOLERANCE,
-    check_ops: bool = True, threads: int | None = None,
+    model: StudentModel,
+    out: str | os.PathLike[str],
+    *,
+    texts: Sequence[str] = (),
+    tol: float = TOLERANCE,
+    check_ops: bool = True,
+    threads: int | None = None,
 ) -> dict[str, Any]:
     """Write ``model`` to ``out`` after the parity gate passes on the adversarial set + ``texts``."""
     out = Path(out)

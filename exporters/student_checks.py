@@ -15,11 +15,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from exporters.student_graph import IR_VERSION, LOCALE, PAD, opset_imports, separator
-from toolkit.extras import require
+from edge_distill.exporters.student_graph import IR_VERSION, LOCALE, PAD, opset_imports, separator
+from edge_distill.runtime.errors import ParityError
+from edge_distill.toolkit.extras import require
 
 
-class AgreementError(ValueError):
+class AgreementError(ParityError):
     """onnxruntime and Python disagree on some code points; the message lists the first few."""
 
 
@@ -33,8 +34,12 @@ def _session(nodes, out_type, out_shape):
     onnx = require("onnx", "the student export")
     ort = require("onnxruntime", "the student export")
     h = onnx.helper
-    graph = h.make_graph(nodes, "check", [h.make_tensor_value_info("x", onnx.TensorProto.STRING, ["N"])],
-                         [h.make_tensor_value_info("y", out_type, out_shape)])
+    graph = h.make_graph(
+        nodes,
+        "check",
+        [h.make_tensor_value_info("x", onnx.TensorProto.STRING, ["N"])],
+        [h.make_tensor_value_info("y", out_type, out_shape)],
+    )
     model = h.make_model(graph, ir_version=IR_VERSION, opset_imports=opset_imports())
     opts = ort.SessionOptions()
     opts.log_severity_level = 3
@@ -50,10 +55,11 @@ def _fail(what: str, bad: np.ndarray, cps: np.ndarray, got, want) -> None:
 def check_lowercase() -> int:
     """Raise :class:`AgreementError` unless StringNormalizer lowercases like ``lower_table``."""
     onnx = require("onnx", "the student export")
-    from toolkit.features import lower_table
+    from edge_distill.toolkit.features import lower_table
 
-    node = onnx.helper.make_node("StringNormalizer", ["x"], ["y"], case_change_action="LOWER",
-                                 is_case_sensitive=1, locale=LOCALE)
+    node = onnx.helper.make_node(
+        "StringNormalizer", ["x"], ["y"], case_change_action="LOWER", is_case_sensitive=1, locale=LOCALE
+    )
     cps = all_code_points()
     chars = np.array([chr(c) for c in cps], dtype=object)
     got = _session([node], onnx.TensorProto.STRING, ["N"]).run(None, {"x": chars})[0]
@@ -66,10 +72,18 @@ def check_lowercase() -> int:
 def check_word_class(ranges: Sequence[Sequence[int]]) -> int:
     """Raise :class:`AgreementError` unless the graph's Tokenizer splits ``"ab" + c + "cd"`` like Python."""
     onnx = require("onnx", "the student export")
-    from toolkit.features import python_class
+    from edge_distill.toolkit.features import python_class
 
-    node = onnx.helper.make_node("Tokenizer", ["x"], ["y"], domain="com.microsoft", mark=0, mincharnum=2,
-                                 pad_value=PAD, separators=[separator(ranges)])
+    node = onnx.helper.make_node(
+        "Tokenizer",
+        ["x"],
+        ["y"],
+        domain="com.microsoft",
+        mark=0,
+        mincharnum=2,
+        pad_value=PAD,
+        separators=[separator(ranges)],
+    )
     cps = all_code_points()
     texts = np.array(["ab" + chr(c) + "cd" for c in cps], dtype=object)
     got = _session([node], onnx.TensorProto.STRING, ["N", "T"]).run(None, {"x": texts})[0]

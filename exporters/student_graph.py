@@ -30,8 +30,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from toolkit.extras import require
-from toolkit.features import BR_ANY_CASE, BR_LOWER, re2_class
+from edge_distill.runtime.errors import DataError
+from edge_distill.toolkit.extras import require
+from edge_distill.toolkit.features import BR_ANY_CASE, BR_LOWER, re2_class
 
 #: Version of the graph layout; part of the run's stage key, so a rebuilt graph re-exports cached runs.
 GRAPH_VERSION = "2"  # 2: one separator, null feature, one table and one scatter (41 nodes, was 62)
@@ -60,11 +61,14 @@ def separator(word_ranges: Sequence[Sequence[int]], lowercase: bool = True) -> s
 def opset_imports() -> list:
     """The opsets every student graph (and every export-time probe of its ops) declares."""
     helper = require("onnx.helper", "the student export")
-    return [helper.make_opsetid("", OPSET), helper.make_opsetid("ai.onnx.ml", ML_OPSET),
-            helper.make_opsetid("com.microsoft", MS_OPSET)]
+    return [
+        helper.make_opsetid("", OPSET),
+        helper.make_opsetid("ai.onnx.ml", ML_OPSET),
+        helper.make_opsetid("com.microsoft", MS_OPSET),
+    ]
 
 
-class UnsupportedSetting(ValueError):
+class UnsupportedSetting(DataError):
     """A student setting the graph cannot reproduce exactly; the message names it."""
 
 
@@ -88,7 +92,7 @@ def ngram_tables(vocabulary: Sequence[str], ngram_range: tuple[int, int]) -> Ngr
     split = [f.split(" ") for f in vocabulary]
     words = sorted({w for parts in split for w in parts})
     base = len(words) + 2
-    if base ** hi > INT64_MAX:
+    if base**hi > INT64_MAX:
         raise UnsupportedSetting(
             f"{hi}-gram keys over {len(words)} words would overflow int64 ({base}**{hi} > 2**63-1); "
             "prune the vocabulary (--max-features) or lower the n-gram order"
@@ -135,14 +139,24 @@ class _Graph:
             self._consts[key] = name
         return name
 
-    def op(self, op_type: str, inputs: Sequence[str], hint: str = "", n_out: int = 1, domain: str = "",
-           out: str | None = None, outs: Sequence[str] = (), **attrs) -> str | list[str]:
+    def op(
+        self,
+        op_type: str,
+        inputs: Sequence[str],
+        hint: str = "",
+        n_out: int = 1,
+        domain: str = "",
+        out: str | None = None,
+        outs: Sequence[str] = (),
+        **attrs,
+    ) -> str | list[str]:
         """Add a node; its outputs are named from ``hint``, or exactly ``out`` (one) or ``outs``
         (several, ``""`` for an optional output left out)."""
         helper = require("onnx.helper", "the student export")
         outs = list(outs) or ([out] if out else [self.name(hint or op_type.lower()) for _ in range(n_out)])
-        self.nodes.append(helper.make_node(op_type, list(inputs), outs, name=self.name(op_type), domain=domain,
-                                           **attrs))
+        self.nodes.append(
+            helper.make_node(op_type, list(inputs), outs, name=self.name(op_type), domain=domain, **attrs)
+        )
         return outs[0] if n_out == 1 else outs
 
 
@@ -177,7 +191,7 @@ def feature_table(model) -> tuple[np.ndarray, str | None]:
     cols = [(model.coef * idf[None, :]).T]
     norm_kind = s.get("norm", "l2")
     if norm_kind is not None:
-        cols.append((idf ** 2 if norm_kind == "l2" else idf)[:, None])
+        cols.append((idf**2 if norm_kind == "l2" else idf)[:, None])
     table = np.concatenate(cols, axis=1)
     return np.concatenate([table, np.zeros((1, table.shape[1]))]), norm_kind
 
@@ -200,15 +214,26 @@ def build_student_graph(model, metadata: dict[str, str]):
 
     text = "text"
     if s.get("lowercase", True):
-        text = g.op("StringNormalizer", [text], "lower", case_change_action="LOWER", is_case_sensitive=1,
-                    locale=LOCALE)
+        text = g.op("StringNormalizer", [text], "lower", case_change_action="LOWER", is_case_sensitive=1, locale=LOCALE)
     tokens = g.op(
-        "Tokenizer", [text], "tokens", domain="com.microsoft", mark=0, mincharnum=2, pad_value=PAD,
+        "Tokenizer",
+        [text],
+        "tokens",
+        domain="com.microsoft",
+        mark=0,
+        mincharnum=2,
+        pad_value=PAD,
         separators=[separator(model.word_ranges, s.get("lowercase", True))],
     )
-    wid = g.op("LabelEncoder", [tokens], "word_digit", domain="ai.onnx.ml",
-               keys_strings=tables.words, values_tensor=_tensor("v", np.arange(1, tables.base - 1, dtype=np.int64)),
-               default_tensor=_tensor("d", i64([tables.base - 1])))
+    wid = g.op(
+        "LabelEncoder",
+        [tokens],
+        "word_digit",
+        domain="ai.onnx.ml",
+        keys_strings=tables.words,
+        values_tensor=_tensor("v", np.arange(1, tables.base - 1, dtype=np.int64)),
+        default_tensor=_tensor("d", i64([tables.base - 1])),
+    )
     # one extra key 0 per row (no feature's key: a leading digit is never 0), so every row
     # holds the null id F and is at least one wide; the [N, 1] shape also seeds the sums
     shape_n1 = g.op("Concat", [g.op("Shape", ["text"], "n"), g.const("one", i64([1]))], "shape_n1", axis=0)
@@ -216,9 +241,15 @@ def build_student_graph(model, metadata: dict[str, str]):
     keys.append(g.op("Expand", [g.const("zero_key", i64([[0]])), shape_n1], "null_key"))
     key = g.op("Concat", keys, "keys", axis=1)
     # unknown n-grams (padding, unknown words) get the null feature F rather than being dropped
-    fid = g.op("LabelEncoder", [key], "fid", domain="ai.onnx.ml",
-               keys_tensor=_tensor("k", tables.keys), values_tensor=_tensor("v", np.arange(n_feat, dtype=np.int64)),
-               default_tensor=_tensor("d", i64([n_feat])))
+    fid = g.op(
+        "LabelEncoder",
+        [key],
+        "fid",
+        domain="ai.onnx.ml",
+        keys_tensor=_tensor("k", tables.keys),
+        values_tensor=_tensor("v", np.arange(n_feat, dtype=np.int64)),
+        default_tensor=_tensor("d", i64([n_feat])),
+    )
 
     # Runs of equal ids, i.e. each distinct (row, feature) and its count: sort every row
     # (TopK), flatten, and a run ends where the next id differs. F, in every row, is the
@@ -229,12 +260,21 @@ def build_student_graph(model, metadata: dict[str, str]):
     width = g.op("Shape", [fid], "width", start=1)
     ranked = g.op("TopK", [fid, width], "sorted", n_out=2, axis=1, largest=0, sorted=1)[0]
     flat = g.op("Reshape", [ranked, g.const("flat", i64([-1]))], "flat")
-    step = g.op("Sub", [g.op("Slice", [flat, g.const("s", i64([1])), g.const("e", i64([INT64_MAX]))]),
-                        g.op("Slice", [flat, g.const("s", i64([0])), g.const("e", i64([-1]))])], "step")
+    step = g.op(
+        "Sub",
+        [
+            g.op("Slice", [flat, g.const("s", i64([1])), g.const("e", i64([INT64_MAX]))]),
+            g.op("Slice", [flat, g.const("s", i64([0])), g.const("e", i64([-1]))]),
+        ],
+        "step",
+    )
     ends = g.op("Reshape", [g.op("NonZero", [step]), g.const("col", i64([-1, 1]))], "run_end")  # [U, 1] positions
-    before = g.op("Concat", [g.const("minus1", i64([[-1]])),
-                             g.op("Slice", [ends, g.const("s", i64([0])), g.const("e", i64([-1]))])],
-                  "previous_end", axis=0)
+    before = g.op(
+        "Concat",
+        [g.const("minus1", i64([[-1]])), g.op("Slice", [ends, g.const("s", i64([0])), g.const("e", i64([-1]))])],
+        "previous_end",
+        axis=0,
+    )
     counts = g.op("Sub", [ends, before], "counts")
     ufid = g.op("Gather", [flat, ends], "ufid")
     urow = g.op("Div", [ends, width], "urow")
@@ -258,8 +298,11 @@ def build_student_graph(model, metadata: dict[str, str]):
     if norm_kind is None:
         unit = sums
     else:
-        mass = g.op("Slice", [sums, g.const("s", i64([n_rows])), g.const("e", i64([n_rows + 1])),
-                              g.const("ax", i64([1]))], "mass")
+        mass = g.op(
+            "Slice",
+            [sums, g.const("s", i64([n_rows])), g.const("e", i64([n_rows + 1])), g.const("ax", i64([1]))],
+            "mass",
+        )
         unit = g.op("Div", [sums, g.op("Sqrt", [mass]) if norm_kind == "l2" else mass], "normalized")
 
     # one Gemm picks the score columns and adds the intercept; two classes give [-s, s] so the
@@ -279,15 +322,21 @@ def build_student_graph(model, metadata: dict[str, str]):
 
     k = len(model.label_names)
     graph = helper.make_graph(
-        g.nodes, "edge_distill_student",
+        g.nodes,
+        "edge_distill_student",
         [helper.make_tensor_value_info("text", onnx.TensorProto.STRING, ["N"])],
-        [helper.make_tensor_value_info("probabilities", onnx.TensorProto.FLOAT, ["N", k]),
-         helper.make_tensor_value_info("label", onnx.TensorProto.INT64, ["N"])],
+        [
+            helper.make_tensor_value_info("probabilities", onnx.TensorProto.FLOAT, ["N", k]),
+            helper.make_tensor_value_info("label", onnx.TensorProto.INT64, ["N"]),
+        ],
         initializer=g.inits,
         value_info=[helper.make_tensor_value_info(tokens, onnx.TensorProto.STRING, ["N", "T"])],
     )
     proto = helper.make_model(
-        graph, producer_name="edge-distill", ir_version=IR_VERSION, opset_imports=opset_imports(),
+        graph,
+        producer_name="edge-distill",
+        ir_version=IR_VERSION,
+        opset_imports=opset_imports(),
     )
     helper.set_model_props(proto, {k: v if isinstance(v, str) else json.dumps(v) for k, v in metadata.items()})
     return proto

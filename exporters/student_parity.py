@@ -17,18 +17,50 @@ TOLERANCE = 1e-6
 BATCH = 256
 
 ADVERSARIAL: tuple[str, ...] = (
-    "", " ", "\t\n\r\f\v ", "\u3000\u00a0\u2028", "a", "ab", "A B C", "ÀB",
-    "Café crème brûlée — très BIEN, naïve façade", "ÉCOLE école ÉCOLE", "straße STRASSE Straße",
-    "İstanbul İİ iİ DİYARBAKIR", "ΣΊΣΥΦΟΣ σίσυφος ΌΣΟΣ ς σ Σ", "ǅungla ǄUNGLA ǆ", "Ⅻ ⅻ ①② ٣٤ 𝟙𝟚",
-    "日本語のテキストです 映画はとても良かった", "中文电影很好看 好看", "한국어 영화 정말 좋아요",
-    "great 😀😀 movie 👍🏽 bad 💩 ❤️ 🇫🇷", "e\u0301cole cafe\u0301 n\u0303o a\u0308b\u0308",
-    "עברית טובה מאוד \u202bRTL\u202c العربية جيد جدا", "\u200f\u200e\u200dzero\u200bwidth\u2060join",
-    "ab\x00cd \x00\x00 nul\x00led", "\x01\x02\x7f control \x1b[31m red", "lone \ud800 surrogate \udfff end \ud83d",
-    "DON'T won’t it's isn't ''quoted'' `tick`", "snake_case __init__ _x_ a_b 123 4_5 007 3.14 1,000,000",
-    "x<br />y <BR>zz good<br/>bad <br\t/>word<bR  >end", "<br<br />br <br/<br/> <b>bold</b> &amp; &lt;br&gt;",
-    "<br", "br />", "<<br />>", "MiXeD CaSe MoViE GoOd BaD", "the the the the the movie movie",
-    "tab\tseparated\tvalues\nnew\nlines", "😀" * 50, "a" * 3000, "ab " * 2000, "\ufeffBOM start",
-    "ﬁne ﬂoor ﬀ", "ＦＵＬＬＷＩＤＴＨ ｆｕｌｌ", "Ω Å K µ ß ẞ ſ", "𐐀𐐨 Deseret 𐐀", "ᏣᎳᎩ ꭰ Cherokee",
+    "",
+    " ",
+    "\t\n\r\f\v ",
+    "\u3000\u00a0\u2028",
+    "a",
+    "ab",
+    "A B C",
+    "ÀB",
+    "Café crème brûlée — très BIEN, naïve façade",
+    "ÉCOLE école ÉCOLE",
+    "straße STRASSE Straße",
+    "İstanbul İİ iİ DİYARBAKIR",
+    "ΣΊΣΥΦΟΣ σίσυφος ΌΣΟΣ ς σ Σ",
+    "ǅungla ǄUNGLA ǆ",
+    "Ⅻ ⅻ ①② ٣٤ 𝟙𝟚",
+    "日本語のテキストです 映画はとても良かった",
+    "中文电影很好看 好看",
+    "한국어 영화 정말 좋아요",
+    "great 😀😀 movie 👍🏽 bad 💩 ❤️ 🇫🇷",
+    "e\u0301cole cafe\u0301 n\u0303o a\u0308b\u0308",
+    "עברית טובה מאוד \u202bRTL\u202c العربية جيد جدا",
+    "\u200f\u200e\u200dzero\u200bwidth\u2060join",
+    "ab\x00cd \x00\x00 nul\x00led",
+    "\x01\x02\x7f control \x1b[31m red",
+    "lone \ud800 surrogate \udfff end \ud83d",
+    "DON'T won’t it's isn't ''quoted'' `tick`",
+    "snake_case __init__ _x_ a_b 123 4_5 007 3.14 1,000,000",
+    "x<br />y <BR>zz good<br/>bad <br\t/>word<bR  >end",
+    "<br<br />br <br/<br/> <b>bold</b> &amp; &lt;br&gt;",
+    "<br",
+    "br />",
+    "<<br />>",
+    "MiXeD CaSe MoViE GoOd BaD",
+    "the the the the the movie movie",
+    "tab\tseparated\tvalues\nnew\nlines",
+    "😀" * 50,
+    "a" * 3000,
+    "ab " * 2000,
+    "\ufeffBOM start",
+    "ﬁne ﬂoor ﬀ",
+    "ＦＵＬＬＷＩＤＴＨ ｆｕｌｌ",
+    "Ω Å K µ ß ẞ ſ",
+    "𐐀𐐨 Deseret 𐐀",
+    "ᏣᎳᎩ ꭰ Cherokee",
 )
 
 
@@ -41,7 +73,7 @@ def adversarial_texts(vocabulary: Sequence[str] = (), seed: int = 0) -> list[str
         picks = [vocabulary[i] for i in rng.integers(0, len(vocabulary), 4000)]
         seps = [" ", "  ", "\n", ", ", "<br />", "—", "_", "'", "\x00", "İ", "😀"]
         for j in range(20):
-            chunk = picks[j * 100:(j + 1) * 100]
+            chunk = picks[j * 100 : (j + 1) * 100]
             out.append("".join(w.upper() if k % 3 == 0 else w + seps[k % len(seps)] for k, w in enumerate(chunk)))
         big = " ".join(picks)
         out.append((big + " ΣΑΣ İ 日本 😀 <br />") * (1_000_000 // (len(big) + 20) + 1))
@@ -64,15 +96,19 @@ class ParityReport:
         return self.max_abs_diff <= self.tolerance and self.label_agreement == 1.0
 
     def as_dict(self) -> dict:
-        return {"texts": self.texts, "max_abs_diff": self.max_abs_diff, "label_agreement": self.label_agreement,
-                "tolerance": self.tolerance}
+        return {
+            "texts": self.texts,
+            "max_abs_diff": self.max_abs_diff,
+            "label_agreement": self.label_agreement,
+            "tolerance": self.tolerance,
+        }
 
 
 def measure_parity(classifier, pipeline, texts: Sequence[str], tol: float = TOLERANCE) -> ParityReport:
     """Compare a runtime ``StudentClassifier`` with the scikit-learn ``pipeline`` on ``texts``."""
     worst, agree = 0.0, 0
     for start in range(0, len(texts), BATCH):
-        batch = list(texts[start:start + BATCH])
+        batch = list(texts[start : start + BATCH])
         labels, proba = classifier.predict_with_proba(batch)
         features = pipeline[:-1].transform(batch)  # once for both reference outputs
         ref = pipeline[-1].predict_proba(features)

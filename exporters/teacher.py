@@ -36,17 +36,16 @@ from typing import Any
 
 import numpy as np
 
-from runtime.base import FORMAT_KEY, KIND_KEY, LABELS_KEY, open_session
-from runtime.integrity import CHECKSUM_KEY, PLACEHOLDER, seal
-from runtime.teacher import MAX_LENGTH_KEY, TOKENIZER_KEY, TRUNCATION_KEY, TeacherClassifier
-from runtime.truncation import TeacherEncoder
-from toolkit.atomic import atomic_write_bytes
-from toolkit.data import Corpus
-from toolkit.extras import require
+from edge_distill.runtime import schema
+from edge_distill.runtime.base import open_session
+from edge_distill.runtime.errors import ParityError
+from edge_distill.runtime.integrity import PLACEHOLDER, seal
+from edge_distill.runtime.teacher import TeacherClassifier
+from edge_distill.runtime.truncation import TeacherEncoder
+from edge_distill.toolkit.atomic import atomic_write_bytes
+from edge_distill.toolkit.data import Corpus
+from edge_distill.toolkit.extras import require
 
-FORMAT_VERSION = "1"
-PARITY_KEY = "edge_distill.parity"
-PRECISION_KEY = "edge_distill.precision"
 FUSED_OPS = ("Attention", "MultiHeadAttention", "SkipLayerNormalization", "EmbedLayerNormalization")
 ADVERSARIAL = (
     "",
@@ -59,10 +58,6 @@ ADVERSARIAL = (
     "Ünïcödé àccents, naïve café — “quotes” and ‘apostrophes’…",
     "\u200b\u200d\ufeff zero width \t\n tabs",
 )
-
-
-class ParityError(RuntimeError):
-    """An exported file that does not reproduce its reference closely enough."""
 
 
 @dataclass(frozen=True)
@@ -96,8 +91,15 @@ def to_onnx_graph(model, input_names: list[str], path: Path, opset: int = 17) ->
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # TracerWarnings about shapes the dynamic axes cover
         torch.onnx.export(
-            model, tuple(dummies[n] for n in input_names), str(path), dynamo=False, opset_version=opset,
-            input_names=input_names, output_names=["logits"], dynamic_axes=axes, do_constant_folding=True,
+            model,
+            tuple(dummies[n] for n in input_names),
+            str(path),
+            dynamo=False,
+            opset_version=opset,
+            input_names=input_names,
+            output_names=["logits"],
+            dynamic_axes=axes,
+            do_constant_folding=True,
         )
 
 
@@ -105,8 +107,12 @@ def fuse(path: Path, config) -> tuple[Any, dict[str, int]]:
     """onnxruntime's BERT optimizer over the exported graph; returns the model and fused-op counts."""
     from onnxruntime.transformers.optimizer import optimize_model
 
-    opt = optimize_model(str(path), model_type="bert", num_heads=int(getattr(config, "num_attention_heads", 0)),
-                         hidden_size=int(getattr(config, "hidden_size", 0)))
+    opt = optimize_model(
+        str(path),
+        model_type="bert",
+        num_heads=int(getattr(config, "num_attention_heads", 0)),
+        hidden_size=int(getattr(config, "hidden_size", 0)),
+    )
     counts = Counter(n.op_type for n in opt.model.graph.node)
     return opt.model, {op: counts.get(op, 0) for op in FUSED_OPS} | {"nodes": len(opt.model.graph.node)}
 
@@ -119,8 +125,11 @@ GELU_OPS = ("Gelu", "BiasGelu", "FastGelu", "QuickGelu")
 def ffn_output_matmuls(model) -> list[str]:
     """Names of each layer's feed-forward output MatMul (the one fed by the GELU), in layer order."""
     producer = {out: node for node in model.graph.node for out in node.output}
-    return [n.name for n in model.graph.node
-            if n.op_type == "MatMul" and n.input[0] in producer and producer[n.input[0]].op_type in GELU_OPS]
+    return [
+        n.name
+        for n in model.graph.node
+        if n.op_type == "MatMul" and n.input[0] in producer and producer[n.input[0]].op_type in GELU_OPS
+    ]
 
 
 def int8_fp32_nodes(model, ffn_layers: int | None = None) -> list[str]:
@@ -158,19 +167,39 @@ def quantize_int8(fp32_model, workdir: Path, ffn_layers: int | None = None):
     level = root.level
     root.setLevel(logging.ERROR)  # the quantizer logs a pre-processing hint meant for CNNs
     try:
-        quantize_dynamic(src, dst, weight_type=QuantType.QInt8, per_channel=True,
-                         nodes_to_exclude=int8_fp32_nodes(fp32_model, ffn_layers),
-                         op_types_to_quantize=["MatMul", "Attention"],
-                         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+        quantize_dynamic(
+            src,
+            dst,
+            weight_type=QuantType.QInt8,
+            per_channel=True,
+            nodes_to_exclude=int8_fp32_nodes(fp32_model, ffn_layers),
+            op_types_to_quantize=["MatMul", "Attention"],
+            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+        )
     finally:
         root.setLevel(level)
     return onnx.load(str(dst))
 
 
+def teacher_metadata(teacher_dir: Path, record: dict[str, Any], labels: list[str], tokenizer) -> dict[str, str]:
+    """The artifact's metadata (:mod:`runtime.schema`): kind, labels, version, the tokenizer and how it cuts."""
+    tok_file = Path(teacher_dir) / "tokenizer.json"
+    tok_json = tok_file.read_text(encoding="utf-8") if tok_file.is_file() else tokenizer.backend_tokenizer.to_str()
+    return {
+        schema.KIND: schema.TEACHER,
+        schema.LABELS: json.dumps(labels),
+        schema.FORMAT_VERSION: schema.FORMAT_VERSIONS[schema.TEACHER],
+        schema.MAX_LENGTH: str(record["max_length"]),
+        schema.TRUNCATION: record["truncation"],
+        schema.TOKENIZER: tok_json,
+        schema.TEACHER_VAL_ACCURACY: str(record.get("best_val_accuracy", "")),
+    }
+
+
 def sealed_bytes(model, meta: dict[str, str]) -> bytes:
     """Serialize ``model`` with ``meta`` and the checksum placeholder, then seal it."""
     del model.metadata_props[:]
-    for k, v in {**meta, CHECKSUM_KEY: PLACEHOLDER}.items():
+    for k, v in {**meta, schema.CHECKSUM: PLACEHOLDER}.items():
         prop = model.metadata_props.add()
         prop.key, prop.value = k, v
     return seal(model.SerializeToString())
@@ -190,10 +219,11 @@ def parity_texts(heldout: Corpus, n: int = 48) -> list[str]:
     return [heldout.texts[order[i]] for i in pick] + list(ADVERSARIAL)
 
 
-def check_fp32(model, encoder: TeacherEncoder, clf: TeacherClassifier, texts: list[str], tol: float,
-               n_single: int = 12) -> dict[str, Any]:
+def check_fp32(
+    model, encoder: TeacherEncoder, clf: TeacherClassifier, texts: list[str], tol: float, n_single: int = 12
+) -> dict[str, Any]:
     """Max |Δlogit| between PyTorch and the runtime: batched (padded) and batch 1 (unpadded)."""
-    from toolkit.teacher.inference import torch_logits
+    from edge_distill.toolkit.teacher.inference import torch_logits
 
     rows = encoder.encode(texts)
     ref = torch_logits(model, encoder, rows)
@@ -202,9 +232,13 @@ def check_fp32(model, encoder: TeacherEncoder, clf: TeacherClassifier, texts: li
     got1 = np.concatenate([clf.logits_of_ids([rows[i]], 1) for i in single_idx])
     ref1 = np.concatenate([torch_logits(model, encoder, [rows[i]], batch_size=1) for i in single_idx])
     figures = {
-        "texts": len(texts), "max_abs_batched": float(np.abs(ref - got).max()),
-        "max_abs_batch1": float(np.abs(ref1 - got1).max()), "batch1_texts": len(single_idx),
-        "max_tokens": max(len(r) for r in rows), "min_tokens": min(len(r) for r in rows), "tolerance": tol,
+        "texts": len(texts),
+        "max_abs_batched": float(np.abs(ref - got).max()),
+        "max_abs_batch1": float(np.abs(ref1 - got1).max()),
+        "batch1_texts": len(single_idx),
+        "max_tokens": max(len(r) for r in rows),
+        "min_tokens": min(len(r) for r in rows),
+        "tolerance": tol,
     }
     worst = max(figures["max_abs_batched"], figures["max_abs_batch1"])
     if not np.isfinite(worst) or worst > tol:
@@ -224,9 +258,12 @@ def check_int8(fp32: TeacherClassifier, int8: TeacherClassifier, heldout: Corpus
     b = int8.logits(heldout.texts).argmax(1)
     adv = int8.logits(list(ADVERSARIAL))
     figures = {
-        "reviews": len(heldout), "agreement": float(np.mean(a == b)),
-        "accuracy_fp32": float(np.mean(a == heldout.labels)), "accuracy_int8": float(np.mean(b == heldout.labels)),
-        "min_agreement": tol.int8_min_agreement, "max_accuracy_drop": tol.int8_max_accuracy_drop,
+        "reviews": len(heldout),
+        "agreement": float(np.mean(a == b)),
+        "accuracy_fp32": float(np.mean(a == heldout.labels)),
+        "accuracy_int8": float(np.mean(b == heldout.labels)),
+        "min_agreement": tol.int8_min_agreement,
+        "max_accuracy_drop": tol.int8_max_accuracy_drop,
     }
     drop = figures["accuracy_fp32"] - figures["accuracy_int8"]
     if not np.all(np.isfinite(adv)):
@@ -241,11 +278,16 @@ def check_int8(fp32: TeacherClassifier, int8: TeacherClassifier, heldout: Corpus
 
 
 def export_teacher(
-    teacher_dir: str | Path, out: str | Path, *, int8_out: str | Path | None = None,
-    heldout: Corpus | None = None, tolerances: Tolerances | None = None, threads: int | None = None,
+    teacher_dir: str | Path,
+    out: str | Path,
+    *,
+    int8_out: str | Path | None = None,
+    heldout: Corpus | None = None,
+    tolerances: Tolerances | None = None,
+    threads: int | None = None,
 ) -> dict[str, Any]:
     """Export, gate and write ``out`` (fp32) and, with ``int8_out``, the int8 file; return the figures."""
-    from toolkit.teacher.backbone import load_classifier, load_tokenizer, pick_device, read_record
+    from edge_distill.toolkit.teacher.backbone import load_classifier, load_tokenizer, pick_device, read_record
 
     tol = tolerances or Tolerances()
     teacher_dir, out = Path(teacher_dir), Path(out)
@@ -253,36 +295,35 @@ def export_teacher(
     pick_device(threads)
     tokenizer = load_tokenizer(str(teacher_dir))
     model = load_classifier(str(teacher_dir), attn="eager").eval()
-    encoder = TeacherEncoder(tokenizer.backend_tokenizer, record["max_length"], record["truncation"],
-                             tokenizer.pad_token_id)
+    encoder = TeacherEncoder(
+        tokenizer.backend_tokenizer, record["max_length"], record["truncation"], tokenizer.pad_token_id
+    )
     labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
-    tok_file = teacher_dir / "tokenizer.json"
-    tok_json = tok_file.read_text(encoding="utf-8") if tok_file.is_file() else tokenizer.backend_tokenizer.to_str()
     heldout = heldout if heldout is not None else Corpus([], np.zeros(0, np.int64), tuple(labels))
-    meta = {
-        KIND_KEY: "teacher", LABELS_KEY: json.dumps(labels), FORMAT_KEY: FORMAT_VERSION,
-        MAX_LENGTH_KEY: str(record["max_length"]), TRUNCATION_KEY: record["truncation"], TOKENIZER_KEY: tok_json,
-        "edge_distill.teacher_val_accuracy": str(record.get("best_val_accuracy", "")),
-    }
-    report: dict[str, Any] = {"labels": labels, "max_length": record["max_length"],
-                              "truncation": record["truncation"]}
+    meta = teacher_metadata(teacher_dir, record, labels, tokenizer)
+    report: dict[str, Any] = {"labels": labels, "max_length": record["max_length"], "truncation": record["truncation"]}
     with tempfile.TemporaryDirectory(prefix="edge-distill-teacher-") as tmp:
         work = Path(tmp)
         to_onnx_graph(model, _model_inputs(model, tokenizer), work / "raw.onnx")
         fused, counts = fuse(work / "raw.onnx", model.config)
         report["fused"] = counts
         texts = parity_texts(heldout)
-        probe = _open(sealed_bytes(fused, {**meta, PRECISION_KEY: "fp32"}), str(out), threads)
+        probe = _open(sealed_bytes(fused, {**meta, schema.PRECISION: "fp32"}), str(out), threads)
         report["fp32"] = check_fp32(model, encoder, probe, texts, tol.fp32_max_abs)
-        fp32_bytes = sealed_bytes(fused, {**meta, PRECISION_KEY: "fp32", PARITY_KEY: json.dumps(report["fp32"])})
+        fp32_bytes = sealed_bytes(fused, {**meta, schema.PRECISION: "fp32", schema.PARITY: json.dumps(report["fp32"])})
         fp32 = _open(fp32_bytes, str(out), threads)
         int8_bytes = None
         if int8_out is not None:
             qmodel = quantize_int8(fused, work)
-            qprobe = _open(sealed_bytes(qmodel, {**meta, PRECISION_KEY: "int8"}), str(int8_out), threads)
-            report["int8"] = {**check_int8(fp32, qprobe, heldout, tol), "scheme": INT8_SCHEME,
-                              "fp32_nodes": int8_fp32_nodes(fused)}
-            int8_bytes = sealed_bytes(qmodel, {**meta, PRECISION_KEY: "int8", PARITY_KEY: json.dumps(report["int8"])})
+            qprobe = _open(sealed_bytes(qmodel, {**meta, schema.PRECISION: "int8"}), str(int8_out), threads)
+            report["int8"] = {
+                **check_int8(fp32, qprobe, heldout, tol),
+                "scheme": INT8_SCHEME,
+                "fp32_nodes": int8_fp32_nodes(fused),
+            }
+            int8_bytes = sealed_bytes(
+                qmodel, {**meta, schema.PRECISION: "int8", schema.PARITY: json.dumps(report["int8"])}
+            )
     # every gate passed: now (and only now) write the files
     atomic_write_bytes(out, fp32_bytes)
     report["fp32"]["path"], report["fp32"]["bytes"] = str(out), len(fp32_bytes)

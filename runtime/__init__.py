@@ -1,22 +1,29 @@
 """edge-distill runtime: load a student or teacher artifact and classify text on a CPU.
 
 Depends on numpy and onnxruntime (and tokenizers for the teacher) only: never torch,
-transformers or scikit-learn. ``load(path)`` reads ``edge_distill.kind`` from the file's
-metadata, verifies its checksum and returns the matching classifier.
+transformers or scikit-learn, and nothing else of edge-distill. ``load(path)`` reads
+``edge_distill.kind`` from the file's metadata, verifies its checksum, kind and format
+version, and returns the matching classifier.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 from pathlib import Path
 
-from runtime.base import KIND_KEY, ArtifactError, Classifier, open_session, read_artifact
+from edge_distill.runtime import schema
+from edge_distill.runtime.base import Classifier, open_session, read_artifact
+from edge_distill.runtime.errors import ArtifactError, EdgeDistillError
+from edge_distill.runtime.student import StudentClassifier
+from edge_distill.runtime.teacher import TeacherClassifier
 
-__all__ = ["ArtifactError", "Classifier", "load"]
+__all__ = ["ArtifactError", "Classifier", "EdgeDistillError", "StudentClassifier", "TeacherClassifier", "load"]
 
-#: kind -> "module:class" implementing it
-KINDS = {"student": "runtime.student:StudentClassifier", "teacher": "runtime.teacher:TeacherClassifier"}
+#: kind -> the classifier implementing it
+KINDS: dict[str, type[StudentClassifier] | type[TeacherClassifier]] = {
+    schema.STUDENT: StudentClassifier,
+    schema.TEACHER: TeacherClassifier,
+}
 
 
 def load(path: str | os.PathLike[str], *, threads: int | None = None, kind: str | None = None) -> Classifier:
@@ -28,11 +35,5 @@ def load(path: str | os.PathLike[str], *, threads: int | None = None, kind: str 
     p = Path(path)
     data = read_artifact(p)
     sess, meta = open_session(data, str(p), threads=threads)
-    found = meta.get(KIND_KEY)
-    if found not in KINDS:
-        raise ArtifactError(f"{p}: metadata {KIND_KEY}={found!r}; expected one of {sorted(KINDS)}")
-    if kind is not None and found != kind:
-        raise ArtifactError(f"{p}: this is a {found} artifact, a {kind} was expected")
-    kind = found
-    module, cls = KINDS[kind].split(":")
-    return getattr(importlib.import_module(module), cls).from_session(p, sess, meta)
+    found = schema.check_kind(meta, str(p), expected=kind)
+    return KINDS[found].from_session(p, sess, meta)

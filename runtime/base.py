@@ -27,16 +27,11 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
-from runtime.integrity import CHECKSUM_KEY, IntegrityError, verify
+from edge_distill.runtime import schema
+from edge_distill.runtime.errors import ArtifactError
+from edge_distill.runtime.integrity import verify
 
-KIND_KEY = "edge_distill.kind"
-LABELS_KEY = "edge_distill.labels"
-FORMAT_KEY = "edge_distill.format_version"
 _SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-class ArtifactError(ValueError):
-    """An artifact that cannot be used: the message names the file and what is wrong."""
 
 
 def sanitize(text: str) -> str:
@@ -46,6 +41,14 @@ def sanitize(text: str) -> str:
     except UnicodeEncodeError:
         return _SURROGATE.sub("\ufffd", text)
     return text
+
+
+def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    """Row-wise softmax of ``logits / temperature`` in float64, stable for large logits."""
+    z = np.asarray(logits, np.float64) / temperature
+    z -= z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
 
 
 def _describe(value: Any) -> str:
@@ -102,7 +105,10 @@ def read_artifact(path: str | os.PathLike[str]) -> bytes:
 
 
 def open_session(
-    data: bytes, name: str, threads: int | None = None, optimize: bool = True,
+    data: bytes,
+    name: str,
+    threads: int | None = None,
+    optimize: bool = True,
 ) -> tuple[ort.InferenceSession, dict[str, str]]:
     """A CPU session over verified bytes, and the model's metadata properties."""
     opts = ort.SessionOptions()
@@ -119,21 +125,18 @@ def open_session(
     except Exception as exc:  # onnxruntime raises several private exception types
         raise ArtifactError(f"{name}: not a loadable ONNX model ({str(exc).splitlines()[0][:300]})") from exc
     meta = dict(sess.get_modelmeta().custom_metadata_map)
-    try:
-        verify(data, meta.get(CHECKSUM_KEY), name)
-    except IntegrityError as exc:
-        raise ArtifactError(str(exc)) from exc
+    verify(data, meta.get(schema.CHECKSUM), name)
     return sess, meta
 
 
 def parse_labels(meta: dict[str, str], name: str) -> tuple[str, ...]:
     """The class names stored in the metadata (a JSON list, index = class id)."""
     try:
-        labels = json.loads(meta[LABELS_KEY])
+        labels = json.loads(meta[schema.LABELS])
     except (KeyError, json.JSONDecodeError) as exc:
-        raise ArtifactError(f"{name}: metadata {LABELS_KEY} is missing or not JSON") from exc
+        raise ArtifactError(f"{name}: metadata {schema.LABELS} is missing or not JSON") from exc
     if not (isinstance(labels, list) and len(labels) >= 2 and all(isinstance(x, str) for x in labels)):
-        raise ArtifactError(f"{name}: metadata {LABELS_KEY} must be a list of at least 2 class names")
+        raise ArtifactError(f"{name}: metadata {schema.LABELS} must be a list of at least 2 class names")
     return tuple(labels)
 
 

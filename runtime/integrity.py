@@ -11,19 +11,17 @@ from __future__ import annotations
 
 import hashlib
 
-CHECKSUM_KEY = "edge_distill.checksum"
+from edge_distill.runtime.errors import IntegrityError
+from edge_distill.runtime.schema import CHECKSUM
+
 PLACEHOLDER = "0" * 64
-
-
-class IntegrityError(ValueError):
-    """The artifact's bytes do not match the checksum it carries."""
 
 
 def seal(model_bytes: bytes) -> bytes:
     """Replace the placeholder in serialized ``model_bytes`` with the sha256 of those bytes."""
     marker = PLACEHOLDER.encode()
     if model_bytes.count(marker) != 1:
-        raise ValueError(f"expected exactly one {CHECKSUM_KEY} placeholder in the serialized model")
+        raise ValueError(f"expected exactly one {CHECKSUM} placeholder in the serialized model")
     digest = hashlib.sha256(model_bytes).hexdigest().encode()
     return model_bytes.replace(marker, digest)
 
@@ -31,10 +29,10 @@ def seal(model_bytes: bytes) -> bytes:
 def verify(model_bytes: bytes, recorded: str | None, name: str) -> None:
     """Raise :class:`IntegrityError` unless ``model_bytes`` hash to ``recorded``."""
     if not recorded:
-        raise IntegrityError(f"{name}: no {CHECKSUM_KEY} in the metadata; not an edge-distill artifact")
+        raise IntegrityError(f"{name}: no {CHECKSUM} in the metadata; not an edge-distill artifact")
     marker = recorded.encode()
     if len(recorded) != 64 or model_bytes.count(marker) != 1:
-        raise IntegrityError(f"{name}: malformed {CHECKSUM_KEY} {recorded!r}")
+        raise IntegrityError(f"{name}: malformed {CHECKSUM} {recorded!r}")
     digest = hashlib.sha256(model_bytes.replace(marker, PLACEHOLDER.encode())).hexdigest()
     if digest != recorded:
         raise IntegrityError(

@@ -12,12 +12,13 @@ from pathlib import Path
 
 import numpy as np
 
-from runtime.base import FORMAT_KEY, KIND_KEY, ArtifactError, Classifier, check_io, parse_labels
-from runtime.truncation import length_sorted_batches
+from edge_distill.runtime import schema
+from edge_distill.runtime.base import Classifier, check_io, parse_labels
+from edge_distill.runtime.errors import ArtifactError
+from edge_distill.runtime.truncation import length_sorted_batches
 
 INPUT = "text"
 OUTPUTS = ("probabilities", "label")
-FORMAT_VERSION = "1"
 #: The graph's tokenizer pads every row to the longest text of the call, so a call holds at
 #: most this many padded characters: one 1 MB text next to 255 reviews would otherwise
 #: allocate 256 x 200k token strings.
@@ -41,12 +42,7 @@ class StudentClassifier(Classifier):
     def from_session(cls, path: Path, session, meta: dict[str, str]) -> StudentClassifier:
         """Build from a verified session (see :func:`runtime.load`), refusing a malformed artifact."""
         name = str(path)
-        if meta.get(KIND_KEY) != cls.kind:
-            raise ArtifactError(f"{name}: metadata {KIND_KEY}={meta.get(KIND_KEY)!r}, expected {cls.kind!r}")
-        if meta.get(FORMAT_KEY) != FORMAT_VERSION:
-            raise ArtifactError(
-                f"{name}: student format version {meta.get(FORMAT_KEY)!r}; this runtime reads {FORMAT_VERSION!r}"
-            )
+        schema.check_kind(meta, name, expected=cls.kind)
         labels = parse_labels(meta, name)
         check_io(session, name, {INPUT}, set(OUTPUTS))
         (text,) = session.get_inputs()

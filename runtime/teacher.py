@@ -13,12 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
-from runtime.base import ArtifactError, Classifier, check_io, parse_labels, validate_texts
-from runtime.truncation import STRATEGIES, TeacherEncoder, length_sorted_batches
+from edge_distill.runtime import schema
+from edge_distill.runtime.base import Classifier, check_io, parse_labels, softmax, validate_texts
+from edge_distill.runtime.errors import ArtifactError
+from edge_distill.runtime.truncation import STRATEGIES, TeacherEncoder, length_sorted_batches
 
-TOKENIZER_KEY = "edge_distill.tokenizer"
-MAX_LENGTH_KEY = "edge_distill.max_length"
-TRUNCATION_KEY = "edge_distill.truncation"
 INPUTS = ("input_ids", "attention_mask")
 OUTPUT = "logits"
 #: rows per onnxruntime call, and the cap on rows x tokens for long texts
@@ -26,31 +25,24 @@ BATCH_SIZE = 32
 MAX_BATCH_TOKENS = 32 * 256
 
 
-def softmax(logits: np.ndarray) -> np.ndarray:
-    """Row-wise softmax in float32, stable for large logits."""
-    z = logits - logits.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
-
-
 def encoder_from_metadata(meta: dict[str, str], name: str) -> TeacherEncoder:
     """The encoder an artifact's metadata describes; a bad tokenizer is an :class:`ArtifactError`."""
     from tokenizers import Tokenizer
 
-    text = meta.get(TOKENIZER_KEY)
+    text = meta.get(schema.TOKENIZER)
     if not text:
-        raise ArtifactError(f"{name}: metadata {TOKENIZER_KEY} (the embedded tokenizer.json) is missing")
+        raise ArtifactError(f"{name}: metadata {schema.TOKENIZER} (the embedded tokenizer.json) is missing")
     try:
         tok = Tokenizer.from_str(text)
     except Exception as exc:  # tokenizers raises a bare Exception on bad JSON
-        raise ArtifactError(f"{name}: embedded tokenizer ({TOKENIZER_KEY}) is corrupt: {str(exc)[:200]}") from exc
+        raise ArtifactError(f"{name}: embedded tokenizer ({schema.TOKENIZER}) is corrupt: {str(exc)[:200]}") from exc
     try:
-        max_length = int(meta.get(MAX_LENGTH_KEY, ""))
+        max_length = int(meta.get(schema.MAX_LENGTH, ""))
     except ValueError:
-        raise ArtifactError(f"{name}: metadata {MAX_LENGTH_KEY} is missing or not an integer") from None
-    strategy = meta.get(TRUNCATION_KEY, "")
+        raise ArtifactError(f"{name}: metadata {schema.MAX_LENGTH} is missing or not an integer") from None
+    strategy = meta.get(schema.TRUNCATION, "")
     if strategy not in STRATEGIES:
-        raise ArtifactError(f"{name}: metadata {TRUNCATION_KEY}={strategy!r}; expected one of {STRATEGIES}")
+        raise ArtifactError(f"{name}: metadata {schema.TRUNCATION}={strategy!r}; expected one of {STRATEGIES}")
     try:
         return TeacherEncoder(tok, max_length, strategy)
     except ValueError as exc:
@@ -62,8 +54,9 @@ class TeacherClassifier(Classifier):
 
     kind = "teacher"
 
-    def __init__(self, path: Path, labels: tuple[str, ...], metadata: dict[str, str], session,
-                 encoder: TeacherEncoder) -> None:
+    def __init__(
+        self, path: Path, labels: tuple[str, ...], metadata: dict[str, str], session, encoder: TeacherEncoder
+    ) -> None:
         super().__init__(path, labels, metadata)
         self.session = session
         self.encoder = encoder
@@ -73,6 +66,7 @@ class TeacherClassifier(Classifier):
     def from_session(cls, path: Path, session, meta: dict[str, str]) -> TeacherClassifier:
         """Build from a verified session (see :func:`runtime.load`)."""
         name = str(path)
+        schema.check_kind(meta, name, expected=cls.kind)
         labels = parse_labels(meta, name)
         check_io(session, name, set(INPUTS), {OUTPUT})
         unknown = set(i.name for i in session.get_inputs()) - {*INPUTS, "token_type_ids"}
@@ -94,4 +88,4 @@ class TeacherClassifier(Classifier):
         return self.logits_of_ids(self.encoder.encode(validate_texts(texts)), batch_size)
 
     def _proba(self, texts: list[str]) -> np.ndarray:  # texts already validated by predict_proba
-        return softmax(self.logits_of_ids(self.encoder.encode(texts)))
+        return softmax(self.logits_of_ids(self.encoder.encode(texts))).astype(np.float32)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from runtime.textclean import clean_text
+from edge_distill.runtime.textclean import clean_text
 
 STRATEGIES = ("head", "head+tail")
 #: share of the budget head+tail keeps from the start of the text
@@ -42,7 +42,7 @@ def truncate_ids(ids: Sequence[int], budget: int, strategy: str) -> list[int]:
         return ids[:budget]
     head = max(1, int(budget * HEAD_SHARE))
     tail = budget - head
-    return ids[:head] + ids[len(ids) - tail:]
+    return ids[:head] + ids[len(ids) - tail :]
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ class TeacherEncoder:
             raise ValueError("the tokenizer turns 'a' into special tokens only; cannot find its template")
         first, last = content[0], content[-1]
         self.prefix = list(probe.ids[:first])
-        self.suffix = list(probe.ids[last + 1:])
+        self.suffix = list(probe.ids[last + 1 :])
         self.type_id = int(probe.type_ids[first]) if probe.type_ids else 0
         n_special = len(self.prefix) + len(self.suffix)
         if max_length <= n_special:
@@ -136,6 +136,6 @@ def length_sorted_batches(lengths: Sequence[int], batch_size: int, max_tokens: i
         size = batch_size
         if max_tokens is not None and longest > 0:
             size = max(1, min(batch_size, max_tokens // longest))
-        batches.append(order[start: start + size])
+        batches.append(order[start : start + size])
         start += size
     return batches

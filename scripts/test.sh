@@ -5,5 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
 .venv/bin/ruff check .
-.venv/bin/ruff format --check . || echo "note: ruff format would reformat some files (not enforced)"
+.venv/bin/ruff format --check .
 exec .venv/bin/python -m pytest "$@"

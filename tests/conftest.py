@@ -46,6 +46,6 @@ def sst2_dir(real_data_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def imdb(imdb_dir: Path):
     """Every split of the real IMDB data, read once per session."""
-    from toolkit.data import load_dataset
+    from edge_distill.toolkit.data import load_dataset
 
     return load_dataset(imdb_dir)

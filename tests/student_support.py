@@ -31,7 +31,7 @@ def synthetic_corpus(n: int, k: int = 2, seed: int = 0) -> tuple[list[str], np.n
 
 def fitted_student(k: int = 2, n: int = 400, objective: str = "soft", **features):
     """A :class:`StudentModel` fitted on the synthetic corpus."""
-    from toolkit.student import StudentConfig, fit_student
+    from edge_distill.toolkit.student import StudentConfig, fit_student
 
     texts, _, logits = synthetic_corpus(n, k)
     names = ("negative", "positive", "neutral")[:k]

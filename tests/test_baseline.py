@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from toolkit.baseline import fit_baseline, run_baseline
-from toolkit.data import Corpus, make_splits
+from edge_distill.toolkit.baseline import fit_baseline, run_baseline
+from edge_distill.toolkit.data import Corpus, make_splits
 
 
 def test_refuses_single_class_and_unknown_recipe() -> None:

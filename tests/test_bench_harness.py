@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.harness import Contender, block_latency, interleaved_latency
+from edge_distill.benchmarks.harness import Contender, block_latency, interleaved_latency
 
 
 def _recording(name: str, log: list[tuple[str, str]]) -> Contender:

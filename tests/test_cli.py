@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.cli import COMMANDS, build_parser, main
+from edge_distill.toolkit.cli import COMMANDS, build_parser, main
 
 
 @pytest.mark.parametrize("words", sorted(COMMANDS))
@@ -57,7 +57,7 @@ def test_bad_data_exits_2_with_one_line(tmp_path: Path, capsys: pytest.CaptureFi
 def test_parser_builds_without_heavy_imports() -> None:
     """--help must work on a runtime-only install: building the parser imports no heavy package."""
     code = (
-        "import sys; from toolkit.cli import build_parser; build_parser(); "
+        "import sys; from edge_distill.toolkit.cli import build_parser; build_parser(); "
         "print(sorted(m for m in ('torch','transformers','sklearn','onnx','scipy') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
@@ -66,8 +66,20 @@ def test_parser_builds_without_heavy_imports() -> None:
 
 
 def test_baseline_on_real_sample(imdb_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    argv = ["baseline", "--data", str(imdb_dir), "--labeled", "300", "--test", "300", "--seed", "0",
-            "--out", str(tmp_path), "--json"]
+    argv = [
+        "baseline",
+        "--data",
+        str(imdb_dir),
+        "--labeled",
+        "300",
+        "--test",
+        "300",
+        "--seed",
+        "0",
+        "--out",
+        str(tmp_path),
+        "--json",
+    ]
     assert main(argv) == 0
     result = json.loads(capsys.readouterr().out)
     saved = json.loads((tmp_path / "baseline.json").read_text())

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from toolkit import data
-from toolkit.data import Corpus, DataError, load_dataset, make_splits, text_id
+from edge_distill.toolkit import data
+from edge_distill.toolkit.data import Corpus, DataError, load_dataset, make_splits, text_id
 
 REVIEWS = {
     ("train", "pos"): ["A great film.<br /><br />Loved it", "Wonderful acting", "Superb, moving"],
@@ -96,8 +96,10 @@ def test_jsonl_and_gz_with_names(tmp_path: Path) -> None:
 
 
 def test_multiclass_int_labels_and_unlabeled(tmp_path: Path) -> None:
-    p = _jsonl(tmp_path / "x.jsonl", [{"text": "a", "label": 2}, {"text": "b", "label": 0},
-                                      {"text": "c", "label": -1}, {"text": "d", "label": 1}])
+    p = _jsonl(
+        tmp_path / "x.jsonl",
+        [{"text": "a", "label": 2}, {"text": "b", "label": 0}, {"text": "c", "label": -1}, {"text": "d", "label": 1}],
+    )
     c = load_dataset(p)["x"]
     assert c.label_names == ("0", "1", "2")
     assert list(c.labels) == [2, 0, -1, 1]

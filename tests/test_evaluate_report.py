@@ -8,14 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from toolkit.evaluate import (
+from edge_distill.toolkit.evaluate import (
     classification_metrics,
     compare_models,
     expected_calibration_error,
     mcnemar,
     wilson_ci,
 )
-from toolkit.report import build_report, write_report
+from edge_distill.toolkit.report import build_report, write_report
 
 
 def test_wilson_matches_closed_form() -> None:
@@ -65,16 +65,44 @@ def test_report_files(tmp_path: Path) -> None:
     y = np.array([0, 1, 1, 0])
     probas = {"teacher": np.eye(2)[y], "student": np.eye(2)[[0, 1, 0, 0]], "baseline": np.eye(2)[[1, 1, 0, 0]]}
     evaluation = compare_models(y, probas, ["neg", "pos"])
-    bench = {"contenders": {
-        "student_onnx": {"p50_ms": 0.1, "p90_ms": 0.2, "p99_ms": 0.3, "latency_long": {"p50_ms": 0.2},
-                         "throughput_per_s": 9000, "cold_start_ms": 300, "peak_rss_mb": 60, "size_bytes": 2e6},
-        "teacher_onnx": {"p50_ms": 40.0, "p90_ms": 50.0, "p99_ms": 60.0, "latency_long": {"p50_ms": 80.0},
-                         "throughput_per_s": 30, "cold_start_ms": 900, "peak_rss_mb": 400, "size_bytes": 9e7}},
-        "settings": {"rounds": 10, "warmup": 2, "batch": 256, "throughput_threads": 2,
-                     "review_words": {"typical": 230, "long": 700}},
-        "environment": {"cpu": "test cpu", "logical_cpus": 2}}
-    report = build_report({"data": "x", "labeled": 4, "unlabeled": 8, "test": 4, "seed": 0, "wall_seconds": 1},
-                          evaluation, bench, [{"unlabeled": 10, "accuracy": 0.7}, {"unlabeled": 100, "accuracy": 0.8}])
+    bench = {
+        "contenders": {
+            "student_onnx": {
+                "p50_ms": 0.1,
+                "p90_ms": 0.2,
+                "p99_ms": 0.3,
+                "latency_long": {"p50_ms": 0.2},
+                "throughput_per_s": 9000,
+                "cold_start_ms": 300,
+                "peak_rss_mb": 60,
+                "size_bytes": 2e6,
+            },
+            "teacher_onnx": {
+                "p50_ms": 40.0,
+                "p90_ms": 50.0,
+                "p99_ms": 60.0,
+                "latency_long": {"p50_ms": 80.0},
+                "throughput_per_s": 30,
+                "cold_start_ms": 900,
+                "peak_rss_mb": 400,
+                "size_bytes": 9e7,
+            },
+        },
+        "settings": {
+            "rounds": 10,
+            "warmup": 2,
+            "batch": 256,
+            "throughput_threads": 2,
+            "review_words": {"typical": 230, "long": 700},
+        },
+        "environment": {"cpu": "test cpu", "logical_cpus": 2},
+    }
+    report = build_report(
+        {"data": "x", "labeled": 4, "unlabeled": 8, "test": 4, "seed": 0, "wall_seconds": 1},
+        evaluation,
+        bench,
+        [{"unlabeled": 10, "accuracy": 0.7}, {"unlabeled": 100, "accuracy": 0.8}],
+    )
     paths = write_report(tmp_path, report)
     saved = json.loads((tmp_path / "report.json").read_text())
     assert saved["models"]["student"]["speed"]["p50_ms"] == 0.1

@@ -11,15 +11,21 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from student_support import NEGATIVE, NEUTRAL, POSITIVE, fitted_student, synthetic_corpus
 
-import runtime
-from exporters.student import ParityError, UnsupportedSetting, export_bytes, export_student, student_from_sklearn
-from exporters.student_checks import check_lowercase, check_word_class
-from exporters.student_graph import ngram_tables
-from exporters.student_parity import adversarial_texts, measure_parity
-from runtime.base import ArtifactError, open_session
-from runtime.student import StudentClassifier
-from toolkit.features import make_vectorizer, word_ranges
-from toolkit.student.prune import estimated_onnx_bytes
+from edge_distill import runtime
+from edge_distill.exporters.student import (
+    ParityError,
+    UnsupportedSetting,
+    export_bytes,
+    export_student,
+    student_from_sklearn,
+)
+from edge_distill.exporters.student_checks import check_lowercase, check_word_class
+from edge_distill.exporters.student_graph import ngram_tables
+from edge_distill.exporters.student_parity import adversarial_texts, measure_parity
+from edge_distill.runtime.base import ArtifactError, open_session
+from edge_distill.runtime.student import StudentClassifier
+from edge_distill.toolkit.features import make_vectorizer, word_ranges
+from edge_distill.toolkit.student.prune import estimated_onnx_bytes
 
 
 def _classifier(model) -> StudentClassifier:
@@ -64,11 +70,21 @@ def test_batches_without_any_feature(batch, binary):
     assert measure_parity(clf, pipe, batch).ok
 
 
-@pytest.mark.parametrize("features", [
-    {"norm": "l1"}, {"norm": None}, {"sublinear_tf": False}, {"binary": True}, {"use_idf": False},
-    {"smooth_idf": False}, {"ngram_range": (1, 3)}, {"ngram_range": (2, 3)}, {"ngram_range": (1, 1)},
-    {"max_df": 0.5, "max_features": 50},
-])
+@pytest.mark.parametrize(
+    "features",
+    [
+        {"norm": "l1"},
+        {"norm": None},
+        {"sublinear_tf": False},
+        {"binary": True},
+        {"use_idf": False},
+        {"smooth_idf": False},
+        {"ngram_range": (1, 3)},
+        {"ngram_range": (2, 3)},
+        {"ngram_range": (1, 1)},
+        {"max_df": 0.5, "max_features": 50},
+    ],
+)
 def test_exact_for_every_exportable_setting(features):
     model = fitted_student(2, n=200, **features)
     report = measure_parity(_classifier(model), model.pipeline(), adversarial_texts(model.vocabulary)[:-1])
@@ -82,7 +98,7 @@ def test_exact_for_other_objectives(objective):
 
 
 def test_uppercase_kept_when_lowercase_is_off():
-    from toolkit.student.model import model_from_fitted
+    from edge_distill.toolkit.student.model import model_from_fitted
 
     texts, _, logits = synthetic_corpus(200, 2)
     vec = make_vectorizer(lowercase=False, min_df=1)
@@ -99,7 +115,7 @@ def test_line_breaks_join_words_like_python(lowercase):
     """'<br />' in any case is a space in Python: the bigram across it must fire in the graph too."""
     from sklearn.linear_model import LogisticRegression
 
-    from toolkit.student.model import model_from_fitted
+    from edge_distill.toolkit.student.model import model_from_fitted
 
     texts = ["Superbe magnífico film", "BORING Nul plot", "Superbe magnífico", "BORING Nul"] * 5
     vec = make_vectorizer(lowercase=lowercase, min_df=1)
@@ -139,16 +155,19 @@ def _sk_student(**params):
     return vec, clf
 
 
-@pytest.mark.parametrize(("params", "reason"), [
-    ({"strip_accents": "unicode"}, "strip_accents"),
-    ({"stop_words": "english"}, "stop_words"),
-    ({"analyzer": "char", "ngram_range": (2, 4)}, "char n-grams"),
-    ({"analyzer": "char_wb"}, "analyzer='char_wb'"),
-    ({"preprocessor": str.lower}, "preprocessor"),
-    ({"token_pattern": r"(?u)\b\w\w+\b"}, "token_pattern"),
-    ({"dtype": np.float32}, "float64"),
-    ({"norm": "max"}, "norm"),
-])
+@pytest.mark.parametrize(
+    ("params", "reason"),
+    [
+        ({"strip_accents": "unicode"}, "strip_accents"),
+        ({"stop_words": "english"}, "stop_words"),
+        ({"analyzer": "char", "ngram_range": (2, 4)}, "char n-grams"),
+        ({"analyzer": "char_wb"}, "analyzer='char_wb'"),
+        ({"preprocessor": str.lower}, "preprocessor"),
+        ({"token_pattern": r"(?u)\b\w\w+\b"}, "token_pattern"),
+        ({"dtype": np.float32}, "float64"),
+        ({"norm": "max"}, "norm"),
+    ],
+)
 def test_refuses_settings_it_cannot_export_exactly(params, reason):
     vec, clf = _sk_student()
     vec.set_params(**params)  # after fitting: the checks read the settings, not the data
@@ -164,7 +183,7 @@ def test_accepts_make_vectorizer_with_vocabulary_pruning():
 
 
 def test_refuses_the_seed_recipe_and_int64_overflow():
-    from toolkit.student.seed import fit_seed
+    from edge_distill.toolkit.student.seed import fit_seed
 
     texts, _, logits = synthetic_corpus(50, 2)
     with pytest.raises(UnsupportedSetting, match="seed"):
@@ -185,8 +204,9 @@ def test_failed_gate_writes_nothing(tmp_path, binary):
 
 def test_export_writes_one_file_with_metadata_and_size_estimate(tmp_path, binary):
     model = binary[0]
-    model.info.update({"objective": {"name": "soft", "C": 10.0}, "sizes": {"transfer": 400},
-                       "metrics": {"test": {"accuracy": 0.9}}})
+    model.info.update(
+        {"objective": {"name": "soft", "C": 10.0}, "sizes": {"transfer": 400}, "metrics": {"test": {"accuracy": 0.9}}}
+    )
     out = tmp_path / "student.onnx"
     result = export_student(model, out, texts=["a good film"], check_ops=False)
     assert result["parity"]["max_abs_diff"] < 1e-6 and list(tmp_path.iterdir()) == [out]
@@ -220,34 +240,73 @@ def _tokenizer_session(separator: str):
     import onnx
     import onnxruntime as ort
 
-    from exporters.student_graph import MS_OPSET, OPSET, PAD
+    from edge_distill.exporters.student_graph import MS_OPSET, OPSET, PAD
 
     h = onnx.helper
-    node = h.make_node("Tokenizer", ["x"], ["y"], domain="com.microsoft", mark=0, mincharnum=2, pad_value=PAD,
-                       separators=[separator])
-    graph = h.make_graph([node], "tok", [h.make_tensor_value_info("x", onnx.TensorProto.STRING, ["N"])],
-                         [h.make_tensor_value_info("y", onnx.TensorProto.STRING, ["N", "T"])])
-    model = h.make_model(graph, ir_version=10, opset_imports=[h.make_opsetid("", OPSET),
-                                                              h.make_opsetid("com.microsoft", MS_OPSET)])
+    node = h.make_node(
+        "Tokenizer", ["x"], ["y"], domain="com.microsoft", mark=0, mincharnum=2, pad_value=PAD, separators=[separator]
+    )
+    graph = h.make_graph(
+        [node],
+        "tok",
+        [h.make_tensor_value_info("x", onnx.TensorProto.STRING, ["N"])],
+        [h.make_tensor_value_info("y", onnx.TensorProto.STRING, ["N", "T"])],
+    )
+    model = h.make_model(
+        graph, ir_version=10, opset_imports=[h.make_opsetid("", OPSET), h.make_opsetid("com.microsoft", MS_OPSET)]
+    )
     return ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
 
 
-BR_PIECES = ["<br />", "<br/>", "<br>", "<BR >", "<bR\t/>", "<br", "br />", "<br<", "<brx>", "<", ">", "/", " ", "\n",
-             "ab", "br", "x", "Word", "日本", "😀", "é", "__", "1"]
+BR_PIECES = [
+    "<br />",
+    "<br/>",
+    "<br>",
+    "<BR >",
+    "<bR\t/>",
+    "<br",
+    "br />",
+    "<br<",
+    "<brx>",
+    "<",
+    ">",
+    "/",
+    " ",
+    "\n",
+    "ab",
+    "br",
+    "x",
+    "Word",
+    "日本",
+    "😀",
+    "é",
+    "__",
+    "1",
+]
 
 
 @pytest.mark.parametrize("lowercase", [True, False])
 def test_one_separator_splits_like_python(lowercase):
     """The single RE2 separator (non-word code points and line breaks, leftmost-longest) gives
     exactly Python's tokens: line break replaced by a space, then runs of 2+ word code points."""
-    from exporters.student_graph import PAD, separator
-    from toolkit.features import Normalizer, lower_table
+    from edge_distill.exporters.student_graph import PAD, separator
+    from edge_distill.toolkit.features import Normalizer, lower_table
 
     vec = make_vectorizer(lowercase=lowercase)
     tokenize, normalize = vec.build_tokenizer(), Normalizer(lowercase)
     rng = np.random.default_rng(0)
-    texts = ["x <br /> y", " <br />ab", "<br<br />br <br/<br/>", "<brx>ab", "a<br>b", "ab<br", "<<br />>cd",
-             "AB<BR>CD", "ab <bR\t/>cd", "<br  /  >ab"]
+    texts = [
+        "x <br /> y",
+        " <br />ab",
+        "<br<br />br <br/<br/>",
+        "<brx>ab",
+        "a<br>b",
+        "ab<br",
+        "<<br />>cd",
+        "AB<BR>CD",
+        "ab <bR\t/>cd",
+        "<br  /  >ab",
+    ]
     texts += ["".join(rng.choice(BR_PIECES, rng.integers(1, 12))) for _ in range(2000)]
     inputs = [t.translate(lower_table()) if lowercase else t for t in texts]  # as StringNormalizer hands it on
     got = _tokenizer_session(separator(word_ranges(), lowercase)).run(None, {"x": np.array(inputs, dtype=object)})[0]
@@ -272,7 +331,7 @@ def test_graph_stays_small_and_vocabulary_free(binary):
 
 def test_large_batches_run_in_length_sorted_chunks_and_keep_order(binary):
     """A batch larger than CHUNK_ROWS is cut into length-sorted calls; results stay in input order."""
-    from runtime.student import CHUNK_ROWS
+    from edge_distill.runtime.student import CHUNK_ROWS
 
     _, clf, pipe = binary
     texts = synthetic_corpus(3 * CHUNK_ROWS + 5, 2, seed=11)[0]

@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 from student_support import fitted_student, synthetic_corpus
 
-import runtime
-from exporters.student import export_student
-from exporters.student_parity import adversarial_texts
+from edge_distill import runtime
+from edge_distill.exporters.student import export_student
+from edge_distill.exporters.student_parity import adversarial_texts
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "node"
 
@@ -29,11 +29,22 @@ def node() -> str:
         pytest.skip("node is not installed")
     if not (EXAMPLE / "node_modules" / "onnxruntime-node").is_dir():
         npm = shutil.which("npm")
-        proc = subprocess.run([npm or "npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund"], cwd=EXAMPLE,
-                              capture_output=True, text=True, timeout=600) if npm else None
+        proc = (
+            subprocess.run(
+                [npm or "npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund"],
+                cwd=EXAMPLE,
+                capture_output=True,
+                text=True,
+                timeout=600,
+            )
+            if npm
+            else None
+        )
         if proc is None or proc.returncode != 0:
-            pytest.fail(f"cannot install onnxruntime-node in {EXAMPLE}: run 'npm ci --ignore-scripts' there "
-                        f"({proc.stderr[-500:] if proc else 'npm is missing'})")
+            pytest.fail(
+                f"cannot install onnxruntime-node in {EXAMPLE}: run 'npm ci --ignore-scripts' there "
+                f"({proc.stderr[-500:] if proc else 'npm is missing'})"
+            )
     return exe
 
 
@@ -45,8 +56,14 @@ def test_node_matches_python_runtime(node, tmp_path, k):
     texts = [t for t in adversarial_texts(model.vocabulary) if len(t) < 20_000]
     texts += synthetic_corpus(200, k, seed=11)[0]
     stdin = "".join(json.dumps({"text": t}) + "\n" for t in texts)
-    proc = subprocess.run([node, str(EXAMPLE / "classify.js"), str(path)], input=stdin, capture_output=True,
-                          text=True, timeout=300, cwd=EXAMPLE)
+    proc = subprocess.run(
+        [node, str(EXAMPLE / "classify.js"), str(path)],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=EXAMPLE,
+    )
     assert proc.returncode == 0, proc.stderr
     rows = [json.loads(line) for line in proc.stdout.splitlines()]
     clf = runtime.load(path)
@@ -64,6 +81,7 @@ def test_node_refuses_a_tampered_file(node, tmp_path):
     data = bytearray(path.read_bytes())
     data[bytes(data).index(model.intercept.tobytes())] ^= 0x01  # a weight: the intercept
     path.write_bytes(bytes(data))
-    proc = subprocess.run([node, str(EXAMPLE / "classify.js"), str(path), "x"], capture_output=True, text=True,
-                          timeout=120, cwd=EXAMPLE)
+    proc = subprocess.run(
+        [node, str(EXAMPLE / "classify.js"), str(path), "x"], capture_output=True, text=True, timeout=120, cwd=EXAMPLE
+    )
     assert proc.returncode == 2 and "checksum mismatch" in proc.stderr

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from exporters.student import export_bytes
-from exporters.student_parity import adversarial_texts, measure_parity
-from runtime.base import open_session
-from runtime.student import StudentClassifier
-from toolkit.student import StudentConfig, fit_student
+from edge_distill.exporters.student import export_bytes
+from edge_distill.exporters.student_parity import adversarial_texts, measure_parity
+from edge_distill.runtime.base import open_session
+from edge_distill.runtime.student import StudentClassifier
+from edge_distill.toolkit.student import StudentConfig, fit_student
 
 pytestmark = pytest.mark.slow
 
@@ -22,8 +22,12 @@ def test_exact_on_real_imdb_reviews(imdb, ngram_range):
     texts = [train.texts[i] for i in pick]
     # logits only shape the weights here (parity does not depend on them): gold labels + noise
     z = (2.0 * train.labels[pick] - 1.0) * 2.0 + rng.normal(0, 1, len(pick))
-    model = fit_student(texts, np.stack([-z / 2, z / 2], 1), train.label_names,
-                        StudentConfig(C=30.0, features={"ngram_range": ngram_range})).model
+    model = fit_student(
+        texts,
+        np.stack([-z / 2, z / 2], 1),
+        train.label_names,
+        StudentConfig(C=30.0, features={"ngram_range": ngram_range}),
+    ).model
     data = export_bytes(model, check_ops=False)
     sess, meta = open_session(data, "real.onnx", threads=1)
     clf = StudentClassifier.from_session("real.onnx", sess, meta)

@@ -17,11 +17,11 @@ import numpy as np
 import pytest
 from student_support import fitted_student
 
-import runtime
-from exporters.student import export_student
-from runtime.base import ArtifactError
-from runtime.integrity import PLACEHOLDER, seal
-from toolkit.cli import main
+from edge_distill import runtime
+from edge_distill.exporters.student import export_student
+from edge_distill.runtime.base import ArtifactError
+from edge_distill.runtime.integrity import PLACEHOLDER, seal
+from edge_distill.toolkit.cli import main
 
 onnx = pytest.importorskip("onnx")
 
@@ -97,9 +97,16 @@ def _teacher_shaped_graph():
 
 def test_teacher_given_where_a_student_is_expected(tmp_path):
     path = tmp_path / "teacher.onnx"
-    path.write_bytes(_sealed(_teacher_shaped_graph(), {
-        "edge_distill.kind": "teacher", "edge_distill.format_version": "1",
-        "edge_distill.labels": '["negative", "positive"]'}))
+    path.write_bytes(
+        _sealed(
+            _teacher_shaped_graph(),
+            {
+                "edge_distill.kind": "teacher",
+                "edge_distill.format_version": "1",
+                "edge_distill.labels": '["negative", "positive"]',
+            },
+        )
+    )
     _refused(path, "this is a teacher artifact, a student was expected", kind="student")
 
 
@@ -142,9 +149,10 @@ def test_cli_refuses_a_damaged_model_with_one_line(good, tmp_path, capsys, damag
     if damage == "folder":
         bad.mkdir()
     else:
-        bad.write_bytes({"empty": b"", "truncated": good.read_bytes()[:500],
-                         "random": np.random.default_rng(0).bytes(2048)}[damage])
-    assert main(["predict", str(bad), "great"]) == 2
+        bad.write_bytes(
+            {"empty": b"", "truncated": good.read_bytes()[:500], "random": np.random.default_rng(0).bytes(2048)}[damage]
+        )
+    assert main(["predict", str(bad), "great"]) == 4  # ArtifactError.exit_code
     out, err = capsys.readouterr()
     assert out == "" and len(err.splitlines()) == 1
     assert err.startswith(f"edge-distill: error: {bad}: ")

@@ -25,17 +25,48 @@ PACKAGES = ("toolkit", "exporters", "runtime", "benchmarks")
 HELPER = "toolkit/atomic.py"
 
 WRITE_METHODS = {
-    "write_text", "write_bytes", "save", "savez", "savez_compressed", "save_pretrained", "savefig", "tofile",
-    "to_csv", "to_parquet", "to_json", "dump", "save_model_to_file", "quantize_dynamic",
+    "write_text",
+    "write_bytes",
+    "save",
+    "savez",
+    "savez_compressed",
+    "save_pretrained",
+    "savefig",
+    "tofile",
+    "to_csv",
+    "to_parquet",
+    "to_json",
+    "dump",
+    "save_model_to_file",
+    "quantize_dynamic",
 }
 WRITE_DOTTED = {
-    "torch.onnx.export", "os.replace", "os.rename", "os.renames", "shutil.copy", "shutil.copy2", "shutil.copyfile",
-    "shutil.copytree", "shutil.move", "os.truncate", "os.link", "os.symlink",
+    "torch.onnx.export",
+    "os.replace",
+    "os.rename",
+    "os.renames",
+    "shutil.copy",
+    "shutil.copy2",
+    "shutil.copyfile",
+    "shutil.copytree",
+    "shutil.move",
+    "os.truncate",
+    "os.link",
+    "os.symlink",
 }
 #: functions that write files when called by their bare name (``from x import f``)
 WRITE_FUNCTIONS = {"quantize_dynamic", "copyfile", "copytree", "save_pretrained"}
-OPENERS = {"open", "gzip.open", "bz2.open", "lzma.open", "io.open", "os.fdopen", "codecs.open", "tarfile.open",
-           "zipfile.ZipFile"}
+OPENERS = {
+    "open",
+    "gzip.open",
+    "bz2.open",
+    "lzma.open",
+    "io.open",
+    "os.fdopen",
+    "codecs.open",
+    "tarfile.open",
+    "zipfile.ZipFile",
+}
 ATOMIC = {"atomic_path", "atomic_dir"}
 STREAMS = {"sys.stdout", "sys.stderr"}
 PICKLERS = {"pickle", "cPickle", "_pickle", "joblib", "dill", "cloudpickle", "shelve", "marshal"}
@@ -86,8 +117,9 @@ def _write_name(call: ast.Call) -> str | None:
     """The name of the write ``call`` performs, or ``None`` when it does not write a file."""
     name = _dotted(call.func)
     last = call.func.attr if isinstance(call.func, ast.Attribute) else name
-    if name in OPENERS or (isinstance(call.func, ast.Attribute) and last == "open" and name not in {
-            "Image.open", "webbrowser.open"}):
+    if name in OPENERS or (
+        isinstance(call.func, ast.Attribute) and last == "open" and name not in {"Image.open", "webbrowser.open"}
+    ):
         position = 0 if isinstance(call.func, ast.Attribute) and name not in OPENERS else 1
         mode = _mode(call, position)
         if mode is None or any(c in str(mode) for c in "wax+"):
@@ -122,8 +154,10 @@ class _Scanner(ast.NodeVisitor):
     visit_FunctionDef = visit_AsyncFunctionDef = visit_ClassDef = _function
 
     def visit_With(self, node: ast.With) -> None:
-        atomic = any(isinstance(i.context_expr, ast.Call) and _dotted(i.context_expr.func).split(".")[-1] in ATOMIC
-                     for i in node.items)
+        atomic = any(
+            isinstance(i.context_expr, ast.Call) and _dotted(i.context_expr.func).split(".")[-1] in ATOMIC
+            for i in node.items
+        )
         self.atomic_depth += atomic
         self.generic_visit(node)
         self.atomic_depth -= atomic
@@ -179,28 +213,53 @@ def _modules() -> list[Path]:
 def test_the_scanner_catches_what_it_looks_for():
     """The audit can fail: each kind of violation in a snippet is reported, the safe forms are not."""
     bad = {
-        "Path(p).write_text('x')": ".write_text", "p.write_bytes(b)": "p.write_bytes",
-        "open(p, 'w')": "open", "open(p, mode='ab')": "open", "gzip.open(p, 'wt')": "gzip.open",
-        "np.save(p, a)": "np.save", "np.savez_compressed(fh, a=a)": "np.savez_compressed",
-        "model.save_pretrained(d)": "model.save_pretrained", "fig.savefig(p)": "fig.savefig",
-        "json.dump(obj, fh)": "json.dump", "onnx.save(m, p)": "onnx.save", "shutil.copy(a, b)": "shutil.copy",
-        "os.replace(a, b)": "os.replace", "torch.onnx.export(m, x, p)": "torch.onnx.export",
-        "p.open('w')": "p.open", "open(p, mode)": "open", "os.fdopen(fd, 'w')": "os.fdopen",
-        "tarfile.open(p, 'w:gz')": "tarfile.open", "zipfile.ZipFile(p, 'w')": "zipfile.ZipFile",
+        "Path(p).write_text('x')": ".write_text",
+        "p.write_bytes(b)": "p.write_bytes",
+        "open(p, 'w')": "open",
+        "open(p, mode='ab')": "open",
+        "gzip.open(p, 'wt')": "gzip.open",
+        "np.save(p, a)": "np.save",
+        "np.savez_compressed(fh, a=a)": "np.savez_compressed",
+        "model.save_pretrained(d)": "model.save_pretrained",
+        "fig.savefig(p)": "fig.savefig",
+        "json.dump(obj, fh)": "json.dump",
+        "onnx.save(m, p)": "onnx.save",
+        "shutil.copy(a, b)": "shutil.copy",
+        "os.replace(a, b)": "os.replace",
+        "torch.onnx.export(m, x, p)": "torch.onnx.export",
+        "p.open('w')": "p.open",
+        "open(p, mode)": "open",
+        "os.fdopen(fd, 'w')": "os.fdopen",
+        "tarfile.open(p, 'w:gz')": "tarfile.open",
+        "zipfile.ZipFile(p, 'w')": "zipfile.ZipFile",
         "quantize_dynamic(a, b)": "quantize_dynamic",
     }
     for code, name in bad.items():
         assert [w[2] for w in scan(f"def f():\n    {code}\n").writes] == [name], code
-    safe = ["open(p)", "open(p, 'rb')", "p.open()", "json.dump(r, sys.stdout)", "tarfile.open(p, 'r:*')",
-            "s.replace('a', 'b')", "json.dumps(x)", "zipfile.ZipFile(p)",
-            "dump(obj)"]
+    safe = [
+        "open(p)",
+        "open(p, 'rb')",
+        "p.open()",
+        "json.dump(r, sys.stdout)",
+        "tarfile.open(p, 'r:*')",
+        "s.replace('a', 'b')",
+        "json.dumps(x)",
+        "zipfile.ZipFile(p)",
+        "dump(obj)",
+    ]
     for code in safe:
         assert scan(f"def f():\n    {code}\n").writes == [], code
     inside = "def f():\n    with atomic_path(t) as tmp, open(tmp, 'wb') as fh:\n        np.save(fh, a)\n"
     assert scan(inside).writes == []
     assert scan("def f():\n    with atomic_dir(t) as d:\n        m.save_pretrained(d)\n").writes == []
-    for code in ("import pickle", "from joblib import load", "np.load(p, allow_pickle=True)",
-                 "torch.load(p)", "torch.load(p, weights_only=False)", "pd.read_pickle(p)"):
+    for code in (
+        "import pickle",
+        "from joblib import load",
+        "np.load(p, allow_pickle=True)",
+        "torch.load(p)",
+        "torch.load(p, weights_only=False)",
+        "pd.read_pickle(p)",
+    ):
         assert scan(code + "\n").unsafe, code
     for code in ("np.load(p, allow_pickle=False)", "np.load(p)", "torch.load(p, weights_only=True)"):
         assert not scan(code + "\n").unsafe, code
@@ -224,15 +283,20 @@ def test_every_file_write_goes_through_the_atomic_helper():
 
 
 def test_folder_writers_are_only_called_inside_atomic_blocks():
-    calls = [(p.relative_to(REPO).as_posix(), line, name, atomic) for p in _modules()
-             for line, name, atomic in scan(p.read_text(encoding="utf-8"), str(p)).folder_writer_calls]
+    calls = [
+        (p.relative_to(REPO).as_posix(), line, name, atomic)
+        for p in _modules()
+        for line, name, atomic in scan(p.read_text(encoding="utf-8"), str(p)).folder_writer_calls
+    ]
     outside = [f"{rel}:{line}: {name}(...) outside atomic_dir" for rel, line, name, atomic in calls if not atomic]
     assert not outside, "\n".join(outside)
 
 
 @pytest.mark.parametrize("package", PACKAGES)
 def test_nothing_unpickles(package):
-    bad = [f"{p.relative_to(REPO)}:{line}: {what}"
-           for p in sorted((REPO / package).rglob("*.py"))
-           for line, what in scan(p.read_text(encoding="utf-8"), str(p.relative_to(REPO))).unsafe]
+    bad = [
+        f"{p.relative_to(REPO)}:{line}: {what}"
+        for p in sorted((REPO / package).rglob("*.py"))
+        for line, what in scan(p.read_text(encoding="utf-8"), str(p.relative_to(REPO))).unsafe
+    ]
     assert not bad, "\n".join(bad)

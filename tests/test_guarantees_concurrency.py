@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from student_support import fitted_student, synthetic_corpus
 
-import runtime
-from exporters.student import export_student
+from edge_distill import runtime
+from edge_distill.exporters.student import export_student
 
 THREADS = 8
 TOTAL_CALLS = 100_000

@@ -32,8 +32,8 @@ STUDENT_FILES = {"student", "student/student.json", "student/weights.npz"}
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory) -> Path:
     """A tiny data folder and teacher logits for its transfer set (as 'teacher label' writes them)."""
-    from toolkit.data import load_splits
-    from toolkit.logits import LogitsTable, save_logits
+    from edge_distill.toolkit.data import load_splits
+    from edge_distill.toolkit.logits import LogitsTable, save_logits
 
     root = tmp_path_factory.mktemp("crash")
     data = root / "data"
@@ -44,28 +44,57 @@ def tiny(tmp_path_factory) -> Path:
         (data / f"{split}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     splits = load_splits(data, n_labeled=50, n_unlabeled=None, n_test=None, seed=1)
     z = np.random.default_rng(0).normal(size=len(splits.unlabeled)).astype(np.float32) + 3 * np.array(
-        [("great" in t) - ("awful" in t) for t in splits.unlabeled.texts], np.float32)
-    save_logits(root / "logits" / "logits.npz",
-                LogitsTable(splits.unlabeled.ids, np.stack([-z, z], 1), splits.unlabeled.label_names))
+        [("great" in t) - ("awful" in t) for t in splits.unlabeled.texts], np.float32
+    )
+    save_logits(
+        root / "logits" / "logits.npz",
+        LogitsTable(splits.unlabeled.ids, np.stack([-z, z], 1), splits.unlabeled.label_names),
+    )
     return root
 
 
 def _student_cmd(tiny: Path, out: Path) -> list[str]:
-    return [sys.executable, "-m", "toolkit.cli", "student", "--logits", str(tiny / "logits"), "--data",
-            str(tiny / "data"), *DATA_ARGS, "--min-df", "1", "--out", str(out), "--json"]
+    return [
+        sys.executable,
+        "-m",
+        "edge_distill.toolkit.cli",
+        "student",
+        "--logits",
+        str(tiny / "logits"),
+        "--data",
+        str(tiny / "data"),
+        *DATA_ARGS,
+        "--min-df",
+        "1",
+        "--out",
+        str(out),
+        "--json",
+    ]
 
 
 def _export_cmd(student_dir: Path, out: Path) -> list[str]:
-    return [sys.executable, "-m", "toolkit.cli", "export", "student", str(student_dir), "--out",
-            str(out / "student.onnx"), "--json"]
+    return [
+        sys.executable,
+        "-m",
+        "edge_distill.toolkit.cli",
+        "export",
+        "student",
+        str(student_dir),
+        "--out",
+        str(out / "student.onnx"),
+        "--json",
+    ]
 
 
 def _final_names(out: Path) -> set[str]:
     """Paths under ``out`` that are not temporaries (no component starting with a dot)."""
     if not out.exists():
         return set()
-    return {p.relative_to(out).as_posix() for p in out.rglob("*")
-            if not any(part.startswith(".") for part in p.relative_to(out).parts)}
+    return {
+        p.relative_to(out).as_posix()
+        for p in out.rglob("*")
+        if not any(part.startswith(".") for part in p.relative_to(out).parts)
+    }
 
 
 def _temporaries(out: Path) -> list[str]:
@@ -88,8 +117,9 @@ def _run(cmd: list[str]) -> float:
     return time.perf_counter() - t0
 
 
-def _kill_and_rerun(cmd: list[str], out: Path, expected_names: set[str], check: Callable[[Path, set[str]], None],
-                    delay: float | None) -> dict:
+def _kill_and_rerun(
+    cmd: list[str], out: Path, expected_names: set[str], check: Callable[[Path, set[str]], None], delay: float | None
+) -> dict:
     """Start ``cmd``, check visible files while it runs, SIGKILL it after ``delay`` seconds (or, with
     ``None``, as soon as a temporary appears), check again, rerun to completion, check the result."""
     proc = subprocess.Popen(cmd, env=ENV, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -124,8 +154,13 @@ def reference(tiny) -> dict:
     ref = tiny / "ref"
     t_student = _run(_student_cmd(tiny, ref))
     t_export = _run(_export_cmd(ref, ref))
-    return {"dir": ref, "student": _student_content(ref), "onnx": (ref / "student.onnx").read_bytes(),
-            "t_student": t_student, "t_export": t_export}
+    return {
+        "dir": ref,
+        "student": _student_content(ref),
+        "onnx": (ref / "student.onnx").read_bytes(),
+        "t_student": t_student,
+        "t_export": t_export,
+    }
 
 
 def _moments(total: float, seeds: tuple[int, ...]) -> list[float | None]:
@@ -160,8 +195,9 @@ def test_export_survives_kill_9(tiny, reference):
         out.mkdir()
         stats.append(_kill_and_rerun(_export_cmd(reference["dir"], out), out, {"student.onnx"}, check, delay))
     assert sum(not s["finished_before_kill"] for s in stats) >= 2, stats
-    import runtime
+    from edge_distill import runtime
 
     clf = runtime.load(tiny / "export-killed-0" / "student.onnx", kind="student")
     assert clf.predict(["great great film"]) == runtime.load(reference["dir"] / "student.onnx").predict(
-        ["great great film"])
+        ["great great film"]
+    )

@@ -20,10 +20,10 @@ import numpy as np
 import pytest
 from student_support import fitted_student
 
-import runtime
-from exporters.student import export_student
-from runtime.base import Classifier
-from toolkit.cli import main
+from edge_distill import runtime
+from edge_distill.exporters.student import export_student
+from edge_distill.runtime.base import Classifier
+from edge_distill.toolkit.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
 TEN_MB = "great film, awful plot. " * (10 * 2**20 // 24)
@@ -85,7 +85,7 @@ def test_refused_input_is_a_type_error_naming_the_problem(clf, case, method):
 
 def test_the_teacher_shares_the_same_checks():
     """The teacher inherits the one validating entry point instead of re-implementing it."""
-    from runtime.teacher import TeacherClassifier
+    from edge_distill.runtime.teacher import TeacherClassifier
 
     assert TeacherClassifier.predict_proba is Classifier.predict_proba
     assert TeacherClassifier.predict is Classifier.predict
@@ -112,8 +112,9 @@ def test_accepted_containers_answer_like_a_list(clf, case):
     assert clf.predict(ACCEPTED[case]()) == clf.predict(list(TEXTS))
 
 
-@pytest.mark.parametrize("empty", [[], (), np.array([], dtype=object), _gen([])], ids=["list", "tuple", "numpy",
-                                                                                          "generator"])
+@pytest.mark.parametrize(
+    "empty", [[], (), np.array([], dtype=object), _gen([])], ids=["list", "tuple", "numpy", "generator"]
+)
 def test_an_empty_batch_is_an_empty_result(clf, empty):
     proba = clf.predict_proba(empty)
     assert proba.shape == (0, 3) and proba.dtype == np.float32
@@ -223,11 +224,12 @@ def test_cli_ten_mb_record(capsys, monkeypatch, artifact, clf):
 def test_cli_real_stdin_invalid_utf8_in_a_subprocess(artifact, clf):
     """The console path end to end: real binary stdin, real exit codes."""
     stdin = GOOD + b"\xff\n" + b'{"text": "awful"}\n'
-    cmd = [sys.executable, "-m", "toolkit.cli", "predict", str(artifact)]
+    cmd = [sys.executable, "-m", "edge_distill.toolkit.cli", "predict", str(artifact)]
     res = subprocess.run(cmd, input=stdin, capture_output=True, cwd=REPO, timeout=120)
     assert res.returncode == 2 and len(res.stdout.splitlines()) == 1
-    assert res.stderr.decode().splitlines() == ["edge-distill: error: stdin:2: not valid UTF-8 (byte 0xff at byte 1 "
-                                                "of the line)"]
+    assert res.stderr.decode().splitlines() == [
+        "edge-distill: error: stdin:2: not valid UTF-8 (byte 0xff at byte 1 of the line)"
+    ]
     res = subprocess.run([*cmd, "--skip-bad"], input=stdin, capture_output=True, cwd=REPO, timeout=120)
     assert res.returncode == 3 and len(res.stderr.splitlines()) == 1
     assert [json.loads(r)["label"] for r in res.stdout.splitlines()] == clf.predict(["great wonderful film", "awful"])

@@ -19,17 +19,65 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from student_support import MIXED, NEGATIVE, NEUTRAL, POSITIVE, fitted_student
 
-import runtime
-from exporters.student import export_student
-from runtime.base import sanitize
+from edge_distill import runtime
+from edge_distill.exporters.student import export_student
+from edge_distill.runtime.base import sanitize
 
 TOLERANCE = 1e-6
 #: characters that break text pipelines, beside the student's own words
 TRICKY = [
-    " ", " ", " ", "  ", "\n", "\r\n", "\t", "\x00", "\x0b", "\x85", "\u2028", "\u3000", "\u00a0", "_", "'", ",",
-    "\u0301", "\u0308", "\u0345", "\u202b", "\u202c", "\u200f", "\u200e", "\u200d", "\u200b", "\ufeff",
-    "\ud800", "\udfff", "\ud83d", "\ude00", "\ud83d\ude00", "<br />", "<BR>", "<br/>", "<br", "İ", "ς", "Σ",
-    "ß", "ẞ", "ǅ", "ﬁ", "😀", "👍🏽", "\U0010ffff", "\uffff", "\ufffd", "日本", "العربية", "עברית", "0", "10",
+    " ",
+    " ",
+    " ",
+    "  ",
+    "\n",
+    "\r\n",
+    "\t",
+    "\x00",
+    "\x0b",
+    "\x85",
+    "\u2028",
+    "\u3000",
+    "\u00a0",
+    "_",
+    "'",
+    ",",
+    "\u0301",
+    "\u0308",
+    "\u0345",
+    "\u202b",
+    "\u202c",
+    "\u200f",
+    "\u200e",
+    "\u200d",
+    "\u200b",
+    "\ufeff",
+    "\ud800",
+    "\udfff",
+    "\ud83d",
+    "\ude00",
+    "\ud83d\ude00",
+    "<br />",
+    "<BR>",
+    "<br/>",
+    "<br",
+    "İ",
+    "ς",
+    "Σ",
+    "ß",
+    "ẞ",
+    "ǅ",
+    "ﬁ",
+    "😀",
+    "👍🏽",
+    "\U0010ffff",
+    "\uffff",
+    "\ufffd",
+    "日本",
+    "العربية",
+    "עברית",
+    "0",
+    "10",
 ]
 ANY_CHAR = st.characters(codec=None, exclude_categories=())  # every code point, surrogates included
 SURROGATE = st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF)
@@ -58,9 +106,14 @@ LONG_TEXT = st.tuples(
 
 
 def _settings(n: int) -> Callable:
-    return settings(max_examples=n, deadline=None, derandomize=True, database=None, print_blob=True,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                           HealthCheck.large_base_example])
+    return settings(
+        max_examples=n,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        print_blob=True,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
+    )
 
 
 def fffd(text: str) -> str:

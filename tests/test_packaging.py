@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import tomllib
 
-from toolkit.extras import MissingExtraError, require
+from edge_distill.toolkit.extras import MissingExtraError, require
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -29,8 +29,12 @@ def test_base_install_is_the_runtime_only() -> None:
 
 def test_runtime_sources_import_nothing_heavy() -> None:
     heavy = re.compile(r"^\s*(import|from)\s+(torch|transformers|sklearn|skl2onnx|onnx\b|scipy|toolkit|exporters)")
-    bad = [f"{p.name}:{i}" for p in (REPO / "runtime").glob("*.py")
-           for i, line in enumerate(p.read_text().splitlines(), 1) if heavy.match(line)]
+    bad = [
+        f"{p.name}:{i}"
+        for p in (REPO / "runtime").glob("*.py")
+        for i, line in enumerate(p.read_text().splitlines(), 1)
+        if heavy.match(line)
+    ]
     assert bad == []
 
 

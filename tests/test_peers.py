@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from toolkit.peers import installed, is_peer, load_peer, make_peer, missing, training_set
-from toolkit.report import build_report, markdown, peer_verdict
+from edge_distill.toolkit.peers import installed, is_peer, load_peer, make_peer, missing, training_set
+from edge_distill.toolkit.report import build_report, markdown, peer_verdict
 
 POS, NEG, FILL = ["good", "great", "superb"], ["bad", "dull", "awful"], ["the", "film", "plot", "was", "a"]
 
@@ -54,10 +54,10 @@ def test_fasttext_fits_predicts_and_round_trips(tmp_path: Path) -> None:
     np.testing.assert_allclose(p.sum(axis=1), 1.0, atol=1e-5)
     assert np.mean(p.argmax(axis=1) == y_test) > 0.9
     # the top probability agrees with fastText's own top-1 answer (its k>1 answer is broken in 0.9.2)
-    from toolkit.peers.fasttext_peer import preprocess
+    from edge_distill.toolkit.peers.fasttext_peer import preprocess
 
     labels, probs = peer.model_.predict(preprocess(test[:5]), k=1)
-    assert [int(lab[0][len("__label__"):]) for lab in labels] == list(p[:5].argmax(axis=1))
+    assert [int(lab[0][len("__label__") :]) for lab in labels] == list(p[:5].argmax(axis=1))
     np.testing.assert_allclose([q[0] for q in probs], p[:5].max(axis=1), atol=1e-4)
     assert peer.predict(["a great superb film"]) == ["pos"]
     assert peer.predict_proba([]).shape == (0, 3)
@@ -102,25 +102,39 @@ def test_model2vec_fits_soft_targets_and_round_trips(tiny, tmp_path: Path) -> No
 
 def _stage_setup(tiny: dict[str, Path], out: Path):
     """A run folder holding teacher logits for the transfer set (a word-count teacher), and its config."""
-    from toolkit.data import load_splits
-    from toolkit.logits import LogitsTable, save_logits
-    from toolkit.pipeline import RunConfig
-    from toolkit.stages import StageResult
+    from edge_distill.toolkit.data import load_splits
+    from edge_distill.toolkit.logits import LogitsTable, save_logits
+    from edge_distill.toolkit.pipeline import RunConfig
+    from edge_distill.toolkit.stages import StageResult
 
-    cfg = RunConfig(data=str(tiny["data"]), out=out, labeled=60, unlabeled=200, test=40,
-                    teacher_model=str(tiny["ckpt"]), peer_params={"model2vec": {"pca_dims": 16}}, progress=False)
+    cfg = RunConfig(
+        data=str(tiny["data"]),
+        out=out,
+        labeled=60,
+        unlabeled=200,
+        test=40,
+        teacher_model=str(tiny["ckpt"]),
+        peer_params={"model2vec": {"pca_dims": 16}},
+        progress=False,
+    )
     unl = load_splits(cfg.data, n_labeled=60, n_unlabeled=200, n_test=40, seed=0).unlabeled
-    score = np.array([sum(w in ("good", "great", "excellent", "wonderful", "fun", "superb") for w in t.split())
-                      - sum(w in ("bad", "awful", "boring", "terrible", "dull", "poor") for w in t.split())
-                      for t in unl.texts], np.float32)
-    save_logits(out / "logits" / "logits.npz",
-                LogitsTable(unl.ids, np.stack([-score, score], axis=1), ("negative", "positive")))
+    score = np.array(
+        [
+            sum(w in ("good", "great", "excellent", "wonderful", "fun", "superb") for w in t.split())
+            - sum(w in ("bad", "awful", "boring", "terrible", "dull", "poor") for w in t.split())
+            for t in unl.texts
+        ],
+        np.float32,
+    )
+    save_logits(
+        out / "logits" / "logits.npz", LogitsTable(unl.ids, np.stack([-score, score], axis=1), ("negative", "positive"))
+    )
     return cfg, StageResult("teacher_label", "k", {}, True, 0.0)
 
 
 @pytest.mark.skipif(not (installed("fasttext") and installed("model2vec")), reason="the 'peers' extra is missing")
 def test_pipeline_stage_skips_a_missing_peer_with_a_note(tiny, tmp_path: Path, monkeypatch) -> None:
-    import toolkit.pipeline as pipeline
+    import edge_distill.toolkit.pipeline as pipeline
 
     cfg, labels = _stage_setup(tiny, tmp_path)
     both = pipeline._peers_stage(cfg, tmp_path, labels)
@@ -150,33 +164,62 @@ def test_pipeline_stage_skips_a_missing_peer_with_a_note(tiny, tmp_path: Path, m
 
 
 def _bench_row(p50: float, thr: float, size: float) -> dict:
-    return {"p50_ms": p50, "p90_ms": p50 * 1.2, "p99_ms": p50 * 1.5, "latency_long": {"p50_ms": p50 * 2},
-            "throughput_per_s": thr, "cold_start_ms": 500, "peak_rss_mb": 80, "size_bytes": size}
+    return {
+        "p50_ms": p50,
+        "p90_ms": p50 * 1.2,
+        "p99_ms": p50 * 1.5,
+        "latency_long": {"p50_ms": p50 * 2},
+        "throughput_per_s": thr,
+        "cold_start_ms": 500,
+        "peak_rss_mb": 80,
+        "size_bytes": size,
+    }
 
 
 def _report(student_p50: float, skipped: dict[str, str] | None = None) -> dict:
-    from toolkit.evaluate import compare_models
+    from edge_distill.toolkit.evaluate import compare_models
 
     y = np.array([0, 1, 1, 0, 1, 0, 1, 0])
-    probas = {"teacher": np.eye(2)[y], "student": np.eye(2)[[0, 1, 1, 0, 1, 0, 1, 1]],
-              "fasttext": np.eye(2)[[0, 1, 1, 0, 0, 0, 1, 1]]}
+    probas = {
+        "teacher": np.eye(2)[y],
+        "student": np.eye(2)[[0, 1, 1, 0, 1, 0, 1, 1]],
+        "fasttext": np.eye(2)[[0, 1, 1, 0, 0, 0, 1, 1]],
+    }
     if not skipped or "model2vec" not in skipped:
         probas["model2vec"] = np.eye(2)[[1, 1, 1, 0, 0, 0, 1, 1]]
     evaluation = compare_models(y, probas, ["neg", "pos"])
-    contenders = {"student_onnx": _bench_row(student_p50, 9000, 2e6), "teacher_onnx": _bench_row(40, 30, 9e7),
-                  "fasttext": _bench_row(0.2, 5000, 4e7)}
+    contenders = {
+        "student_onnx": _bench_row(student_p50, 9000, 2e6),
+        "teacher_onnx": _bench_row(40, 30, 9e7),
+        "fasttext": _bench_row(0.2, 5000, 4e7),
+    }
     if "model2vec" in probas:
         contenders["model2vec"] = _bench_row(0.3, 3000, 1.5e7)
-    bench = {"contenders": contenders, "settings": {"rounds": 10, "warmup": 2, "batch": 256, "throughput_threads": 2,
-                                                    "review_words": {"typical": 230, "long": 700}},
-             "environment": {"cpu": "test cpu", "logical_cpus": 2}}
-    run = {"data": "x", "labeled": 4, "unlabeled": 8, "test": 8, "seed": 0, "wall_seconds": 1,
-           "peers": {"fitted": {}, "skipped": skipped or {}}}
+    bench = {
+        "contenders": contenders,
+        "settings": {
+            "rounds": 10,
+            "warmup": 2,
+            "batch": 256,
+            "throughput_threads": 2,
+            "review_words": {"typical": 230, "long": 700},
+        },
+        "environment": {"cpu": "test cpu", "logical_cpus": 2},
+    }
+    run = {
+        "data": "x",
+        "labeled": 4,
+        "unlabeled": 8,
+        "test": 8,
+        "seed": 0,
+        "wall_seconds": 1,
+        "peers": {"fitted": {}, "skipped": skipped or {}},
+    }
     return build_report(run, evaluation, bench)
 
 
 def test_report_has_peer_rows_and_says_whether_the_student_beats_them(tmp_path: Path) -> None:
-    from toolkit.report import write_report
+    from edge_distill.toolkit.report import write_report
 
     fast = _report(student_p50=0.1)
     assert fast["peers"]["student_beats_all"] is True
@@ -214,8 +257,8 @@ def test_missing_names_the_extra(monkeypatch) -> None:
 
 @pytest.mark.skipif(not installed("fasttext"), reason="the 'peers' extra (fasttext-wheel) is not installed")
 def test_a_saved_peer_is_a_benchmark_contender(tmp_path: Path) -> None:
-    from benchmarks.contenders import artifact_kind, build
-    from benchmarks.harness import cold_start
+    from edge_distill.benchmarks.contenders import artifact_kind, build
+    from edge_distill.benchmarks.harness import cold_start
 
     texts, y = _texts(200)
     folder = make_peer("fasttext", ["neg", "pos"]).fit(texts, y).save(tmp_path / "fasttext")

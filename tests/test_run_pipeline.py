@@ -12,20 +12,42 @@ pytest.importorskip("onnx")
 
 from tiny_teacher import build_tiny
 
-import runtime
-from toolkit.cli import main
-from toolkit.peers import installed
+from edge_distill import runtime
+from edge_distill.toolkit.cli import main
+from edge_distill.toolkit.peers import installed
 
 #: the peers this install can fit (all of them where the 'peers' extra is installed, as scripts/install.sh does)
 PEERS = [name for name in ("fasttext", "model2vec") if installed(name)]
 
 
 def _argv(tiny: dict[str, Path], out: Path, *extra: str) -> list[str]:
-    return ["run", "--data", str(tiny["data"]), "--labeled", "160", "--unlabeled", "200", "--test", "40",
-            "--teacher", str(tiny["ckpt"]),
-            "--teacher-args", "--max-length 24 --lr 3e-3 --epochs 6 --batch-size 8 --threads 1",
-            "--student-args", "--min-df 1", "--check", "60", "--bench-rounds", "10", "--cold-repeats", "1",
-            "--no-progress", "--out", str(out), *extra]
+    return [
+        "run",
+        "--data",
+        str(tiny["data"]),
+        "--labeled",
+        "160",
+        "--unlabeled",
+        "200",
+        "--test",
+        "40",
+        "--teacher",
+        str(tiny["ckpt"]),
+        "--teacher-args",
+        "--max-length 24 --lr 3e-3 --epochs 6 --batch-size 8 --threads 1",
+        "--student-args",
+        "--min-df 1",
+        "--check",
+        "60",
+        "--bench-rounds",
+        "10",
+        "--cold-repeats",
+        "1",
+        "--no-progress",
+        "--out",
+        str(out),
+        *extra,
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +61,18 @@ def run_dir(tmp_path_factory) -> tuple[Path, dict]:
 
 def test_run_writes_every_artifact_and_the_report(run_dir) -> None:
     out, _ = run_dir
-    for name in ("baseline.json", "student.onnx", "teacher.onnx", "teacher.int8.onnx", "report.json", "report.md",
-                 "bench.json", "evaluation.json", "figures/accuracy_latency.png", "figures/sizes.png"):
+    for name in (
+        "baseline.json",
+        "student.onnx",
+        "teacher.onnx",
+        "teacher.int8.onnx",
+        "report.json",
+        "report.md",
+        "bench.json",
+        "evaluation.json",
+        "figures/accuracy_latency.png",
+        "figures/sizes.png",
+    ):
         assert (out / name).is_file(), name
     for name, kind in (("student.onnx", "student"), ("teacher.onnx", "teacher"), ("teacher.int8.onnx", "teacher")):
         model = runtime.load(out / name)
@@ -92,7 +124,7 @@ def test_rerun_is_cached_and_a_changed_option_redoes_only_its_stages(run_dir, ca
 
 def test_a_refused_int8_teacher_leaves_the_rest_of_the_run(tmp_path, monkeypatch) -> None:
     """When the int8 gate refuses the int8 file, the run labels with fp32 and reports why."""
-    import toolkit.pipeline as pipeline
+    import edge_distill.toolkit.pipeline as pipeline
 
     monkeypatch.setattr(pipeline, "_export_int8", lambda cfg, out: {"ok": False, "error": "agreement 0.98"})
     tiny = build_tiny(tmp_path)
@@ -108,7 +140,7 @@ def test_a_refused_int8_teacher_leaves_the_rest_of_the_run(tmp_path, monkeypatch
 
 
 def test_a_failing_command_reports_its_own_error_line(tmp_path) -> None:
-    from toolkit.pipeline import call_command
+    from edge_distill.toolkit.pipeline import call_command
 
     (tmp_path / "train.jsonl").write_text('{"text": "a", "label": 0}\n{oops\n')
     with pytest.raises(RuntimeError, match=r"train\.jsonl:2: not valid JSON"):

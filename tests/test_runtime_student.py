@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 from student_support import fitted_student, synthetic_corpus
 
-import runtime
-from exporters.student import export_student
-from runtime.base import ArtifactError
-from runtime.integrity import seal
-from runtime.student import StudentClassifier
-from toolkit.cli import main
+from edge_distill import runtime
+from edge_distill.exporters.student import export_student
+from edge_distill.runtime.base import ArtifactError
+from edge_distill.runtime.integrity import seal
+from edge_distill.runtime.student import StudentClassifier
+from edge_distill.toolkit.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -35,7 +35,10 @@ def test_load_and_classify(artifact):
     proba = clf.predict_proba(["great wonderful film", "awful boring waste", "meh average"])
     assert proba.dtype == np.float32 and proba.shape == (3, 3)
     assert clf.predict(["great wonderful film", "awful boring waste", "meh average so_so"]) == [
-        "positive", "negative", "neutral"]
+        "positive",
+        "negative",
+        "neutral",
+    ]
 
 
 def test_input_contract(artifact):
@@ -69,6 +72,7 @@ def test_refuses_wrong_artifacts(tmp_path, artifact):
             props = {p.key: p.value for p in proto.metadata_props}
             props[key] = value
             onnx.helper.set_model_props(proto, props)
+
         return mutate
 
     with pytest.raises(ArtifactError, match="format version"):
@@ -117,8 +121,9 @@ def test_runtime_imports_no_heavy_packages(artifact):
         "heavy = ('torch', 'transformers', 'sklearn', 'scipy', 'onnx', 'skl2onnx', 'toolkit', 'exporters'); "
         "print([m for m in heavy if m in sys.modules])"
     )
-    out = subprocess.run([sys.executable, "-c", code, str(artifact)], capture_output=True, text=True, cwd=REPO,
-                         check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(artifact)], capture_output=True, text=True, cwd=REPO, check=True
+    )
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
 
 
@@ -131,8 +136,13 @@ def test_cli_help(words, capsys):
 
 
 def _predict(args, stdin: str = "") -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "toolkit.cli", "predict", *args], input=stdin,
-                          capture_output=True, text=True, cwd=REPO)
+    return subprocess.run(
+        [sys.executable, "-m", "edge_distill.toolkit.cli", "predict", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
 
 
 def test_predict_cli(artifact):
@@ -141,8 +151,9 @@ def test_predict_cli(artifact):
     assert out.returncode == 0, out.stderr
     rows = [json.loads(line) for line in out.stdout.splitlines()]
     assert [r["label"] for r in rows] == clf.predict(["great wonderful", "awful"])
-    np.testing.assert_allclose(list(rows[0]["probabilities"].values()), clf.predict_proba(["great wonderful"])[0],
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        list(rows[0]["probabilities"].values()), clf.predict_proba(["great wonderful"])[0], rtol=1e-6
+    )
     out = _predict([str(artifact)], '{"text": "great"}\n\n{"text": ""}\n')
     assert out.returncode == 0 and len(out.stdout.splitlines()) == 2
     out = _predict([str(artifact), "--plain"], "great film\n\nawful\n")
@@ -150,13 +161,13 @@ def test_predict_cli(artifact):
     out = _predict([str(artifact)], "not json\n")
     assert out.returncode == 2 and "stdin:1" in out.stderr and "--plain" in out.stderr
     out = _predict([str(Path(artifact).with_name("nope.onnx")), "x"])
-    assert out.returncode == 2 and "no such file" in out.stderr
+    assert out.returncode == 4 and "no such file" in out.stderr  # ArtifactError
 
 
 def test_student_and_export_cli_end_to_end(tmp_path, capsys):
     """Tiny JSONL data -> logits -> 'student' -> 'export student' -> 'predict'."""
-    from toolkit.data import load_splits
-    from toolkit.logits import LogitsTable, save_logits
+    from edge_distill.toolkit.data import load_splits
+    from edge_distill.toolkit.logits import LogitsTable, save_logits
 
     data = tmp_path / "data"
     data.mkdir()
@@ -168,12 +179,19 @@ def test_student_and_export_cli_end_to_end(tmp_path, capsys):
     args = ["--data", str(data), "--labeled", "50", "--unlabeled", "all", "--test", "all", "--seed", "1"]
     splits = load_splits(data, n_labeled=50, n_unlabeled=None, n_test=None, seed=1)
     z = rng.normal(size=len(splits.unlabeled)).astype(np.float32) + 3 * (
-        np.array([("great" in t) - ("awful" in t) for t in splits.unlabeled.texts], np.float32))
-    save_logits(tmp_path / "run" / "logits" / "logits.npz",
-                LogitsTable(splits.unlabeled.ids, np.stack([-z, z], 1), splits.unlabeled.label_names))
+        np.array([("great" in t) - ("awful" in t) for t in splits.unlabeled.texts], np.float32)
+    )
+    save_logits(
+        tmp_path / "run" / "logits" / "logits.npz",
+        LogitsTable(splits.unlabeled.ids, np.stack([-z, z], 1), splits.unlabeled.label_names),
+    )
     run = tmp_path / "run"
-    assert main(["student", "--logits", str(run / "logits"), *args, "--out", str(run), "--min-df", "1",
-                 "--tune", "--json"]) == 0
+    assert (
+        main(
+            ["student", "--logits", str(run / "logits"), *args, "--out", str(run), "--min-df", "1", "--tune", "--json"]
+        )
+        == 0
+    )
     result = json.loads(capsys.readouterr().out)
     assert result["metrics"]["test"]["n"] == 100 and result["objective"]["chosen_on"] == "dev"
     assert main(["export", "student", str(run), "--out", str(run / "student.onnx"), "--json"]) == 0
@@ -181,8 +199,10 @@ def test_student_and_export_cli_end_to_end(tmp_path, capsys):
     assert exported["parity"]["max_abs_diff"] < 1e-6 and exported["parity"]["texts"] > 100
     assert main(["predict", str(run / "student.onnx"), "a great film"]) == 0
     assert json.loads(capsys.readouterr().out)["label"] in ("0", "1")
-    assert main(["student", "--logits", str(run / "logits"), *args, "--out", str(tmp_path / "seed"),
-                 "--recipe", "seed"]) == 0
+    assert (
+        main(["student", "--logits", str(run / "logits"), *args, "--out", str(tmp_path / "seed"), "--recipe", "seed"])
+        == 0
+    )
     capsys.readouterr()
     assert main(["export", "student", str(tmp_path / "seed"), "--out", str(tmp_path / "seed.onnx")]) == 2
     assert "not exportable" in capsys.readouterr().err and not (tmp_path / "seed.onnx").exists()
@@ -190,15 +210,16 @@ def test_student_and_export_cli_end_to_end(tmp_path, capsys):
 
 
 def test_long_texts_are_split_off_without_changing_results(artifact, monkeypatch):
-    import runtime.student as rs
+    import edge_distill.runtime.student as rs
 
     clf = runtime.load(artifact, threads=1)
     texts = ["great film " * 20_000, "awful", "", "meh average " * 300, "great"]
     alone = np.vstack([clf.predict_proba([t]) for t in texts])
     calls = []
     original = rs.StudentClassifier._call
-    monkeypatch.setattr(rs.StudentClassifier, "_call", lambda self, batch: calls.append(len(batch)) or
-                        original(self, batch))
+    monkeypatch.setattr(
+        rs.StudentClassifier, "_call", lambda self, batch: calls.append(len(batch)) or original(self, batch)
+    )
     labels, proba = clf.predict_with_proba(texts)
     np.testing.assert_array_equal(proba, alone)
     assert labels == [clf.labels[i] for i in alone.argmax(axis=1)] and len(calls) == 1  # 5 x 220k chars fits

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.stages import run_stage
+from edge_distill.toolkit.stages import run_stage
 
 
 def test_cache_hits_misses_and_damage(tmp_path: Path) -> None:
@@ -17,6 +17,7 @@ def test_cache_hits_misses_and_damage(tmp_path: Path) -> None:
             calls.append(name)
             (tmp_path / f"{name}.txt").write_text(text)
             return {"len": len(text)}
+
         return fn
 
     a = run_stage(tmp_path, "a", {"x": 1}, [], ["a.txt"], make("a", "aaa"))

@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 from student_support import fitted_student, synthetic_corpus
 
-from toolkit.student import StudentConfig, StudentError, evaluate, fit_student, load_student, save_student
-from toolkit.student.objectives import fit_logit, fit_soft, scores, softmax
-from toolkit.student.prune import estimated_onnx_bytes, feature_importance, select_features
-from toolkit.student.seed import fit_seed
+from edge_distill.toolkit.student import StudentConfig, StudentError, evaluate, fit_student, load_student, save_student
+from edge_distill.toolkit.student.objectives import fit_logit, fit_soft, scores, softmax
+from edge_distill.toolkit.student.prune import estimated_onnx_bytes, feature_importance, select_features
+from edge_distill.toolkit.student.seed import fit_seed
 
 
 def _features(texts):
-    from toolkit.features import make_vectorizer
+    from edge_distill.toolkit.features import make_vectorizer
 
     return make_vectorizer(min_df=1).fit_transform(texts)
 
@@ -25,8 +25,7 @@ def _features(texts):
 def test_objectives_learn_the_teacher(objective, k):
     texts, _, logits = synthetic_corpus(600, k)
     names = ("a", "b", "c")[:k]
-    model = fit_student(texts, logits, names, StudentConfig(objective=objective, C=10.0,
-                                                            features={"min_df": 1})).model
+    model = fit_student(texts, logits, names, StudentConfig(objective=objective, C=10.0, features={"min_df": 1})).model
     assert model.coef.shape == (1 if k == 2 else k, model.n_features)
     test_texts, test_labels, _ = synthetic_corpus(300, k, seed=1)
     proba = model.pipeline().predict_proba(test_texts)
@@ -67,8 +66,14 @@ def test_with_gold_adds_labeled_rows(objective):
     gold_texts, gold_labels, _ = synthetic_corpus(100, 2, seed=5)
     base = StudentConfig(objective=objective, C=10.0, features={"min_df": 1})
     plain = fit_student(texts, logits, ("a", "b"), base).model
-    gold = fit_student(texts, logits, ("a", "b"), StudentConfig(**{**base.__dict__, "with_gold": True}),
-                       gold_texts=gold_texts, gold_labels=gold_labels).model
+    gold = fit_student(
+        texts,
+        logits,
+        ("a", "b"),
+        StudentConfig(**{**base.__dict__, "with_gold": True}),
+        gold_texts=gold_texts,
+        gold_labels=gold_labels,
+    ).model
     assert gold.info["objective"]["with_gold"] and not plain.info["objective"]["with_gold"]
     assert not np.allclose(gold.intercept, plain.intercept)
 
@@ -81,7 +86,8 @@ def test_tuning_uses_the_dev_set_and_records_the_grid():
     chosen = fit.model.info["objective"]
     assert chosen["chosen_on"] == "dev"
     assert max(t["accuracy"] for t in fit.tuning) == next(
-        t["accuracy"] for t in fit.tuning if t["C"] == chosen["C"] and t["temperature"] == chosen["temperature"])
+        t["accuracy"] for t in fit.tuning if t["C"] == chosen["C"] and t["temperature"] == chosen["temperature"]
+    )
 
 
 def test_bad_inputs_are_refused():

@@ -24,7 +24,7 @@ pytest.importorskip("onnx")
 
 from tiny_teacher import build_tiny
 
-from toolkit.cli import main
+from edge_distill.toolkit.cli import main
 
 PYTHON = sys.executable
 ENV = {**os.environ, "PYTHONHASHSEED": "0", "TOKENIZERS_PARALLELISM": "false"}
@@ -37,9 +37,35 @@ def tiny(tmp_path_factory) -> dict[str, Path]:
 
 
 def _train_args(tiny: dict[str, Path], out: Path) -> list[str]:
-    return ["teacher", "train", "--data", str(tiny["data"]), "--labeled", "160", "--test", "40", "--seed", "0",
-            "--model", str(tiny["ckpt"]), "--max-length", "24", "--truncation", "head+tail", "--lr", "3e-3",
-            "--epochs", "6", "--batch-size", "8", "--threads", "1", "--no-progress", "--out", str(out)]
+    return [
+        "teacher",
+        "train",
+        "--data",
+        str(tiny["data"]),
+        "--labeled",
+        "160",
+        "--test",
+        "40",
+        "--seed",
+        "0",
+        "--model",
+        str(tiny["ckpt"]),
+        "--max-length",
+        "24",
+        "--truncation",
+        "head+tail",
+        "--lr",
+        "3e-3",
+        "--epochs",
+        "6",
+        "--batch-size",
+        "8",
+        "--threads",
+        "1",
+        "--no-progress",
+        "--out",
+        str(out),
+    ]
 
 
 def _data_args(tiny: dict[str, Path]) -> list[str]:
@@ -57,8 +83,24 @@ def run_dir(tiny) -> Path:
 @pytest.fixture(scope="module")
 def exported(run_dir, tiny) -> dict:
     """RUN/teacher.onnx and RUN/teacher.int8.onnx, exported through the CLI with the gates."""
-    assert main(["export", "teacher", str(run_dir / "teacher"), "--out", str(run_dir / "teacher.onnx"),
-                 "--int8", "--check", "60", "--threads", "1", "--json"]) == 0
+    assert (
+        main(
+            [
+                "export",
+                "teacher",
+                str(run_dir / "teacher"),
+                "--out",
+                str(run_dir / "teacher.onnx"),
+                "--int8",
+                "--check",
+                "60",
+                "--threads",
+                "1",
+                "--json",
+            ]
+        )
+        == 0
+    )
     return {"fp32": run_dir / "teacher.onnx", "int8": run_dir / "teacher.int8.onnx"}
 
 
@@ -88,7 +130,7 @@ def test_training_is_reproducible(tiny, run_dir):
 def test_export_passes_the_gates_and_carries_metadata(exported):
     import onnx
 
-    import runtime
+    from edge_distill import runtime
 
     model = onnx.load(str(exported["fp32"]))
     meta = {p.key: p.value for p in model.metadata_props}
@@ -112,8 +154,8 @@ def test_export_passes_the_gates_and_carries_metadata(exported):
 def test_int8_keeps_the_first_feed_forward_outputs_in_fp32(exported):
     import onnx
 
-    import runtime
-    from exporters.teacher import INT8_SCHEME, ffn_output_matmuls
+    from edge_distill import runtime
+    from edge_distill.exporters.teacher import INT8_SCHEME, ffn_output_matmuls
 
     fp32, int8 = onnx.load(str(exported["fp32"])), onnx.load(str(exported["int8"]))
     ffn = ffn_output_matmuls(fp32)
@@ -125,7 +167,7 @@ def test_int8_keeps_the_first_feed_forward_outputs_in_fp32(exported):
 
 
 def test_int8_agreement_benchmark_compares_recipes(run_dir, tiny):
-    from benchmarks.int8_agreement import measure
+    from edge_distill.benchmarks.int8_agreement import measure
 
     result = measure(run_dir / "teacher", [0, 1], n=30)
     none, first = result["recipes"]
@@ -135,8 +177,8 @@ def test_int8_agreement_benchmark_compares_recipes(run_dir, tiny):
 
 
 def test_gate_fails_when_the_export_differs_from_pytorch(run_dir, tiny, monkeypatch):
-    import exporters.teacher as et
-    from toolkit.teacher.heldout import heldout_reviews
+    import edge_distill.exporters.teacher as et
+    from edge_distill.toolkit.teacher.heldout import heldout_reviews
 
     real = et.to_onnx_graph
 
@@ -162,8 +204,22 @@ def test_gate_fails_when_the_export_differs_from_pytorch(run_dir, tiny, monkeypa
 
 def test_int8_gate_failure_writes_nothing(run_dir, tiny, capsys):
     out = tiny["root"] / "strict.onnx"
-    code = main(["export", "teacher", str(run_dir / "teacher"), "--out", str(out), "--int8", "--check", "30",
-                 "--max-accuracy-drop", "-1", "--threads", "1"])
+    code = main(
+        [
+            "export",
+            "teacher",
+            str(run_dir / "teacher"),
+            "--out",
+            str(out),
+            "--int8",
+            "--check",
+            "30",
+            "--max-accuracy-drop",
+            "-1",
+            "--threads",
+            "1",
+        ]
+    )
     assert code == 2
     err = capsys.readouterr().err
     assert "int8 teacher parity failed" in err and "maximum -1" in err and "nothing was written" in err
@@ -188,10 +244,10 @@ def test_runtime_loads_without_torch(exported, run_dir):
 
 
 def test_runtime_matches_torch_on_the_same_texts(exported, run_dir):
-    import runtime
-    from runtime.truncation import TeacherEncoder
-    from toolkit.teacher.backbone import load_classifier, load_tokenizer
-    from toolkit.teacher.inference import torch_logits
+    from edge_distill import runtime
+    from edge_distill.runtime.truncation import TeacherEncoder
+    from edge_distill.toolkit.teacher.backbone import load_classifier, load_tokenizer
+    from edge_distill.toolkit.teacher.inference import torch_logits
 
     texts = ["good movie", "the plot was dull and boring " * 10, "<br />great<br />"]
     tok = load_tokenizer(str(run_dir / "teacher"))
@@ -212,8 +268,8 @@ def test_runtime_matches_torch_on_the_same_texts(exported, run_dir):
 def test_missing_or_corrupt_tokenizer_is_an_artifact_error(exported, tmp_path, tokenizer_value):
     import onnx
 
-    import runtime
-    from exporters.teacher import sealed_bytes
+    from edge_distill import runtime
+    from edge_distill.exporters.teacher import sealed_bytes
 
     model = onnx.load(str(exported["fp32"]))
     meta = {p.key: p.value for p in model.metadata_props if p.key != "edge_distill.checksum"}
@@ -228,12 +284,29 @@ def test_missing_or_corrupt_tokenizer_is_an_artifact_error(exported, tmp_path, t
 
 
 def _label_cmd(teacher: Path, tiny, out: Path, *extra: str) -> list[str]:
-    return [PYTHON, "-m", "toolkit.cli", "teacher", "label", "--teacher", str(teacher), *_data_args(tiny),
-            "--unlabeled", "all", "--out", str(out), "--threads", "1", "--no-progress", "--json", *extra]
+    return [
+        PYTHON,
+        "-m",
+        "edge_distill.toolkit.cli",
+        "teacher",
+        "label",
+        "--teacher",
+        str(teacher),
+        *_data_args(tiny),
+        "--unlabeled",
+        "all",
+        "--out",
+        str(out),
+        "--threads",
+        "1",
+        "--no-progress",
+        "--json",
+        *extra,
+    ]
 
 
 def _merged(out: Path):
-    from toolkit.logits import load_logits
+    from edge_distill.toolkit.logits import load_logits
 
     return load_logits(out / "logits")
 
@@ -241,12 +314,17 @@ def _merged(out: Path):
 def test_kill_9_midway_then_rerun_finishes_without_recomputing(run_dir, tiny, exported):
     teacher = run_dir / "teacher"
     ref_out, out = tiny["root"] / "label-ref", tiny["root"] / "label-killed"
-    res = subprocess.run(_label_cmd(teacher, tiny, ref_out, "--chunk-size", "8"), capture_output=True,
-                         text=True, env=ENV, timeout=120)
+    res = subprocess.run(
+        _label_cmd(teacher, tiny, ref_out, "--chunk-size", "8"), capture_output=True, text=True, env=ENV, timeout=120
+    )
     assert res.returncode == 0, res.stderr
     work = out / "logits" / "work" / "shard-00000-of-00001"
-    proc = subprocess.Popen(_label_cmd(teacher, tiny, out, "--chunk-size", "8"), env=ENV,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        _label_cmd(teacher, tiny, out, "--chunk-size", "8"),
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.time() + 90
     while time.time() < deadline and len(list(work.glob("chunk-*.npz"))) < 3 and proc.poll() is None:
         time.sleep(0.002)
@@ -256,8 +334,9 @@ def test_kill_9_midway_then_rerun_finishes_without_recomputing(run_dir, tiny, ex
     assert not (out / "logits" / "logits.npz").exists(), "the run finished before it could be killed"
     assert finished >= 3
     (work / ".chunk-99999.npz.half.tmp").write_bytes(b"half a file")  # what a kill mid-write leaves
-    res = subprocess.run(_label_cmd(teacher, tiny, out, "--chunk-size", "8"), capture_output=True, text=True,
-                         env=ENV, timeout=120)
+    res = subprocess.run(
+        _label_cmd(teacher, tiny, out, "--chunk-size", "8"), capture_output=True, text=True, env=ENV, timeout=120
+    )
     assert res.returncode == 0, res.stderr
     report = json.loads(res.stdout)
     assert report["resumed_texts"] >= 8 * 3
@@ -267,8 +346,8 @@ def test_kill_9_midway_then_rerun_finishes_without_recomputing(run_dir, tiny, ex
 
 
 def test_a_damaged_chunk_is_recomputed(exported, tiny):
-    from toolkit.data import load_splits
-    from toolkit.teacher.label import label_corpus, onnx_labeler
+    from edge_distill.toolkit.data import load_splits
+    from edge_distill.toolkit.teacher.label import label_corpus, onnx_labeler
 
     splits = load_splits(tiny["data"], n_labeled=160, n_unlabeled=None, n_test=40, seed=0)
     labeler = onnx_labeler(exported["fp32"], threads=1)
@@ -280,10 +359,14 @@ def test_a_damaged_chunk_is_recomputed(exported, tiny):
     src = tiny["root"] / "tmp-chunks" / "logits"
     (out / "logits" / "shards" / "shard-00000-of-00001.npz").unlink()
     work.mkdir(parents=True)
-    import toolkit.teacher.label as lab
+    import edge_distill.toolkit.teacher.label as lab
 
-    manifest = {"fingerprint": json.loads((src / "shards" / "shard-00000-of-00001.json").read_text())["fingerprint"],
-                "chunk_size": 50, "shard": "shard-00000-of-00001", "n_texts": first["texts"]}
+    manifest = {
+        "fingerprint": json.loads((src / "shards" / "shard-00000-of-00001.json").read_text())["fingerprint"],
+        "chunk_size": 50,
+        "shard": "shard-00000-of-00001",
+        "n_texts": first["texts"],
+    }
     (work / "manifest.json").write_text(json.dumps(manifest))
     (work / "chunk-00000.npz").write_bytes(b"PK\x03\x04 damaged")
     again = lab.label_corpus(splits.unlabeled, labeler, out, chunk_size=50, progress=False)
@@ -292,10 +375,10 @@ def test_a_damaged_chunk_is_recomputed(exported, tiny):
 
 
 def test_shards_cover_every_text_once_and_merge_checks_them(exported, tiny):
-    from toolkit.data import load_splits
-    from toolkit.logits import LogitsError
-    from toolkit.teacher.label import label_corpus, onnx_labeler
-    from toolkit.teacher.shards import MergeError, ShardSpec, merge_shards
+    from edge_distill.toolkit.data import load_splits
+    from edge_distill.toolkit.logits import LogitsError
+    from edge_distill.toolkit.teacher.label import label_corpus, onnx_labeler
+    from edge_distill.toolkit.teacher.shards import MergeError, ShardSpec, merge_shards
 
     splits = load_splits(tiny["data"], n_labeled=160, n_unlabeled=None, n_test=40, seed=0)
     labeler = onnx_labeler(exported["fp32"], threads=1)  # int8 activations depend on the batch
@@ -334,7 +417,7 @@ def test_shards_cover_every_text_once_and_merge_checks_them(exported, tiny):
 
 
 def test_shard_spec_parsing():
-    from toolkit.teacher.shards import ShardSpec, parse_shard
+    from edge_distill.toolkit.teacher.shards import ShardSpec, parse_shard
 
     assert parse_shard("2/4") == ShardSpec(2, 4)
     assert parse_shard("auto", {"RANK": "1", "WORLD_SIZE": "2"}) == ShardSpec(1, 2)
@@ -346,9 +429,9 @@ def test_shard_spec_parsing():
 
 
 def test_resume_with_other_settings_is_refused(exported, tiny):
-    from toolkit.data import load_splits
-    from toolkit.teacher.label import ResumeError, label_corpus, onnx_labeler
-    from toolkit.teacher.shards import ShardSpec, work_dir
+    from edge_distill.toolkit.data import load_splits
+    from edge_distill.toolkit.teacher.label import ResumeError, label_corpus, onnx_labeler
+    from edge_distill.toolkit.teacher.shards import ShardSpec, work_dir
 
     splits = load_splits(tiny["data"], n_labeled=160, n_unlabeled=None, n_test=40, seed=0)
     out = tiny["root"] / "label-refuse"
@@ -361,11 +444,17 @@ def test_resume_with_other_settings_is_refused(exported, tiny):
     assert label_corpus(splits.unlabeled, labeler, out, restart=True, progress=False)["merged_texts"] > 0
 
 
-@pytest.mark.parametrize("words", [["teacher", "train"], ["teacher", "label"], ["teacher", "merge"],
-                                   ["export", "teacher"]])
+@pytest.mark.parametrize(
+    "words", [["teacher", "train"], ["teacher", "label"], ["teacher", "merge"], ["export", "teacher"]]
+)
 def test_cli_help(words):
-    res = subprocess.run([PYTHON, "-m", "toolkit.cli", *words, "--help"], capture_output=True, text=True,
-                         env=ENV, timeout=60)
+    res = subprocess.run(
+        [PYTHON, "-m", "edge_distill.toolkit.cli", *words, "--help"],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=60,
+    )
     assert res.returncode == 0, res.stderr
     assert "usage:" in res.stdout
     if words[1] == "label":

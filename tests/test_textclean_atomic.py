@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from runtime.textclean import clean_text
-from toolkit.atomic import atomic_dir, atomic_path, atomic_write_json
+from edge_distill.runtime.textclean import clean_text
+from edge_distill.toolkit.atomic import atomic_dir, atomic_path, atomic_write_json
 
 
 @pytest.mark.parametrize(
@@ -81,11 +81,12 @@ def test_a_killed_writers_temporaries_are_swept_by_the_next_write(tmp_path: Path
     import subprocess
     import sys
 
-    from toolkit.atomic import atomic_dir, atomic_write_text
+    from edge_distill.toolkit.atomic import atomic_dir, atomic_write_text
 
     host = socket.gethostname().replace(".", "_")
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
-                          check=True).stdout.strip()
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    ).stdout.strip()
     stale_file = tmp_path / f".out[1].json.{host}-{dead}.abc123.tmp"
     stale_dir = tmp_path / f".folder.{host}-{dead}.def456.tmp"
     live = tmp_path / f".out[1].json.{host}-{os.getpid()}.zzz999.tmp"  # a writer still running (this process)

@@ -3,5 +3,3 @@
 Importing this package is cheap: heavy dependencies (torch, transformers, scikit-learn) are
 imported by the modules that need them, through :func:`toolkit.extras.require`.
 """
-
-__version__ = "0.1.0"

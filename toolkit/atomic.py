@@ -60,7 +60,7 @@ def _sweep_stale(target: Path) -> None:
     """Remove temporaries of ``target`` left by a writer on this host that no longer runs (kill -9)."""
     host = _host()
     for tmp in target.parent.glob(f".{glob.escape(target.name)}.{glob.escape(host)}-*.tmp"):
-        pid = tmp.name[len(f".{target.name}.{host}-"):].split(".", 1)[0]
+        pid = tmp.name[len(f".{target.name}.{host}-") :].split(".", 1)[0]
         if pid.isdigit() and not _alive(int(pid)):
             if tmp.is_dir():
                 shutil.rmtree(tmp, ignore_errors=True)

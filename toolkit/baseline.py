@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from runtime.textclean import clean_text
-from toolkit.data import Corpus
-from toolkit.extras import require
+from edge_distill.runtime.textclean import clean_text
+from edge_distill.toolkit.data import Corpus
+from edge_distill.toolkit.extras import require
 
 RECIPES = ("tfidf", "seed")
 #: the C grid searched by cross-validation in the default recipe
@@ -69,7 +69,7 @@ def fit_baseline(labeled: Corpus, recipe: str = "tfidf", random_state: int = 0, 
         notes = sorted({type(w.message).__name__ for w in caught})
         return Baseline(recipe, pipe, labeled.label_names, {"warnings": notes})
 
-    from toolkit.features import make_vectorizer
+    from edge_distill.toolkit.features import make_vectorizer
 
     # The vectorizer is fitted once on all labeled texts (it never sees a label), then C is
     # chosen by stratified CV of the classifier alone: 5x faster than refitting the features.
@@ -81,22 +81,30 @@ def fit_baseline(labeled: Corpus, recipe: str = "tfidf", random_state: int = 0, 
         chosen: dict[str, Any] = {"C": 10.0, "cv": "too few texts per class for CV; C=10"}
     else:
         search = GridSearchCV(
-            LogisticRegression(max_iter=2000, random_state=random_state), {"C": list(C_GRID)},
-            cv=StratifiedKFold(folds, shuffle=True, random_state=random_state), scoring="accuracy",
+            LogisticRegression(max_iter=2000, random_state=random_state),
+            {"C": list(C_GRID)},
+            cv=StratifiedKFold(folds, shuffle=True, random_state=random_state),
+            scoring="accuracy",
         ).fit(features, y)
         clf = search.best_estimator_
         scores = search.cv_results_["mean_test_score"]
-        chosen = {"C": float(search.best_params_["C"]), "cv_folds": folds,
-                  "cv_accuracy": {str(c): round(float(s), 4) for c, s in zip(C_GRID, scores, strict=True)}}
+        chosen = {
+            "C": float(search.best_params_["C"]),
+            "cv_folds": folds,
+            "cv_accuracy": {str(c): round(float(s), 4) for c, s in zip(C_GRID, scores, strict=True)},
+        }
     return Baseline(recipe, Pipeline([("vec", vec), ("clf", clf)]), labeled.label_names, chosen)
 
 
 def run_baseline(
-    labeled: Corpus, test: Corpus, recipe: str = "tfidf", random_state: int = 0,
+    labeled: Corpus,
+    test: Corpus,
+    recipe: str = "tfidf",
+    random_state: int = 0,
 ) -> tuple[dict[str, Any], np.ndarray]:
     """Fit on ``labeled``, evaluate on ``test``: the dict written to ``baseline.json`` and the
     test probabilities (kept so every model can be compared on the same texts)."""
-    from toolkit.evaluate import classification_metrics
+    from edge_distill.toolkit.evaluate import classification_metrics
 
     t0 = time.perf_counter()
     model = fit_baseline(labeled, recipe, random_state)

@@ -3,8 +3,8 @@
 Each command lives in ``toolkit/commands/<name>.py`` with ``HELP``, ``add_arguments(parser)``
 and ``run(args) -> int``. Those modules import only the standard library at the top, so
 ``--help`` works on a runtime-only install and a command that needs a missing extra says
-which one. Exit codes: 0 success, 1 unexpected failure, 2 bad arguments or bad input (one line
-on stderr).
+which one. Exit codes follow the error's type (one line on stderr): see
+:data:`edge_distill.runtime.errors.EXIT_CODES` and ``edge-distill --help``.
 """
 
 from __future__ import annotations
@@ -13,6 +13,9 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+
+from edge_distill import __version__
+from edge_distill.runtime.errors import EXIT_CODES, DataError, EdgeDistillError
 
 #: command words -> module under toolkit.commands
 COMMANDS: dict[tuple[str, ...], str] = {
@@ -37,7 +40,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _command_modules() -> dict[tuple[str, ...], object]:
-    return {words: importlib.import_module(f"toolkit.commands.{name}") for words, name in COMMANDS.items()}
+    return {words: importlib.import_module(f"edge_distill.toolkit.commands.{name}") for words, name in COMMANDS.items()}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,9 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="edge-distill",
         description="Distill a transformer teacher into a TF-IDF + logistic-regression student, "
         "export both to ONNX, and run them on a CPU.",
+        epilog="exit codes:\n" + "\n".join(f"  {code}  {what}" for code, what in EXIT_CODES.items()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    from toolkit import __version__
-
     parser.add_argument("--version", action="version", version=f"edge-distill {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
@@ -69,18 +72,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``edge-distill`` console script."""
-    from runtime.base import ArtifactError
-    from toolkit.data import DataError
-    from toolkit.extras import MissingExtraError
-
+    """Entry point of the ``edge-distill`` console script: the exit code follows the error's type
+    (:data:`edge_distill.runtime.errors.EXIT_CODES`)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return int(args._run(args) or 0)
-    except (DataError, ArtifactError, MissingExtraError, FileNotFoundError) as exc:
+    except EdgeDistillError as exc:
         print(f"edge-distill: error: {exc}", file=sys.stderr)
-        return 2
+        return exc.exit_code
+    except FileNotFoundError as exc:
+        print(f"edge-distill: error: {exc}", file=sys.stderr)
+        return DataError.exit_code
     except KeyboardInterrupt:
         print("edge-distill: interrupted", file=sys.stderr)
         return 130

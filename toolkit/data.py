@@ -29,7 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-from toolkit.atomic import atomic_path
+from edge_distill.runtime.errors import DataError
+from edge_distill.toolkit.atomic import atomic_path
 
 UNLABELED = -1
 SENTIMENT_LABELS = ("negative", "positive")
@@ -39,10 +40,6 @@ _JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
 _CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz")
 _TAR_SUFFIXES = (".tar.gz", ".tgz", ".tar")
 _ACL_MEMBER = re.compile(r"(?:^|/)(train|test)/(pos|neg|unsup)/(\d+)_(\d+)\.txt$")
-
-
-class DataError(ValueError):
-    """Bad input data; the message names the file (and line) and what is wrong."""
 
 
 def text_id(text: str) -> str:
@@ -84,8 +81,11 @@ class Corpus:
         index = np.asarray(index, dtype=np.int64)
         labels = np.full(len(index), UNLABELED, np.int64) if drop_labels else self.labels[index]
         return Corpus(
-            [self.texts[i] for i in index], labels, self.label_names,
-            [self.ids[i] for i in index], self.source,
+            [self.texts[i] for i in index],
+            labels,
+            self.label_names,
+            [self.ids[i] for i in index],
+            self.source,
         )
 
     @staticmethod
@@ -159,7 +159,9 @@ def _column(header: list[str], name: str | int, path: Path, what: str) -> int:
 
 
 def iter_csv(
-    path: Path, text_field: str | int = "text", label_field: str | int | None = "label",
+    path: Path,
+    text_field: str | int = "text",
+    label_field: str | int | None = "label",
     delimiter: str | None = None,
 ) -> Iterator[_Record]:
     """Records of a CSV/TSV file with a header row; columns by name or 0-based index."""
@@ -366,7 +368,7 @@ def fetch_imdb(url: str | None = None, sha256: str | None = None, timeout: float
 
 
 def _read_hf(name: str, text_field: str, label_field: str | None) -> dict[str, Corpus]:
-    from toolkit.extras import require
+    from edge_distill.toolkit.extras import require
 
     datasets = require("datasets", "reading a Hugging Face dataset by name")
     ds = datasets.load_dataset(name)
@@ -447,7 +449,12 @@ def dedup_key(text: str) -> str:
 
 
 def _draw(
-    corpus: Corpus, n: int | None, rng: np.random.Generator, exclude: set[str], stratify: bool, what: str,
+    corpus: Corpus,
+    n: int | None,
+    rng: np.random.Generator,
+    exclude: set[str],
+    stratify: bool,
+    what: str,
     dedup: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Indices drawn from ``corpus`` (and the ones left), skipping excluded (and repeated) texts."""
@@ -567,6 +574,11 @@ def load_splits(
     """:func:`load_dataset` then :func:`make_splits`: what every CLI command starts with."""
     test_split = read_options.pop("test_split", None)
     return make_splits(
-        load_dataset(source, **read_options), n_labeled=n_labeled, n_unlabeled=n_unlabeled,
-        n_test=n_test, seed=seed, stratify=stratify, test_split=test_split,
+        load_dataset(source, **read_options),
+        n_labeled=n_labeled,
+        n_unlabeled=n_unlabeled,
+        n_test=n_test,
+        seed=seed,
+        stratify=stratify,
+        test_split=test_split,
     )

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from toolkit.extras import require
+from edge_distill.toolkit.extras import require
 
 
 def wilson_ci(correct: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
@@ -49,7 +49,9 @@ def expected_calibration_error(y_true: np.ndarray, proba: np.ndarray, bins: int 
 
 
 def classification_metrics(
-    y_true: Sequence[int] | np.ndarray, y_pred: Sequence[int] | np.ndarray, label_names: Sequence[str],
+    y_true: Sequence[int] | np.ndarray,
+    y_pred: Sequence[int] | np.ndarray,
+    label_names: Sequence[str],
     proba: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """accuracy, macro_f1, ci95, n_test, the per-class report, and ECE when ``proba`` is given."""
@@ -88,13 +90,19 @@ def format_report(result: dict[str, Any], label_names: Sequence[str], digits: in
             f"{r['f1-score']:>9.{digits}f}  {int(r['support']):>9d}"
         )
     lo, hi = result["ci95"]
-    lines.insert(len(label_names) + 3, f"{'accuracy':>{width}}  {result['accuracy']:>31.{digits}f}  "
-                 f"{result['n_test']:>9d}   (95% CI {lo:.{digits}f}–{hi:.{digits}f})")
+    lines.insert(
+        len(label_names) + 3,
+        f"{'accuracy':>{width}}  {result['accuracy']:>31.{digits}f}  "
+        f"{result['n_test']:>9d}   (95% CI {lo:.{digits}f}–{hi:.{digits}f})",
+    )
     return "\n".join(lines)
 
 
 def compare_models(
-    y_true: np.ndarray, probas: dict[str, np.ndarray], label_names: Sequence[str], reference: str = "teacher",
+    y_true: np.ndarray,
+    probas: dict[str, np.ndarray],
+    label_names: Sequence[str],
+    reference: str = "teacher",
 ) -> dict[str, Any]:
     """Metrics of every model on the same texts, each paired against ``reference``.
 

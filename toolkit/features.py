@@ -24,8 +24,8 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
-from runtime.base import sanitize
-from runtime.textclean import BR_PATTERN as BR_LOWER
+from edge_distill.runtime.base import sanitize
+from edge_distill.runtime.textclean import BR_PATTERN as BR_LOWER
 
 #: The line-break rule of runtime.textclean, for already-lowercased text, and for any case
 #: (spelled out for the graph's RE2, which has no case-insensitive flag here).
@@ -104,7 +104,7 @@ class Normalizer:
 
 def make_vectorizer(ranges: Sequence[Sequence[int]] | None = None, lowercase: bool = True, **settings: Any):
     """A TfidfVectorizer with the exportable analyzer and ``settings`` over the defaults."""
-    from toolkit.extras import require
+    from edge_distill.toolkit.extras import require
 
     text = require("sklearn.feature_extraction.text", "TF-IDF features")
     unknown = set(settings) - set(FEATURE_DEFAULTS)
@@ -114,8 +114,11 @@ def make_vectorizer(ranges: Sequence[Sequence[int]] | None = None, lowercase: bo
     opts["ngram_range"] = tuple(opts["ngram_range"])
     ranges = word_ranges() if ranges is None else ranges
     vec = text.TfidfVectorizer(
-        preprocessor=Normalizer(lowercase), lowercase=False, token_pattern=f"[{python_class(ranges)}]{{2,}}",
-        dtype=__import__("numpy").float64, **opts,
+        preprocessor=Normalizer(lowercase),
+        lowercase=False,
+        token_pattern=f"[{python_class(ranges)}]{{2,}}",
+        dtype=__import__("numpy").float64,
+        **opts,
     )
     vec.word_ranges_ = tuple(tuple(r) for r in ranges)  # kept with the model: the exporter needs it
     return vec

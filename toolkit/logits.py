@@ -14,12 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
-from toolkit.atomic import atomic_path
+from edge_distill.runtime.errors import DataError
+from edge_distill.toolkit.atomic import atomic_path
 
 MERGED_NAME = "logits.npz"
 
 
-class LogitsError(ValueError):
+class LogitsError(DataError):
     """A logits file that is missing, damaged or does not match the texts asked for."""
 
 
@@ -72,7 +73,9 @@ def save_logits(path: str | os.PathLike[str], table: LogitsTable) -> Path:
     """Write ``table`` atomically as one ``.npz``."""
     with atomic_path(path) as tmp, open(tmp, "wb") as fh:
         np.savez(
-            fh, ids=np.asarray(table.ids, dtype=str), logits=table.logits.astype(np.float32),
+            fh,
+            ids=np.asarray(table.ids, dtype=str),
+            logits=table.logits.astype(np.float32),
             label_names=np.asarray(table.label_names, dtype=str),
         )
     return Path(path)

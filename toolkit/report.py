@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from toolkit.atomic import atomic_path, atomic_write_json, atomic_write_text
-from toolkit.peers import PEERS
+from edge_distill.toolkit.atomic import atomic_path, atomic_write_json, atomic_write_text
+from edge_distill.toolkit.peers import PEERS
 
 #: the seed notebook's numbers (IMDB, 1,000 labels, 1,000 test reviews)
 SEED_TABLE = {"baseline": 0.79, "teacher": 0.89, "student": 0.87}
@@ -22,8 +22,12 @@ BENCH_OF = {"student": "student_onnx", "teacher": "teacher_onnx", "teacher_int8"
 PEER_NAMES = tuple(PEERS)
 
 
-def build_report(run: dict[str, Any], evaluation: dict[str, Any], bench: dict[str, Any] | None,
-                 scaling: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def build_report(
+    run: dict[str, Any],
+    evaluation: dict[str, Any],
+    bench: dict[str, Any] | None,
+    scaling: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     """One JSON document: run settings, per-model metrics, per-contender speed, the seed's table."""
     models = {}
     contenders = (bench or {}).get("contenders", {})
@@ -34,12 +38,28 @@ def build_report(run: dict[str, Any], evaluation: dict[str, Any], bench: dict[st
                 entry[k] = m[k]
         speed = contenders.get(BENCH_OF.get(name, name))
         if speed:
-            entry["speed"] = {k: speed[k] for k in ("p50_ms", "p99_ms", "warm_p50_ms", "throughput_per_s",
-                                                    "size_bytes", "cold_start_ms", "peak_rss_mb") if k in speed}
+            entry["speed"] = {
+                k: speed[k]
+                for k in (
+                    "p50_ms",
+                    "p99_ms",
+                    "warm_p50_ms",
+                    "throughput_per_s",
+                    "size_bytes",
+                    "cold_start_ms",
+                    "peak_rss_mb",
+                )
+                if k in speed
+            }
         models[name] = entry
-    return {"run": run, "models": models, "bench": bench, "scaling": scaling or [],
-            "peers": peer_verdict(models, (run.get("peers") or {}).get("skipped", {})),
-            "seed_notebook": SEED_TABLE}
+    return {
+        "run": run,
+        "models": models,
+        "bench": bench,
+        "scaling": scaling or [],
+        "peers": peer_verdict(models, (run.get("peers") or {}).get("skipped", {})),
+        "seed_notebook": SEED_TABLE,
+    }
 
 
 def peer_verdict(models: dict[str, Any], skipped: dict[str, str] | None = None) -> dict[str, Any]:
@@ -57,9 +77,14 @@ def peer_verdict(models: dict[str, Any], skipped: dict[str, str] | None = None) 
         acc = student["accuracy"] > peer["accuracy"] if "accuracy" in student else None
         lat = s_lat < p_lat if s_lat is not None and p_lat is not None else None
         s_warm, p_warm = student.get("speed", {}).get("warm_p50_ms"), peer.get("speed", {}).get("warm_p50_ms")
-        rows[name] = {"more_accurate": acc, "faster_p50": lat, "accuracy": peer["accuracy"], "p50_ms": p_lat,
-                      "faster_warm_p50": s_warm < p_warm if s_warm is not None and p_warm is not None else None,
-                      "warm_p50_ms": p_warm}
+        rows[name] = {
+            "more_accurate": acc,
+            "faster_p50": lat,
+            "accuracy": peer["accuracy"],
+            "p50_ms": p_lat,
+            "faster_warm_p50": s_warm < p_warm if s_warm is not None and p_warm is not None else None,
+            "warm_p50_ms": p_warm,
+        }
     if rows:
         flags = [v for r in rows.values() for v in (r["more_accurate"], r["faster_p50"])]
         verdict = None if None in flags else all(flags)
@@ -75,8 +100,11 @@ def _verdict_sentence(report: dict[str, Any]) -> str:
     st = models["student"]
     parts = []
     for name, r in rows.items():
-        lat = (f"p50 {st['speed']['p50_ms']:.3f} ms against {r['p50_ms']:.3f} ms"
-               if r["p50_ms"] is not None and "speed" in st else "latency not measured")
+        lat = (
+            f"p50 {st['speed']['p50_ms']:.3f} ms against {r['p50_ms']:.3f} ms"
+            if r["p50_ms"] is not None and "speed" in st
+            else "latency not measured"
+        )
         if r.get("warm_p50_ms") is not None and "warm_p50_ms" in st.get("speed", {}):
             lat += f" (warm {st['speed']['warm_p50_ms']:.3f} ms against {r['warm_p50_ms']:.3f} ms)"
         parts.append(f"{name} (accuracy {_pct(st['accuracy'])} against {_pct(r['accuracy'])}, {lat})")
@@ -87,9 +115,12 @@ def _verdict_sentence(report: dict[str, Any]) -> str:
     elif verdict:
         head = f"The ONNX student beats {both} on accuracy AND latency"
     else:
-        lost = [f"{n} on " + " and ".join(w for k, w in (("more_accurate", "accuracy"), ("faster_p50", "latency"))
-                                          if r[k] is False) for n, r in rows.items()
-                if False in (r["more_accurate"], r["faster_p50"])]
+        lost = [
+            f"{n} on "
+            + " and ".join(w for k, w in (("more_accurate", "accuracy"), ("faster_p50", "latency")) if r[k] is False)
+            for n, r in rows.items()
+            if False in (r["more_accurate"], r["faster_p50"])
+        ]
         head = f"The ONNX student does not beat {both} on accuracy AND latency (it is not ahead of {'; '.join(lost)})"
     return head + ": " + "; ".join(parts) + "."
 
@@ -99,9 +130,12 @@ def _timing(run: dict[str, Any]) -> str:
     stages = run.get("stages", {})
     cached = sum(1 for st in stages.values() if st.get("cached"))
     teacher = stages.get("teacher_train", {}).get("seconds")
-    text = (f"The stages took {run.get('compute_seconds', 0):,.0f} s on this machine when they ran"
-            + (f" (teacher fine-tuning {teacher:,.0f} s)" if teacher is not None else "") + "; this invocation took "
-            f"{run.get('wall_seconds', 0):,.0f} s")
+    text = (
+        f"The stages took {run.get('compute_seconds', 0):,.0f} s on this machine when they ran"
+        + (f" (teacher fine-tuning {teacher:,.0f} s)" if teacher is not None else "")
+        + "; this invocation took "
+        f"{run.get('wall_seconds', 0):,.0f} s"
+    )
     return text + (f", {cached} of {len(stages)} stages reused from the cache." if cached else ".")
 
 
@@ -125,15 +159,24 @@ def markdown(report: dict[str, Any]) -> str:
     """report.md: the headline table, the seed's table beside ours, speed, and figures."""
     run, models = report["run"], report["models"]
     lines = [
-        "# edge-distill report", "",
+        "# edge-distill report",
+        "",
         f"Data `{run.get('data')}`: {_count(run.get('labeled'))} labeled, {_count(run.get('unlabeled'))} unlabeled "
         f"(transfer), {_count(_n_test(run, models))} test texts, seed {run.get('seed')}. Teacher "
         f"`{run.get('teacher_model')}`; student "
-        f"objective `{run.get('objective')}`. {_timing(run)}", "",
-        *(["**The int8 teacher was refused by its parity gate** "
-            f"({run['teacher_int8'].get('error', '')}); it is left out below.", ""]
-          if run.get("teacher_int8", {}).get("ok") is False else []),
-        "## Accuracy", "",
+        f"objective `{run.get('objective')}`. {_timing(run)}",
+        "",
+        *(
+            [
+                "**The int8 teacher was refused by its parity gate** "
+                f"({run['teacher_int8'].get('error', '')}); it is left out below.",
+                "",
+            ]
+            if run.get("teacher_int8", {}).get("ok") is False
+            else []
+        ),
+        "## Accuracy",
+        "",
         "| model | accuracy | 95% CI | macro-F1 | ECE | agrees with teacher | McNemar p vs teacher |",
         "|---|---:|---|---:|---:|---:|---:|",
     ]
@@ -155,7 +198,7 @@ def markdown(report: dict[str, Any]) -> str:
     lines.append("The seed's numbers are bert-base on 1,000 test reviews; ours use the test set described above.")
     bench = report.get("bench")
     if bench:
-        from benchmarks.suite import markdown as bench_markdown
+        from edge_distill.benchmarks.suite import markdown as bench_markdown
 
         lines += ["", "## Speed and size", "", bench_markdown(bench)]
         ref = bench["contenders"].get("student_onnx")
@@ -163,19 +206,34 @@ def markdown(report: dict[str, Any]) -> str:
             lines += ["", "The student (student_onnx, through the runtime):"]
             for name, r in bench["contenders"].items():
                 if name != "student_onnx":
-                    warm = (f" ({r['warm_p50_ms'] / ref['warm_p50_ms']:.1f}× warm)"
-                            if "warm_p50_ms" in r and "warm_p50_ms" in ref else "")
-                    lines.append(f"- against {name}: p50 {r['p50_ms'] / ref['p50_ms']:.1f}× lower{warm}, batch-256 "
-                                 f"throughput {ref['throughput_per_s'] / r['throughput_per_s']:.1f}×, artifact "
-                                 f"{ref['size_bytes'] / 1e6:.2f} MB against {r['size_bytes'] / 1e6:.2f} MB.")
+                    warm = (
+                        f" ({r['warm_p50_ms'] / ref['warm_p50_ms']:.1f}× warm)"
+                        if "warm_p50_ms" in r and "warm_p50_ms" in ref
+                        else ""
+                    )
+                    lines.append(
+                        f"- against {name}: p50 {r['p50_ms'] / ref['p50_ms']:.1f}× lower{warm}, batch-256 "
+                        f"throughput {ref['throughput_per_s'] / r['throughput_per_s']:.1f}×, artifact "
+                        f"{ref['size_bytes'] / 1e6:.2f} MB against {r['size_bytes'] / 1e6:.2f} MB."
+                    )
     if report.get("scaling"):
-        lines += ["", "## Student accuracy against transfer-set size", "",
-                  "| unlabeled (transfer) | student accuracy | macro-F1 |", "|---:|---:|---:|"]
+        lines += [
+            "",
+            "## Student accuracy against transfer-set size",
+            "",
+            "| unlabeled (transfer) | student accuracy | macro-F1 |",
+            "|---:|---:|---:|",
+        ]
         for row in report["scaling"]:
             f1 = "–" if row.get("macro_f1") is None else _pct(row["macro_f1"])
             lines.append(f"| {_count(row['unlabeled'])} | {_pct(row['accuracy'])} | {f1} |")
-    lines += ["", "## Figures", "", "![accuracy against latency](figures/accuracy_latency.png)",
-              "![artifact sizes](figures/sizes.png)"]
+    lines += [
+        "",
+        "## Figures",
+        "",
+        "![accuracy against latency](figures/accuracy_latency.png)",
+        "![artifact sizes](figures/sizes.png)",
+    ]
     if report.get("scaling"):
         lines.append("![student accuracy against transfer-set size](figures/scaling.png)")
     return "\n".join(lines) + "\n"
@@ -187,13 +245,21 @@ def _peer_lines(report: dict[str, Any]) -> list[str]:
     names = [n for n in ("student", *PEER_NAMES) if n in models]
     if not peers.get("compared") and not peers.get("skipped"):
         return []
-    lines = ["", "## The student against its peers", "",
-             "Peers are what a user would deploy instead, fitted on the same data: the teacher's labels of the "
-             "transfer set plus the gold labeled set (fastText: the teacher's argmax; Model2Vec, distilled from "
-             "the teacher's backbone, + logistic regression: the teacher's probabilities).", ""]
+    lines = [
+        "",
+        "## The student against its peers",
+        "",
+        "Peers are what a user would deploy instead, fitted on the same data: the teacher's labels of the "
+        "transfer set plus the gold labeled set (fastText: the teacher's argmax; Model2Vec, distilled from "
+        "the teacher's backbone, + logistic regression: the teacher's probabilities).",
+        "",
+    ]
     if peers.get("compared"):
-        lines += ["| model | accuracy | 95% CI | p50 ms | p99 ms | warm p50 ms | batch-256 texts/s | cold start ms "
-                  "| peak RSS MB | size MB |", "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
+        lines += [
+            "| model | accuracy | 95% CI | p50 ms | p99 ms | warm p50 ms | batch-256 texts/s | cold start ms "
+            "| peak RSS MB | size MB |",
+            "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+        ]
         for name in names:
             m = models[name]
             sp = m.get("speed", {})
@@ -202,11 +268,13 @@ def _peer_lines(report: dict[str, Any]) -> list[str]:
             def cell(key: str, fmt: str, scale: float = 1.0, sp: dict[str, Any] = sp) -> str:
                 return "–" if key not in sp else format(sp[key] / scale, fmt)
 
-            lines.append(f"| {name} | {_pct(m['accuracy'])} | {lo:.3f}–{hi:.3f} | {cell('p50_ms', '.3f')} | "
-                         f"{cell('p99_ms', '.3f')} | {cell('warm_p50_ms', '.3f')} | "
-                         f"{cell('throughput_per_s', '.0f')} | "
-                         f"{cell('cold_start_ms', '.0f')} | {cell('peak_rss_mb', '.0f')} | "
-                         f"{cell('size_bytes', '.2f', 1e6)} |")
+            lines.append(
+                f"| {name} | {_pct(m['accuracy'])} | {lo:.3f}–{hi:.3f} | {cell('p50_ms', '.3f')} | "
+                f"{cell('p99_ms', '.3f')} | {cell('warm_p50_ms', '.3f')} | "
+                f"{cell('throughput_per_s', '.0f')} | "
+                f"{cell('cold_start_ms', '.0f')} | {cell('peak_rss_mb', '.0f')} | "
+                f"{cell('size_bytes', '.2f', 1e6)} |"
+            )
         lines += ["", _verdict_sentence(report)]
     for name, note in peers.get("skipped", {}).items():
         lines += ["", f"**{name} was skipped**: {note}"]
@@ -215,7 +283,7 @@ def _peer_lines(report: dict[str, Any]) -> list[str]:
 
 def figures(report: dict[str, Any], out: Path) -> list[Path]:
     """PNG figures: accuracy vs latency (log x), artifact sizes, and the scaling curve if any."""
-    from toolkit.extras import require
+    from edge_distill.toolkit.extras import require
 
     matplotlib = require("matplotlib", "report figures")
     matplotlib.use("Agg")
@@ -279,8 +347,10 @@ def _save(fig, path: Path) -> Path:
 
 def write_report(out_dir: Path, report: dict[str, Any]) -> dict[str, str]:
     """Write report.json, report.md and figures/*.png under ``out_dir``."""
-    paths = {"json": atomic_write_json(out_dir / "report.json", report),
-             "md": atomic_write_text(out_dir / "report.md", markdown(report))}
+    paths = {
+        "json": atomic_write_json(out_dir / "report.json", report),
+        "md": atomic_write_text(out_dir / "report.md", markdown(report)),
+    }
     for p in figures(report, out_dir / "figures"):
         paths[p.stem] = p
     return {k: str(v) for k, v in paths.items()}

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from toolkit.atomic import atomic_write_json
+from edge_distill.toolkit.atomic import atomic_write_json
 
 log = logging.getLogger("edge_distill.run")
 
@@ -59,8 +59,13 @@ def _sizes(run_dir: Path, outputs: Sequence[str]) -> dict[str, int]:
 
 
 def run_stage(
-    run_dir: Path, name: str, settings: dict[str, Any], upstream: Sequence[StageResult],
-    outputs: Sequence[str], fn: Callable[[], dict[str, Any]], force: bool = False,
+    run_dir: Path,
+    name: str,
+    settings: dict[str, Any],
+    upstream: Sequence[StageResult],
+    outputs: Sequence[str],
+    fn: Callable[[], dict[str, Any]],
+    force: bool = False,
 ) -> StageResult:
     """Run ``fn`` unless a valid record says its outputs are already there for these inputs."""
     key = stage_key(name, settings, [u.key for u in upstream])
@@ -78,9 +83,17 @@ def run_stage(
     t0 = time.perf_counter()
     info = fn()
     seconds = time.perf_counter() - t0
-    atomic_write_json(record_path, {
-        "key": key, "stage": name, "settings": settings, "upstream": [u.name for u in upstream],
-        "outputs": _sizes(run_dir, outputs), "info": info, "seconds": round(seconds, 3),
-    })
+    atomic_write_json(
+        record_path,
+        {
+            "key": key,
+            "stage": name,
+            "settings": settings,
+            "upstream": [u.name for u in upstream],
+            "outputs": _sizes(run_dir, outputs),
+            "info": info,
+            "seconds": round(seconds, 3),
+        },
+    )
     log.info("%-16s done in %.1fs", name, seconds)
     return StageResult(name, key, info, False, seconds)

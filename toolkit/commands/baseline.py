@@ -14,15 +14,19 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from toolkit.commands.common import add_data_arguments, add_json, emit, load_splits_from_args
+from edge_distill.toolkit.commands.common import add_data_arguments, add_json, emit, load_splits_from_args
 
 HELP = "train and evaluate the TF-IDF + logistic-regression baseline on the labeled set"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_data_arguments(p, labeled=1000, unlabeled=0, test=1000)
-    p.add_argument("--recipe", choices=("tfidf", "seed"), default="tfidf",
-                   help="tfidf (default, tuned by CV on the labeled set) or seed (the seed notebook's setup)")
+    p.add_argument(
+        "--recipe",
+        choices=("tfidf", "seed"),
+        default="tfidf",
+        help="tfidf (default, tuned by CV on the labeled set) or seed (the seed notebook's setup)",
+    )
     p.add_argument("--out", type=Path, default=None, metavar="DIR", help="write DIR/baseline.json")
     add_json(p)
 
@@ -30,9 +34,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from toolkit.atomic import atomic_path, atomic_write_json
-    from toolkit.baseline import run_baseline
-    from toolkit.evaluate import format_report
+    from edge_distill.toolkit.atomic import atomic_path, atomic_write_json
+    from edge_distill.toolkit.baseline import run_baseline
+    from edge_distill.toolkit.evaluate import format_report
 
     splits = load_splits_from_args(args)
     result, proba = run_baseline(splits.labeled, splits.test, args.recipe, random_state=args.seed)

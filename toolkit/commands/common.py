@@ -9,21 +9,36 @@ from collections.abc import Sequence
 from typing import Any
 
 
-def add_data_arguments(p: argparse.ArgumentParser, *, labeled: int | None = 1000, unlabeled: int | None = None,
-                       test: int | None = 1000) -> None:
+def add_data_arguments(
+    p: argparse.ArgumentParser, *, labeled: int | None = 1000, unlabeled: int | None = None, test: int | None = 1000
+) -> None:
     """``--data`` and the split sizes; a size of ``all`` (or -1) means every row left."""
     g = p.add_argument_group("data")
-    g.add_argument("--data", required=True, metavar="PATH",
-                   help="a folder of JSONL/CSV splits (e.g. ../shared/data/imdb), the aclImdb folder or tarball, "
-                   "a .jsonl[.gz]/.csv/.tsv file, 'imdb' (download once), or 'hf:NAME'")
+    g.add_argument(
+        "--data",
+        required=True,
+        metavar="PATH",
+        help="a folder of JSONL/CSV splits (e.g. ../shared/data/imdb), the aclImdb folder or tarball, "
+        "a .jsonl[.gz]/.csv/.tsv file, 'imdb' (download once), or 'hf:NAME'",
+    )
     g.add_argument("--text-field", default="text", help="text column/field (default: %(default)s)")
     g.add_argument("--label-field", default="label", help="label column/field (default: %(default)s)")
-    g.add_argument("--label-names", type=_names, default=None, metavar="A,B,...",
-                   help="class names in id order (default: inferred; negative,positive for IMDB and SST-2)")
+    g.add_argument(
+        "--label-names",
+        type=_names,
+        default=None,
+        metavar="A,B,...",
+        help="class names in id order (default: inferred; negative,positive for IMDB and SST-2)",
+    )
     g.add_argument("--test-split", default=None, help="split to test on (default: test, else validation)")
     g.add_argument("--labeled", type=size, default=labeled, metavar="N", help="labeled texts (default: %(default)s)")
-    g.add_argument("--unlabeled", type=size, default=unlabeled, metavar="N",
-                   help="unlabeled transfer texts, or 'all' (default: %(default)s)")
+    g.add_argument(
+        "--unlabeled",
+        type=size,
+        default=unlabeled,
+        metavar="N",
+        help="unlabeled transfer texts, or 'all' (default: %(default)s)",
+    )
     g.add_argument("--test", type=size, default=test, metavar="N", help="test texts, or 'all' (default: %(default)s)")
     g.add_argument("--no-stratify", dest="stratify", action="store_false", help="draw without stratifying by class")
     add_seed(p)
@@ -61,31 +76,52 @@ def _names(text: str) -> tuple[str, ...]:
 
 def load_splits_from_args(args: argparse.Namespace):
     """The :class:`toolkit.data.Splits` the data arguments describe."""
-    from toolkit.data import load_splits
+    from edge_distill.toolkit.data import load_splits
 
     return load_splits(
-        args.data, n_labeled=args.labeled,
-        n_unlabeled=args.unlabeled, n_test=args.test, seed=args.seed, stratify=args.stratify,
-        text_field=args.text_field, label_field=args.label_field or None, label_names=args.label_names,
+        args.data,
+        n_labeled=args.labeled,
+        n_unlabeled=args.unlabeled,
+        n_test=args.test,
+        seed=args.seed,
+        stratify=args.stratify,
+        text_field=args.text_field,
+        label_field=args.label_field or None,
+        label_names=args.label_names,
         test_split=args.test_split,
     )
 
 
 def split_record(args: argparse.Namespace, label_names: Sequence[str]) -> dict[str, Any]:
     """The data arguments as stored with a model, so a later command draws the same splits."""
-    return {"source": str(args.data), "seed": args.seed, "labeled": args.labeled, "unlabeled": args.unlabeled,
-            "test": args.test, "stratify": args.stratify, "test_split": args.test_split,
-            "text_field": args.text_field, "label_field": args.label_field, "label_names": list(label_names)}
+    return {
+        "source": str(args.data),
+        "seed": args.seed,
+        "labeled": args.labeled,
+        "unlabeled": args.unlabeled,
+        "test": args.test,
+        "stratify": args.stratify,
+        "test_split": args.test_split,
+        "text_field": args.text_field,
+        "label_field": args.label_field,
+        "label_names": list(label_names),
+    }
 
 
 def load_splits_from_record(record: dict[str, Any]):
     """The splits a :func:`split_record` describes (records written before ``stratify`` was kept: stratified)."""
-    from toolkit.data import load_splits
+    from edge_distill.toolkit.data import load_splits
 
     return load_splits(
-        record["source"], n_labeled=record["labeled"], n_unlabeled=record["unlabeled"], n_test=record["test"],
-        seed=record["seed"], stratify=record.get("stratify", True), test_split=record.get("test_split"),
-        text_field=record.get("text_field", "text"), label_field=record.get("label_field") or "label",
+        record["source"],
+        n_labeled=record["labeled"],
+        n_unlabeled=record["unlabeled"],
+        n_test=record["test"],
+        seed=record["seed"],
+        stratify=record.get("stratify", True),
+        test_split=record.get("test_split"),
+        text_field=record.get("text_field", "text"),
+        label_field=record.get("label_field") or "label",
         label_names=record.get("label_names"),
     )
 

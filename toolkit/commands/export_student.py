@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 
-from toolkit.commands.common import add_json, emit
+from edge_distill.toolkit.commands.common import add_json, emit
 
 HELP = "export a student to ONNX (exact, checked by a parity gate)"
 TRANSFER_TEXTS = 2000
@@ -23,8 +23,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     """Student folder, output file, gate texts and tolerance."""
     p.add_argument("student", metavar="DIR", help="the run folder (or its student/ folder) of 'edge-distill student'")
     p.add_argument("--out", required=True, metavar="FILE", help="the .onnx file to write")
-    p.add_argument("--texts", metavar="JSONL", default=None,
-                   help="real texts for the gate, one {\"text\": ...} per line (default: the student's data)")
+    p.add_argument(
+        "--texts",
+        metavar="JSONL",
+        default=None,
+        help='real texts for the gate, one {"text": ...} per line (default: the student\'s data)',
+    )
     p.add_argument("--no-data", action="store_true", help="gate on the built-in adversarial set only")
     p.add_argument("--tolerance", type=float, default=1e-6, help="max |Δ probability| (default: %(default)g)")
     add_json(p)
@@ -34,8 +38,8 @@ def _gate_texts(args: argparse.Namespace, record: dict) -> tuple[list[str], str]
     """Real texts for the gate and where they came from."""
     from pathlib import Path
 
-    from toolkit.commands.common import load_splits_from_record
-    from toolkit.data import iter_jsonl
+    from edge_distill.toolkit.commands.common import load_splits_from_record
+    from edge_distill.toolkit.data import iter_jsonl
 
     if args.no_data:
         return [], "none"
@@ -49,9 +53,9 @@ def _gate_texts(args: argparse.Namespace, record: dict) -> tuple[list[str], str]
 
 def run(args: argparse.Namespace) -> int:
     """Load the student, export it through the gate, report."""
-    from exporters.student import ParityError, UnsupportedSetting, export_student
-    from toolkit.data import DataError
-    from toolkit.student import StudentError, load_student
+    from edge_distill.exporters.student import ParityError, UnsupportedSetting, export_student
+    from edge_distill.toolkit.data import DataError
+    from edge_distill.toolkit.student import StudentError, load_student
 
     try:
         model = load_student(args.student)
@@ -64,7 +68,11 @@ def run(args: argparse.Namespace) -> int:
         raise DataError(str(exc)) from exc
     result["gate_texts"] = origin
     par = result["parity"]
-    emit(args, result, f"wrote {result['path']} ({result['bytes'] / 1e6:.2f} MB, {result['n_features']:,} n-grams); "
-         f"parity on {par['texts']:,} texts ({origin}): max |Δp| {par['max_abs_diff']:.2g}, "
-         f"labels {par['label_agreement']:.2%}")
+    emit(
+        args,
+        result,
+        f"wrote {result['path']} ({result['bytes'] / 1e6:.2f} MB, {result['n_features']:,} n-grams); "
+        f"parity on {par['texts']:,} texts ({origin}): max |Δp| {par['max_abs_diff']:.2g}, "
+        f"labels {par['label_agreement']:.2%}",
+    )
     return 0

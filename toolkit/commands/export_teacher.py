@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import argparse
 
-from toolkit.commands.common import add_json, emit
+from edge_distill.toolkit.commands.common import add_json, emit
 
 HELP = "export the teacher to ONNX (fp32, and int8 with --int8) behind a parity gate"
 
@@ -28,16 +28,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("teacher", metavar="DIR/teacher", help="folder written by 'edge-distill teacher train'")
     p.add_argument("--out", required=True, metavar="FILE", help="fp32 ONNX file (e.g. DIR/teacher.onnx)")
     p.add_argument("--int8", action="store_true", help="also write the dynamic-int8 file (see --int8-out)")
-    p.add_argument("--int8-out", metavar="FILE", default=None,
-                   help="int8 file (default: next to --out, named <stem>.int8.onnx)")
-    p.add_argument("--check", type=int, default=1000, metavar="N",
-                   help="held-out labeled reviews for the gates (default: 1000)")
-    p.add_argument("--data", default=None, metavar="PATH",
-                   help="where the training data is now, if it moved since training (default: from training.json)")
+    p.add_argument(
+        "--int8-out", metavar="FILE", default=None, help="int8 file (default: next to --out, named <stem>.int8.onnx)"
+    )
+    p.add_argument(
+        "--check", type=int, default=1000, metavar="N", help="held-out labeled reviews for the gates (default: 1000)"
+    )
+    p.add_argument(
+        "--data",
+        default=None,
+        metavar="PATH",
+        help="where the training data is now, if it moved since training (default: from training.json)",
+    )
     p.add_argument("--fp32-tolerance", type=float, default=1e-4, help="max |Δlogit| fp32 vs PyTorch (default: 1e-4)")
     p.add_argument("--min-agreement", type=float, default=0.99, help="int8 vs fp32 label agreement (default: 0.99)")
-    p.add_argument("--max-accuracy-drop", type=float, default=0.005,
-                   help="int8 accuracy loss vs fp32 (default: 0.005)")
+    p.add_argument("--max-accuracy-drop", type=float, default=0.005, help="int8 accuracy loss vs fp32 (default: 0.005)")
     p.add_argument("--seed", type=int, default=1234, help="seed of the held-out draw (default: %(default)s)")
     p.add_argument("--threads", type=int, default=None, help="CPU threads (default: the cores this process may use)")
     add_json(p)
@@ -47,10 +52,10 @@ def run(args: argparse.Namespace) -> int:
     """Draw held-out reviews, export, gate, write."""
     from pathlib import Path
 
-    from exporters.teacher import ParityError, Tolerances, export_teacher
-    from toolkit.data import DataError
-    from toolkit.teacher.backbone import read_record
-    from toolkit.teacher.heldout import heldout_reviews
+    from edge_distill.exporters.teacher import ParityError, Tolerances, export_teacher
+    from edge_distill.toolkit.data import DataError
+    from edge_distill.toolkit.teacher.backbone import read_record
+    from edge_distill.toolkit.teacher.heldout import heldout_reviews
 
     if args.check < 1:
         raise DataError(f"--check must be >= 1, got {args.check}")
@@ -62,16 +67,21 @@ def run(args: argparse.Namespace) -> int:
     heldout = heldout_reviews(record.get("data", {}), args.check, args.seed, source=args.data)
     tol = Tolerances(args.fp32_tolerance, args.min_agreement, args.max_accuracy_drop)
     try:
-        report = export_teacher(args.teacher, out, int8_out=int8_out, heldout=heldout, tolerances=tol,
-                                threads=args.threads)
+        report = export_teacher(
+            args.teacher, out, int8_out=int8_out, heldout=heldout, tolerances=tol, threads=args.threads
+        )
     except ParityError as exc:
         raise DataError(f"{exc}; nothing was written") from exc
-    lines = [f"fp32: {report['fp32']['path']} ({report['fp32']['bytes'] / 1e6:.1f} MB), "
-             f"max |Δlogit| vs PyTorch {max(report['fp32']['max_abs_batched'], report['fp32']['max_abs_batch1']):.2g} "
-             f"on {report['fp32']['texts']} texts; fused {report['fused']}"]
+    lines = [
+        f"fp32: {report['fp32']['path']} ({report['fp32']['bytes'] / 1e6:.1f} MB), "
+        f"max |Δlogit| vs PyTorch {max(report['fp32']['max_abs_batched'], report['fp32']['max_abs_batch1']):.2g} "
+        f"on {report['fp32']['texts']} texts; fused {report['fused']}"
+    ]
     if "int8" in report:
         q = report["int8"]
-        lines.append(f"int8: {q['path']} ({q['bytes'] / 1e6:.1f} MB), agreement {q['agreement']:.4f}, "
-                     f"accuracy {q['accuracy_int8']:.4f} vs fp32 {q['accuracy_fp32']:.4f} on {q['reviews']} reviews")
+        lines.append(
+            f"int8: {q['path']} ({q['bytes'] / 1e6:.1f} MB), agreement {q['agreement']:.4f}, "
+            f"accuracy {q['accuracy_int8']:.4f} vs fp32 {q['accuracy_fp32']:.4f} on {q['reviews']} reviews"
+        )
     emit(args, report, "\n".join(lines))
     return 0

@@ -45,9 +45,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--field", default="text", help="the text field of each JSON line (default: %(default)s)")
     p.add_argument("--batch-size", type=int, default=256, help="texts per call (default: %(default)s)")
     p.add_argument("--threads", type=int, default=None, help="onnxruntime threads (default: its choice)")
-    p.add_argument("--skip-bad", action="store_true",
-                   help="answer the good records and report the bad ones on stderr (exit 3 if any was bad) "
-                   "instead of stopping at the first bad record (exit 2)")
+    p.add_argument(
+        "--skip-bad",
+        action="store_true",
+        help="answer the good records and report the bad ones on stderr (exit 3 if any was bad) "
+        "instead of stopping at the first bad record (exit 2)",
+    )
 
 
 def _stdin_lines() -> Iterator[tuple[int, bytes | str]]:
@@ -119,8 +122,8 @@ def _records(args: argparse.Namespace) -> Iterator[Record]:
 
 def run(args: argparse.Namespace) -> int:
     """Load the model once, stream batches, print one JSON line per good text."""
-    import runtime
-    from toolkit.data import DataError
+    from edge_distill import runtime
+    from edge_distill.toolkit.data import DataError
 
     if args.batch_size < 1:
         raise DataError(f"--batch-size must be >= 1, got {args.batch_size}")

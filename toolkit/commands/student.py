@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import argparse
 
-from toolkit.commands.common import add_data_arguments, add_json, emit, load_splits_from_args, split_record
+from edge_distill.toolkit.commands.common import add_data_arguments, add_json, emit, load_splits_from_args, split_record
 
 HELP = "distill teacher logits into a TF-IDF + logistic-regression student"
 HELDOUT_FRACTION = 0.3  # of the labeled set, for --tune together with --with-gold
@@ -82,15 +82,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def _config(args: argparse.Namespace):
     """The StudentConfig the arguments describe (bad values are a DataError)."""
-    from toolkit.data import DataError
-    from toolkit.student import StudentConfig
+    from edge_distill.toolkit.data import DataError
+    from edge_distill.toolkit.student import StudentConfig
 
     given = {k: v for k, v in (("C", args.C), ("temperature", args.temperature)) if v is not None}
     try:
         return StudentConfig(
-            objective=args.objective, with_gold=args.with_gold, gold_weight=args.gold_weight,
+            objective=args.objective,
+            with_gold=args.with_gold,
+            gold_weight=args.gold_weight,
             features={"ngram_range": args.ngram_range, "min_df": args.min_df, "sublinear_tf": args.sublinear_tf},
-            max_features=args.max_features, max_bytes=args.max_bytes, random_state=args.seed, **given,
+            max_features=args.max_features,
+            max_bytes=args.max_bytes,
+            random_state=args.seed,
+            **given,
         )
     except ValueError as exc:
         raise DataError(str(exc)) from exc
@@ -104,7 +109,7 @@ def _gold_and_dev(args: argparse.Namespace, labeled):
     """
     import numpy as np
 
-    from toolkit.data import DataError
+    from edge_distill.toolkit.data import DataError
 
     gold_idx, dev = np.arange(len(labeled)), None
     if args.tune:
@@ -127,17 +132,19 @@ def _human(args: argparse.Namespace, model, metrics: dict, unpruned: dict, folde
         m = metrics["test"]
         text += f"; test accuracy {m['accuracy']:.4f}, macro-F1 {m['macro_f1']:.4f} (n={m['n']:,})"
     if "test" in unpruned:
-        text += (f"\nunpruned: {unpruned['n_features']:,} n-grams (~{unpruned['estimated_bytes'] / 1e6:.2f} MB), "
-                 f"test accuracy {unpruned['test']['accuracy']:.4f}")
+        text += (
+            f"\nunpruned: {unpruned['n_features']:,} n-grams (~{unpruned['estimated_bytes'] / 1e6:.2f} MB), "
+            f"test accuracy {unpruned['test']['accuracy']:.4f}"
+        )
     return text + f"\nsaved to {folder}"
 
 
 def run(args: argparse.Namespace) -> int:
     """Draw the splits, look up the logits, fit, evaluate on the test split, save."""
-    from toolkit.data import DataError
-    from toolkit.logits import LogitsError, load_logits
-    from toolkit.student import evaluate, fit_student, save_student
-    from toolkit.student.prune import estimated_onnx_bytes
+    from edge_distill.toolkit.data import DataError
+    from edge_distill.toolkit.logits import LogitsError, load_logits
+    from edge_distill.toolkit.student import evaluate, fit_student, save_student
+    from edge_distill.toolkit.student.prune import estimated_onnx_bytes
 
     splits = load_splits_from_args(args)
     try:
@@ -151,7 +158,7 @@ def run(args: argparse.Namespace) -> int:
     texts, test = splits.unlabeled.texts, splits.test
     unpruned, trials = {}, []
     if args.recipe == "seed":
-        from toolkit.student.seed import fit_seed
+        from edge_distill.toolkit.student.seed import fit_seed
 
         model = fit_seed(texts, logits, names)
     else:
@@ -170,8 +177,15 @@ def run(args: argparse.Namespace) -> int:
     if trials:
         model.info["tuning"] = trials
     folder = save_student(model, args.out)
-    result = {"recipe": args.recipe, "sizes": sizes, "student": str(folder), "metrics": metrics,
-              "objective": model.info.get("objective", {}), "n_features": model.n_features, "tuning": trials}
+    result = {
+        "recipe": args.recipe,
+        "sizes": sizes,
+        "student": str(folder),
+        "metrics": metrics,
+        "objective": model.info.get("objective", {}),
+        "n_features": model.n_features,
+        "tuning": trials,
+    }
     if model.recipe == "tfidf":
         result["estimated_bytes"] = estimated_onnx_bytes(model.vocabulary, model.coef.shape[0])
     if unpruned:

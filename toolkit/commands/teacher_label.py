@@ -12,9 +12,9 @@ backends:
 
 running across processes, GPUs or machines (--shard I/N labels the texts whose id hashes to I
 mod N; --shard auto reads RANK/WORLD_SIZE or the Slurm array variables):
-  torchrun --nproc-per-node 4 -m toolkit.cli teacher label --teacher R/teacher --data D \\
+  torchrun --nproc-per-node 4 -m edge_distill.toolkit.cli teacher label --teacher R/teacher --data D \\
       --unlabeled 50000 --out R --shard auto
-  accelerate launch --num_processes 4 -m toolkit.cli teacher label ... --shard auto
+  accelerate launch --num_processes 4 -m edge_distill.toolkit.cli teacher label ... --shard auto
   # Slurm array, 8 tasks:  #SBATCH --array=0-7
   srun edge-distill teacher label ... --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT
   # then, once every shard is done:
@@ -25,21 +25,33 @@ from __future__ import annotations
 
 import argparse
 
-from toolkit.commands.common import add_data_arguments, add_json, emit, load_splits_from_args
+from edge_distill.toolkit.commands.common import add_data_arguments, add_json, emit, load_splits_from_args
 
 HELP = "write teacher logits for the unlabeled transfer set"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Teacher, data, sharding and resume settings."""
-    p.add_argument("--teacher", required=True, metavar="PATH",
-                   help="DIR/teacher (torch backend) or a teacher .onnx file (onnx backend)")
+    p.add_argument(
+        "--teacher",
+        required=True,
+        metavar="PATH",
+        help="DIR/teacher (torch backend) or a teacher .onnx file (onnx backend)",
+    )
     add_data_arguments(p, unlabeled=None, test=1000)
     p.add_argument("--out", required=True, metavar="DIR", help="run folder; logits go to DIR/logits/")
-    p.add_argument("--backend", choices=("auto", "torch", "onnx"), default="auto",
-                   help="auto: onnx for a .onnx file, else torch (default: auto)")
-    p.add_argument("--shard", default="0/1", metavar="I/N",
-                   help="label shard I of N (0-based), or 'auto' from the launcher's environment (default: 0/1)")
+    p.add_argument(
+        "--backend",
+        choices=("auto", "torch", "onnx"),
+        default="auto",
+        help="auto: onnx for a .onnx file, else torch (default: auto)",
+    )
+    p.add_argument(
+        "--shard",
+        default="0/1",
+        metavar="I/N",
+        help="label shard I of N (0-based), or 'auto' from the launcher's environment (default: 0/1)",
+    )
     p.add_argument("--chunk-size", type=int, default=1024, help="texts per resumable chunk (default: 1024)")
     p.add_argument("--batch-size", type=int, default=32, help="texts per forward pass (default: 32)")
     p.add_argument("--threads", type=int, default=None, help="CPU threads (default: the cores this process may use)")
@@ -51,9 +63,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Draw the transfer set, pick the backend, label this shard."""
-    from toolkit.data import DataError
-    from toolkit.teacher.label import label_corpus, onnx_labeler, torch_labeler
-    from toolkit.teacher.shards import parse_shard
+    from edge_distill.toolkit.data import DataError
+    from edge_distill.toolkit.teacher.label import label_corpus, onnx_labeler, torch_labeler
+    from edge_distill.toolkit.teacher.shards import parse_shard
 
     try:
         shard = parse_shard(args.shard)
@@ -63,11 +75,21 @@ def run(args: argparse.Namespace) -> int:
     if backend == "auto":
         backend = "onnx" if str(args.teacher).endswith(".onnx") else "torch"
     splits = load_splits_from_args(args)
-    labeler = (onnx_labeler(args.teacher, args.threads, args.batch_size) if backend == "onnx"
-               else torch_labeler(args.teacher, args.threads, args.batch_size))
+    labeler = (
+        onnx_labeler(args.teacher, args.threads, args.batch_size)
+        if backend == "onnx"
+        else torch_labeler(args.teacher, args.threads, args.batch_size)
+    )
     try:
-        result = label_corpus(splits.unlabeled, labeler, args.out, shard=shard, chunk_size=args.chunk_size,
-                              restart=args.restart, progress=args.progress)
+        result = label_corpus(
+            splits.unlabeled,
+            labeler,
+            args.out,
+            shard=shard,
+            chunk_size=args.chunk_size,
+            restart=args.restart,
+            progress=args.progress,
+        )
     except ValueError as exc:  # ResumeError included
         raise DataError(str(exc)) from exc
     human = f"labeled {result['texts']} texts ({result['shard']}, {result['resumed_texts']} resumed)"

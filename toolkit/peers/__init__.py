@@ -17,8 +17,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from toolkit.extras import MissingExtraError, require
-from toolkit.peers.common import MANIFEST, read_manifest, training_set
+from edge_distill.toolkit.extras import MissingExtraError, require
+from edge_distill.toolkit.peers.common import MANIFEST, read_manifest, training_set
 
 #: peer name -> the modules it needs to fit (the first is the peer's own library)
 PEERS: dict[str, tuple[str, ...]] = {
@@ -58,11 +58,11 @@ def missing(name: str) -> str | None:
 def make_peer(name: str, label_names: list[str] | tuple[str, ...], **params: Any):
     """An unfitted peer by name."""
     if name == "fasttext":
-        from toolkit.peers.fasttext_peer import FastTextPeer
+        from edge_distill.toolkit.peers.fasttext_peer import FastTextPeer
 
         return FastTextPeer(label_names, **params)
     if name == "model2vec":
-        from toolkit.peers.model2vec_peer import Model2VecPeer
+        from edge_distill.toolkit.peers.model2vec_peer import Model2VecPeer
 
         return Model2VecPeer(label_names, **params)
     raise ValueError(f"unknown peer {name!r}; expected one of {sorted(PEERS)}")
@@ -77,11 +77,11 @@ def load_peer(path: str | os.PathLike[str]):
     """The peer saved in ``path``, whatever its kind."""
     kind = read_manifest(path)["kind"]
     if kind == "fasttext":
-        from toolkit.peers.fasttext_peer import FastTextPeer
+        from edge_distill.toolkit.peers.fasttext_peer import FastTextPeer
 
         return FastTextPeer.load(path)
     if kind == "model2vec":
-        from toolkit.peers.model2vec_peer import Model2VecPeer
+        from edge_distill.toolkit.peers.model2vec_peer import Model2VecPeer
 
         return Model2VecPeer.load(path)
     raise ValueError(f"{path}: unknown peer kind {kind!r}")

@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from runtime.base import sanitize
-from runtime.textclean import clean_text
+from edge_distill.runtime.base import sanitize
+from edge_distill.runtime.textclean import clean_text
 
 #: the file that marks a folder as a saved peer and names its kind
 MANIFEST = "peer.json"
@@ -47,11 +47,15 @@ def as_targets(y: np.ndarray | Sequence[int], n_classes: int) -> np.ndarray:
     return y.astype(np.float64)
 
 
-def training_set(transfer_texts: Sequence[str], teacher_logits: np.ndarray, gold_texts: Sequence[str] = (),
-                 gold_labels: Sequence[int] | np.ndarray = (), temperature: float = 1.0
-                 ) -> tuple[list[str], np.ndarray]:
+def training_set(
+    transfer_texts: Sequence[str],
+    teacher_logits: np.ndarray,
+    gold_texts: Sequence[str] = (),
+    gold_labels: Sequence[int] | np.ndarray = (),
+    temperature: float = 1.0,
+) -> tuple[list[str], np.ndarray]:
     """Texts and probability targets: the teacher's softmax on the transfer set, one-hot gold rows."""
-    from toolkit.student.objectives import softmax
+    from edge_distill.runtime.base import softmax
 
     logits = np.asarray(teacher_logits, np.float64)
     if logits.ndim != 2 or len(logits) != len(transfer_texts):
@@ -63,12 +67,12 @@ def training_set(transfer_texts: Sequence[str], teacher_logits: np.ndarray, gold
     return [*transfer_texts, *gold_texts], np.vstack([soft, gold])
 
 
-def write_manifest(folder: Path, kind: str, label_names: Sequence[str], settings: dict[str, Any],
-                   info: dict[str, Any]) -> None:
+def write_manifest(
+    folder: Path, kind: str, label_names: Sequence[str], settings: dict[str, Any], info: dict[str, Any]
+) -> None:
     """``peer.json``: what kind of peer, its classes, how it was fitted."""
     doc = {"format": FORMAT, "kind": kind, "label_names": list(label_names), "settings": settings, "info": info}
-    (folder / MANIFEST).write_text(json.dumps(doc, indent=2, sort_keys=True, allow_nan=False) + "\n",
-                                   encoding="utf-8")
+    (folder / MANIFEST).write_text(json.dumps(doc, indent=2, sort_keys=True, allow_nan=False) + "\n", encoding="utf-8")
 
 
 def read_manifest(folder: str | Path, kind: str | None = None) -> dict[str, Any]:

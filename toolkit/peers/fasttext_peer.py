@@ -23,10 +23,10 @@ from typing import Any
 
 import numpy as np
 
-from toolkit.atomic import atomic_dir
-from toolkit.extras import require
-from toolkit.peers.common import as_targets, clean, read_manifest, write_manifest
-from toolkit.student.objectives import softmax
+from edge_distill.runtime.base import softmax
+from edge_distill.toolkit.atomic import atomic_dir
+from edge_distill.toolkit.extras import require
+from edge_distill.toolkit.peers.common import as_targets, clean, read_manifest, write_manifest
 
 KIND = "fasttext"
 MODEL_FILE = "model.bin"
@@ -42,8 +42,18 @@ def preprocess(texts: Sequence[str]) -> list[str]:
 class FastTextPeer:
     """fastText supervised classifier with scikit-learn's fit / predict_proba / predict."""
 
-    def __init__(self, label_names: Sequence[str], *, dim: int = 50, epoch: int = 10, lr: float = 0.5,
-                 word_ngrams: int = 2, min_count: int = 1, bucket: int = 200_000, random_state: int = 0) -> None:
+    def __init__(
+        self,
+        label_names: Sequence[str],
+        *,
+        dim: int = 50,
+        epoch: int = 10,
+        lr: float = 0.5,
+        word_ngrams: int = 2,
+        min_count: int = 1,
+        bucket: int = 200_000,
+        random_state: int = 0,
+    ) -> None:
         self.label_names = tuple(label_names)
         self.dim, self.epoch, self.lr, self.word_ngrams = dim, epoch, lr, word_ngrams
         self.min_count, self.bucket, self.random_state = min_count, bucket, random_state
@@ -54,8 +64,15 @@ class FastTextPeer:
 
     def get_params(self) -> dict[str, Any]:
         """The settings a fit depends on (part of the pipeline's stage key)."""
-        return {"dim": self.dim, "epoch": self.epoch, "lr": self.lr, "word_ngrams": self.word_ngrams,
-                "min_count": self.min_count, "bucket": self.bucket, "random_state": self.random_state}
+        return {
+            "dim": self.dim,
+            "epoch": self.epoch,
+            "lr": self.lr,
+            "word_ngrams": self.word_ngrams,
+            "min_count": self.min_count,
+            "bucket": self.bucket,
+            "random_state": self.random_state,
+        }
 
     def fit(self, texts: Sequence[str], y: np.ndarray | Sequence[int]) -> FastTextPeer:
         """Fit on class ids or probability rows (their argmax: fastText takes hard labels)."""
@@ -70,8 +87,16 @@ class FastTextPeer:
                 for text, label in zip(lines, labels, strict=True):
                     fh.write(f"{_PREFIX}{label} {text}\n")
             self.model_ = fasttext.train_supervised(
-                input=name, dim=self.dim, epoch=self.epoch, lr=self.lr, wordNgrams=self.word_ngrams,
-                minCount=self.min_count, bucket=self.bucket, loss="softmax", thread=1, seed=self.random_state,
+                input=name,
+                dim=self.dim,
+                epoch=self.epoch,
+                lr=self.lr,
+                wordNgrams=self.word_ngrams,
+                minCount=self.min_count,
+                bucket=self.bucket,
+                loss="softmax",
+                thread=1,
+                seed=self.random_state,
                 verbose=0,
             )
         finally:
@@ -95,7 +120,7 @@ class FastTextPeer:
             return np.zeros((0, k), np.float32)
         if self._out is None:
             self._out = np.asarray(self.model_.get_output_matrix(), np.float64)  # [labels, dim]
-            self._cols = np.array([int(lab[len(_PREFIX):]) for lab in self.model_.labels])
+            self._cols = np.array([int(lab[len(_PREFIX) :]) for lab in self.model_.labels])
         hidden = np.stack([self.model_.get_sentence_vector(t) for t in lines]).astype(np.float64)
         out = np.zeros((len(lines), k))
         out[:, self._cols] = softmax(hidden @ self._out.T)  # a class never seen in training stays at 0

@@ -20,10 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from toolkit.atomic import atomic_dir
-from toolkit.extras import require
-from toolkit.peers.common import as_targets, clean, read_manifest, write_manifest
-from toolkit.student.objectives import scores
+from edge_distill.toolkit.atomic import atomic_dir
+from edge_distill.toolkit.extras import require
+from edge_distill.toolkit.peers.common import as_targets, clean, read_manifest, write_manifest
+from edge_distill.toolkit.student.objectives import scores
 
 KIND = "model2vec"
 STATIC = "static"
@@ -38,8 +38,16 @@ def default_backbone() -> str:
 class Model2VecPeer:
     """Static embeddings + logistic regression, with fit / predict_proba / predict."""
 
-    def __init__(self, label_names: Sequence[str], *, backbone: str | None = None, pca_dims: int | None = 256,
-                 C: float = 10.0, max_iter: int = 2000, random_state: int = 0) -> None:
+    def __init__(
+        self,
+        label_names: Sequence[str],
+        *,
+        backbone: str | None = None,
+        pca_dims: int | None = 256,
+        C: float = 10.0,
+        max_iter: int = 2000,
+        random_state: int = 0,
+    ) -> None:
         self.label_names = tuple(label_names)
         self.backbone, self.pca_dims, self.C = backbone, pca_dims, C
         self.max_iter, self.random_state = max_iter, random_state
@@ -50,8 +58,13 @@ class Model2VecPeer:
 
     def get_params(self) -> dict[str, Any]:
         """The settings a fit depends on (part of the pipeline's stage key)."""
-        return {"backbone": self.backbone, "pca_dims": self.pca_dims, "C": self.C, "max_iter": self.max_iter,
-                "random_state": self.random_state}
+        return {
+            "backbone": self.backbone,
+            "pca_dims": self.pca_dims,
+            "C": self.C,
+            "max_iter": self.max_iter,
+            "random_state": self.random_state,
+        }
 
     def distill(self) -> Any:
         """The static model of ``backbone`` (the packaged one when None), built once per peer."""

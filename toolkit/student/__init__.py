@@ -6,12 +6,19 @@
 notebook's recipe is :func:`toolkit.student.seed.fit_seed` (it imports scikit-learn).
 """
 
-from toolkit.student.distill import FitResult, StudentConfig, evaluate, fit_student
-from toolkit.student.model import StudentModel
-from toolkit.student.objectives import OBJECTIVES
-from toolkit.student.store import StudentError, load_student, save_student
+from edge_distill.toolkit.student.distill import FitResult, StudentConfig, evaluate, fit_student
+from edge_distill.toolkit.student.model import StudentModel
+from edge_distill.toolkit.student.objectives import OBJECTIVES
+from edge_distill.toolkit.student.store import StudentError, load_student, save_student
 
 __all__ = [
-    "OBJECTIVES", "FitResult", "StudentConfig", "StudentError", "StudentModel", "evaluate", "fit_student",
-    "load_student", "save_student",
+    "OBJECTIVES",
+    "FitResult",
+    "StudentConfig",
+    "StudentError",
+    "StudentModel",
+    "evaluate",
+    "fit_student",
+    "load_student",
+    "save_student",
 ]

@@ -13,13 +13,13 @@ from typing import Any
 
 import numpy as np
 
-from toolkit.extras import require
-from toolkit.features import make_vectorizer
-from toolkit.student.model import StudentModel, model_from_fitted
-from toolkit.student.objectives import OBJECTIVES, Gold, fit_objective, scores
-from toolkit.student.prune import estimated_onnx_bytes, select_features
+from edge_distill.toolkit.extras import require
+from edge_distill.toolkit.features import make_vectorizer
+from edge_distill.toolkit.student.model import StudentModel, model_from_fitted
+from edge_distill.toolkit.student.objectives import OBJECTIVES, Gold, fit_objective, scores
+from edge_distill.toolkit.student.prune import estimated_onnx_bytes, select_features
 
-#: C chosen with ``python -m toolkit.student.selection`` (IMDB train: 10k fit / 5k dev, gold labels,
+#: C chosen with ``python -m edge_distill.toolkit.student.selection`` (IMDB train: 10k fit / 5k dev, gold labels,
 #: 1-2-grams, min_df 2, sublinear tf: dev accuracy 0.888 / 0.893 / 0.893 / 0.890 at C 3 / 10 / 30 / 100);
 #: re-check with ``edge-distill student --tune`` once the teacher's logits exist
 DEFAULT_C = 30.0
@@ -92,8 +92,11 @@ def evaluate(proba: np.ndarray, y: np.ndarray) -> dict[str, float]:
     """Accuracy and macro-F1 of probabilities against gold labels."""
     metrics = require("sklearn.metrics", "evaluation")
     pred = proba.argmax(axis=1)
-    return {"n": len(y), "accuracy": float(metrics.accuracy_score(y, pred)),
-            "macro_f1": float(metrics.f1_score(y, pred, average="macro"))}
+    return {
+        "n": len(y),
+        "accuracy": float(metrics.accuracy_score(y, pred)),
+        "macro_f1": float(metrics.f1_score(y, pred, average="macro")),
+    }
 
 
 @dataclass
@@ -105,8 +108,9 @@ class FitResult:
     tuning: list[dict[str, Any]]
 
 
-def tune(X, logits: np.ndarray, config: StudentConfig, X_dev, dev_labels: np.ndarray,
-         gold: Gold | None = None) -> tuple[float, float, list[dict[str, Any]], Any]:
+def tune(
+    X, logits: np.ndarray, config: StudentConfig, X_dev, dev_labels: np.ndarray, gold: Gold | None = None
+) -> tuple[float, float, list[dict[str, Any]], Any]:
     """Grid search over C (and T, except for ``hard``) by accuracy on held-out dev rows.
 
     Returns the chosen C and T, every trial, and the model fitted with the chosen pair.
@@ -115,16 +119,24 @@ def tune(X, logits: np.ndarray, config: StudentConfig, X_dev, dev_labels: np.nda
     trials, fitted = [], []
     for t in temps:
         for c in C_GRID:
-            fitted.append(fit_objective(config.objective, X, logits, C=c, temperature=t, gold=gold,
-                                        random_state=config.random_state))
+            fitted.append(
+                fit_objective(
+                    config.objective, X, logits, C=c, temperature=t, gold=gold, random_state=config.random_state
+                )
+            )
             trials.append({"C": c, "temperature": t, **evaluate(scores(fitted[-1], X_dev), dev_labels)})
     best = max(range(len(trials)), key=lambda i: (trials[i]["accuracy"], -trials[i]["C"]))  # ties: stronger L2
     return trials[best]["C"], trials[best]["temperature"], trials, fitted[best]
 
 
 def fit_student(
-    texts: Sequence[str], logits: np.ndarray, label_names: Sequence[str], config: StudentConfig, *,
-    gold_texts: Sequence[str] = (), gold_labels: np.ndarray | None = None,
+    texts: Sequence[str],
+    logits: np.ndarray,
+    label_names: Sequence[str],
+    config: StudentConfig,
+    *,
+    gold_texts: Sequence[str] = (),
+    gold_labels: np.ndarray | None = None,
     dev: tuple[Sequence[str], np.ndarray] | None = None,
 ) -> FitResult:
     """Distill ``logits`` (the teacher's, one row per text) into a TF-IDF linear student.
@@ -150,23 +162,43 @@ def fit_student(
         C, T, trials, fitted = tune(X, logits, config, features.transform(dev[0]), np.asarray(dev[1]), gold)
     else:
         C, T, trials = config.C, config.temperature, []
-        fitted = fit_objective(config.objective, X, logits, C=C, temperature=T, gold=gold,
-                               random_state=config.random_state)
-    info = {"objective": {"name": config.objective, "C": C, "temperature": T, "with_gold": use_gold,
-                          "gold_weight": config.gold_weight, "chosen_on": "dev" if dev is not None else "default"}}
+        fitted = fit_objective(
+            config.objective, X, logits, C=C, temperature=T, gold=gold, random_state=config.random_state
+        )
+    info = {
+        "objective": {
+            "name": config.objective,
+            "C": C,
+            "temperature": T,
+            "with_gold": use_gold,
+            "gold_weight": config.gold_weight,
+            "chosen_on": "dev" if dev is not None else "default",
+        }
+    }
     model = model_from_fitted(features.vectorizer, fitted, label_names, info)
     unpruned = None
     if config.max_features is not None or config.max_bytes is not None:
-        unpruned = {"model": model, "n_features": model.n_features,
-                    "estimated_bytes": estimated_onnx_bytes(model.vocabulary, model.coef.shape[0])}
+        unpruned = {
+            "model": model,
+            "n_features": model.n_features,
+            "estimated_bytes": estimated_onnx_bytes(model.vocabulary, model.coef.shape[0]),
+        }
         doc_freq = np.asarray((features.raw > 0).mean(axis=0)).ravel()
-        keep = select_features(model.coef, model.idf, doc_freq, model.vocabulary,
-                               max_features=config.max_features, max_bytes=config.max_bytes)
+        keep = select_features(
+            model.coef,
+            model.idf,
+            doc_freq,
+            model.vocabulary,
+            max_features=config.max_features,
+            max_bytes=config.max_bytes,
+        )
         Xp, gold_p = split(keep)
-        fitted = fit_objective(config.objective, Xp, logits, C=C, temperature=T, gold=gold_p,
-                               random_state=config.random_state)
-        model = model_from_fitted(features.vectorizer, fitted, label_names, {**info, "pruned_from": model.n_features},
-                                  keep)
+        fitted = fit_objective(
+            config.objective, Xp, logits, C=C, temperature=T, gold=gold_p, random_state=config.random_state
+        )
+        model = model_from_fitted(
+            features.vectorizer, fitted, label_names, {**info, "pruned_from": model.n_features}, keep
+        )
     model.info["config"] = {k: v for k, v in asdict(config).items() if k not in ("C", "temperature")}
     return FitResult(model, unpruned, trials)
 

@@ -66,13 +66,13 @@ class StudentModel:
         """The fitted scikit-learn vectorizer (TfidfVectorizer; CountVectorizer for ``seed``)."""
         vocab = {w: i for i, w in enumerate(self.vocabulary)}
         if self.recipe == "seed":
-            from toolkit.student.seed import seed_vectorizer
+            from edge_distill.toolkit.student.seed import seed_vectorizer
 
             vec = seed_vectorizer(**self.settings)
             vec.set_params(vocabulary=vocab)
             vec.fit([])
             return vec
-        from toolkit.features import make_vectorizer
+        from edge_distill.toolkit.features import make_vectorizer
 
         settings = {k: v for k, v in self.settings.items() if k != "lowercase"}
         vec = make_vectorizer(self.word_ranges, lowercase=self.settings.get("lowercase", True), **settings)
@@ -86,10 +86,10 @@ class StudentModel:
     def classifier(self):
         """The fitted linear classifier (LogisticRegression; a linear-logit one for ``seed``)."""
         if self.recipe == "seed":
-            from toolkit.student.seed import LinearLogitClassifier
+            from edge_distill.toolkit.student.seed import LinearLogitClassifier
 
             return LinearLogitClassifier.from_weights(self.coef, self.intercept, len(self.label_names))
-        from toolkit.extras import require
+        from edge_distill.toolkit.extras import require
 
         lm = require("sklearn.linear_model", "the student")
         clf = lm.LogisticRegression()
@@ -101,7 +101,7 @@ class StudentModel:
 
     def pipeline(self):
         """A scikit-learn pipeline equivalent to this model (the parity reference)."""
-        from toolkit.extras import require
+        from edge_distill.toolkit.extras import require
 
         pipe = require("sklearn.pipeline", "the student")
         return pipe.Pipeline([("features", self.vectorizer()), ("classifier", self.classifier())])
@@ -115,11 +115,16 @@ def vocabulary_list(vocabulary: dict[str, int]) -> list[str]:
     return out
 
 
-def model_from_fitted(vectorizer, classifier, label_names: Sequence[str], info: dict[str, Any] | None = None,
-                      columns: np.ndarray | None = None) -> StudentModel:
+def model_from_fitted(
+    vectorizer,
+    classifier,
+    label_names: Sequence[str],
+    info: dict[str, Any] | None = None,
+    columns: np.ndarray | None = None,
+) -> StudentModel:
     """The plain data of a fitted vectorizer (from :func:`toolkit.features.make_vectorizer`) and
     a fitted linear classifier with ``coef_``/``intercept_`` (over the vectorizer's ``columns``)."""
-    from toolkit.features import FEATURE_DEFAULTS
+    from edge_distill.toolkit.features import FEATURE_DEFAULTS
 
     params = vectorizer.get_params()
     settings = {k: params[k] for k in FEATURE_DEFAULTS if k in params}
@@ -130,6 +135,13 @@ def model_from_fitted(vectorizer, classifier, label_names: Sequence[str], info: 
     if columns is not None:
         vocabulary, idf = [vocabulary[i] for i in columns], idf[columns]
     return StudentModel(
-        vocabulary, idf, classifier.coef_, classifier.intercept_, tuple(label_names),
-        settings, tuple(getattr(vectorizer, "word_ranges_", ())), "tfidf", dict(info or {}),
+        vocabulary,
+        idf,
+        classifier.coef_,
+        classifier.intercept_,
+        tuple(label_names),
+        settings,
+        tuple(getattr(vectorizer, "word_ranges_", ())),
+        "tfidf",
+        dict(info or {}),
     )

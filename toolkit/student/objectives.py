@@ -17,18 +17,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from toolkit.extras import require
+from edge_distill.runtime.base import softmax
+from edge_distill.toolkit.extras import require
 
 OBJECTIVES = ("soft", "logit", "hard")
 MAX_ITER = 2000
-
-
-def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
-    """Row-wise softmax of ``logits / temperature`` in float64."""
-    z = np.asarray(logits, np.float64) / temperature
-    z -= z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
 
 
 @dataclass(frozen=True)
@@ -58,8 +51,7 @@ def _logistic(C: float, random_state: int):
     return lm.LogisticRegression(C=C, max_iter=MAX_ITER, random_state=random_state)
 
 
-def fit_soft(X, logits: np.ndarray, *, C: float, temperature: float, gold: Gold | None = None,
-             random_state: int = 0):
+def fit_soft(X, logits: np.ndarray, *, C: float, temperature: float, gold: Gold | None = None, random_state: int = 0):
     """Cross-entropy against softmax(logits / T), exactly: one weighted row per (text, class)."""
     proba = softmax(logits, temperature)
     k = proba.shape[1]
@@ -81,8 +73,9 @@ def fit_hard(X, logits: np.ndarray, *, C: float, gold: Gold | None = None, rando
     return _logistic(C, random_state).fit(X, y)
 
 
-def fit_logit(X, logits: np.ndarray, *, C: float, temperature: float = 1.0, gold: Gold | None = None,
-              random_state: int = 0) -> LinearScores:
+def fit_logit(
+    X, logits: np.ndarray, *, C: float, temperature: float = 1.0, gold: Gold | None = None, random_state: int = 0
+) -> LinearScores:
     """Ridge (alpha = 1/C) on the teacher's scores; gold rows get the teacher's mean logits of
     their class (over transfer texts it assigns to that class) as targets."""
     lm = require("sklearn.linear_model", "the student")
@@ -102,8 +95,16 @@ def fit_logit(X, logits: np.ndarray, *, C: float, temperature: float = 1.0, gold
     return LinearScores(np.atleast_2d(ridge.coef_), np.atleast_1d(ridge.intercept_))
 
 
-def fit_objective(objective: str, X, logits: np.ndarray, *, C: float, temperature: float,
-                  gold: Gold | None = None, random_state: int = 0):
+def fit_objective(
+    objective: str,
+    X,
+    logits: np.ndarray,
+    *,
+    C: float,
+    temperature: float,
+    gold: Gold | None = None,
+    random_state: int = 0,
+):
     """Dispatch on the objective name."""
     if objective == "soft":
         return fit_soft(X, logits, C=C, temperature=temperature, gold=gold, random_state=random_state)

@@ -41,8 +41,15 @@ def features_within(order: np.ndarray, vocabulary: Sequence[str], n_rows: int, m
     return lo
 
 
-def select_features(coef: np.ndarray, idf: np.ndarray, doc_freq: np.ndarray, vocabulary: Sequence[str], *,
-                    max_features: int | None = None, max_bytes: int | None = None) -> np.ndarray:
+def select_features(
+    coef: np.ndarray,
+    idf: np.ndarray,
+    doc_freq: np.ndarray,
+    vocabulary: Sequence[str],
+    *,
+    max_features: int | None = None,
+    max_bytes: int | None = None,
+) -> np.ndarray:
     """Sorted ids of the features to keep under both budgets (all of them without a budget)."""
     order = np.argsort(-feature_importance(coef, idf, doc_freq), kind="stable")
     n = len(order)

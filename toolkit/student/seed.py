@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from toolkit.extras import require
-from toolkit.student.model import StudentModel, vocabulary_list
-from toolkit.student.objectives import scores
+from edge_distill.toolkit.extras import require
+from edge_distill.toolkit.student.model import StudentModel, vocabulary_list
+from edge_distill.toolkit.student.objectives import scores
 
 _base = require("sklearn.base", "the seed recipe")
 
@@ -67,5 +67,14 @@ def fit_seed(texts: Sequence[str], logits: np.ndarray, label_names: Sequence[str
     vec = seed_vectorizer()
     X = vec.fit_transform(texts)
     clf = LinearLogitClassifier(len(label_names)).fit(X, logits)
-    return StudentModel(vocabulary_list(vec.vocabulary_), np.zeros(0), clf.coef_, clf.intercept_,
-                        tuple(label_names), dict(SEED_SETTINGS), (), "seed", {})
+    return StudentModel(
+        vocabulary_list(vec.vocabulary_),
+        np.zeros(0),
+        clf.coef_,
+        clf.intercept_,
+        tuple(label_names),
+        dict(SEED_SETTINGS),
+        (),
+        "seed",
+        {},
+    )

@@ -6,7 +6,7 @@ best dev accuracy is reported. This needs no teacher, so it can run before label
 of the distillation itself are chosen with ``edge-distill student --tune`` (on labeled texts
 held out from the transfer set). Example::
 
-    python -m toolkit.student.selection --data ../shared/data/imdb --fit 10000 --dev 5000
+    python -m edge_distill.toolkit.student.selection --data ../shared/data/imdb --fit 10000 --dev 5000
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from toolkit.student.distill import C_GRID, evaluate, fit_features
-from toolkit.student.objectives import _logistic
+from edge_distill.toolkit.student.distill import C_GRID, evaluate, fit_features
+from edge_distill.toolkit.student.objectives import _logistic
 
 GRID: tuple[dict[str, Any], ...] = (
     {"ngram_range": (1, 1), "min_df": 2, "sublinear_tf": True},
@@ -32,8 +32,15 @@ GRID: tuple[dict[str, Any], ...] = (
 )
 
 
-def sweep(texts: list[str], labels: np.ndarray, dev_texts: list[str], dev_labels: np.ndarray,
-          grid=GRID, c_grid=C_GRID, seed: int = 0) -> list[dict[str, Any]]:
+def sweep(
+    texts: list[str],
+    labels: np.ndarray,
+    dev_texts: list[str],
+    dev_labels: np.ndarray,
+    grid=GRID,
+    c_grid=C_GRID,
+    seed: int = 0,
+) -> list[dict[str, Any]]:
     """Dev accuracy of every (feature setting, C), fitted on ``texts``."""
     rows = []
     for settings in grid:
@@ -43,8 +50,15 @@ def sweep(texts: list[str], labels: np.ndarray, dev_texts: list[str], dev_labels
         for c in c_grid:
             clf = _logistic(c, seed).fit(X, labels)
             proba = clf.predict_proba(Xd)
-            rows.append({**settings, "C": c, "n_features": X.shape[1], **evaluate(proba, dev_labels),
-                         "seconds": round(time.perf_counter() - t0, 1)})
+            rows.append(
+                {
+                    **settings,
+                    "C": c,
+                    "n_features": X.shape[1],
+                    **evaluate(proba, dev_labels),
+                    "seconds": round(time.perf_counter() - t0, 1),
+                }
+            )
             print(json.dumps(rows[-1]), file=sys.stderr)
     return rows
 
@@ -56,13 +70,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--dev", type=int, default=5_000, help="train texts held out to measure on (default: 5000)")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
-    from toolkit.data import load_dataset
+    from edge_distill.toolkit.data import load_dataset
 
     train = load_dataset(args.data)["train"]
     order = np.random.default_rng(args.seed).permutation(len(train))
-    fit_idx, dev_idx = order[: args.fit], order[args.fit: args.fit + args.dev]
-    rows = sweep([train.texts[i] for i in fit_idx], train.labels[fit_idx], [train.texts[i] for i in dev_idx],
-                 train.labels[dev_idx], seed=args.seed)
+    fit_idx, dev_idx = order[: args.fit], order[args.fit : args.fit + args.dev]
+    rows = sweep(
+        [train.texts[i] for i in fit_idx],
+        train.labels[fit_idx],
+        [train.texts[i] for i in dev_idx],
+        train.labels[dev_idx],
+        seed=args.seed,
+    )
     best = max(rows, key=lambda r: r["accuracy"])
     print(json.dumps({"best": best, "rows": rows}, indent=2, default=list))
     return 0

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from toolkit.atomic import atomic_dir
-from toolkit.student.model import StudentModel
+from edge_distill.runtime.errors import ArtifactError
+from edge_distill.toolkit.atomic import atomic_dir
+from edge_distill.toolkit.student.model import StudentModel
 
 FOLDER = "student"
 WEIGHTS = "weights.npz"
@@ -23,7 +24,7 @@ MANIFEST = "student.json"
 FORMAT = 1
 
 
-class StudentError(ValueError):
+class StudentError(ArtifactError):
     """A student folder that is missing or damaged."""
 
 
@@ -50,16 +51,21 @@ def save_student(model: StudentModel, out: str | os.PathLike[str]) -> Path:
     """Write ``model`` to ``out/student/`` atomically and return that folder."""
     target = Path(out) / FOLDER
     manifest = {
-        "format": FORMAT, "label_names": list(model.label_names), "recipe": model.recipe,
-        "settings": model.settings, "word_ranges": [list(r) for r in model.word_ranges], "info": model.info,
+        "format": FORMAT,
+        "label_names": list(model.label_names),
+        "recipe": model.recipe,
+        "settings": model.settings,
+        "word_ranges": [list(r) for r in model.word_ranges],
+        "info": model.info,
     }
     with atomic_dir(target) as tmp:
         with open(tmp / WEIGHTS, "wb") as fh:
-            np.savez_compressed(fh, vocabulary=_encode(model.vocabulary), idf=model.idf, coef=model.coef,
-                                intercept=model.intercept)
+            np.savez_compressed(
+                fh, vocabulary=_encode(model.vocabulary), idf=model.idf, coef=model.coef, intercept=model.intercept
+            )
         (tmp / MANIFEST).write_text(
-            json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n",
-            encoding="utf-8")
+            json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8"
+        )
     return target
 
 
@@ -78,8 +84,15 @@ def load_student(path: str | os.PathLike[str]) -> StudentModel:
         raise StudentError(f"{folder}: student format {manifest.get('format')!r}, this version reads {FORMAT}")
     try:
         return StudentModel(
-            _decode(raw, coef.shape[1]), idf, coef, intercept, tuple(manifest["label_names"]), manifest["settings"],
-            tuple(tuple(r) for r in manifest["word_ranges"]), manifest["recipe"], manifest.get("info", {}),
+            _decode(raw, coef.shape[1]),
+            idf,
+            coef,
+            intercept,
+            tuple(manifest["label_names"]),
+            manifest["settings"],
+            tuple(tuple(r) for r in manifest["word_ranges"]),
+            manifest["recipe"],
+            manifest.get("info", {}),
         )
     except (KeyError, ValueError) as exc:
         raise StudentError(f"{folder}: inconsistent student ({exc})") from exc

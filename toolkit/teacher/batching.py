@@ -8,7 +8,10 @@ import numpy as np
 
 
 def bucketed_batches(
-    lengths: Sequence[int], batch_size: int, rng: np.random.Generator, bucket_batches: int = 20,
+    lengths: Sequence[int],
+    batch_size: int,
+    rng: np.random.Generator,
+    bucket_batches: int = 20,
 ) -> list[np.ndarray]:
     """Indices in batches of similar length, in a random order that ``rng`` fixes.
 
@@ -23,8 +26,8 @@ def bucketed_batches(
     bucket = batch_size * max(1, bucket_batches)
     batches: list[np.ndarray] = []
     for start in range(0, len(order), bucket):
-        chunk = order[start: start + bucket]
+        chunk = order[start : start + bucket]
         chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
-        batches.extend(chunk[i: i + batch_size] for i in range(0, len(chunk), batch_size))
+        batches.extend(chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size))
     perm = rng.permutation(len(batches))
     return [batches[i] for i in perm]

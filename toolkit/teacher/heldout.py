@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from toolkit.data import Corpus, DataError, dedup_key, load_dataset, make_splits, split_roles
+from edge_distill.toolkit.data import Corpus, DataError, dedup_key, load_dataset, make_splits, split_roles
 
 
 def heldout_reviews(data: dict[str, Any], n: int, seed: int = 1234, source: str | None = None) -> Corpus:
@@ -20,11 +20,21 @@ def heldout_reviews(data: dict[str, Any], n: int, seed: int = 1234, source: str 
     if not data or not src:
         raise DataError("the teacher's training.json records no data source; pass --data to the export")
     names = data.get("label_names")
-    dataset = load_dataset(src, text_field=data.get("text_field", "text"),
-                           label_field=data.get("label_field", "label"), label_names=tuple(names) if names else None)
-    splits = make_splits(dataset, n_labeled=data.get("labeled"), n_unlabeled=0, n_test=data.get("test"),
-                         seed=data.get("seed", 0), stratify=data.get("stratify", True),
-                         test_split=data.get("test_split"))
+    dataset = load_dataset(
+        src,
+        text_field=data.get("text_field", "text"),
+        label_field=data.get("label_field", "label"),
+        label_names=tuple(names) if names else None,
+    )
+    splits = make_splits(
+        dataset,
+        n_labeled=data.get("labeled"),
+        n_unlabeled=0,
+        n_test=data.get("test"),
+        seed=data.get("seed", 0),
+        stratify=data.get("stratify", True),
+        test_split=data.get("test_split"),
+    )
     train_name, _, _ = split_roles(dataset, data.get("test_split"))
     pool = dataset[train_name]
     used = {dedup_key(t) for t in splits.labeled.texts + splits.test.texts}

@@ -7,13 +7,18 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from runtime.teacher import BATCH_SIZE, MAX_BATCH_TOKENS  # batched exactly as the ONNX runtime batches
-from runtime.truncation import TeacherEncoder, length_sorted_batches
-from toolkit.extras import require
+from edge_distill.runtime.teacher import BATCH_SIZE, MAX_BATCH_TOKENS  # batched exactly as the ONNX runtime batches
+from edge_distill.runtime.truncation import TeacherEncoder, length_sorted_batches
+from edge_distill.toolkit.extras import require
 
 
 def torch_logits(
-    model, encoder: TeacherEncoder, rows: Sequence[Sequence[int]], *, device: str = "cpu", autocast=None,
+    model,
+    encoder: TeacherEncoder,
+    rows: Sequence[Sequence[int]],
+    *,
+    device: str = "cpu",
+    autocast=None,
     batch_size: int = BATCH_SIZE,
 ) -> np.ndarray:
     """float32 logits ``[N, K]`` for encoded ``rows``, in their order (length-sorted batches)."""

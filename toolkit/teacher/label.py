@@ -25,17 +25,18 @@ from typing import Any
 
 import numpy as np
 
-from runtime.truncation import TeacherEncoder
-from toolkit.atomic import atomic_write_json
-from toolkit.data import Corpus, sha256_file
-from toolkit.extras import require
-from toolkit.logits import LogitsError, LogitsTable, load_logits, save_logits
-from toolkit.teacher.shards import ShardSpec, merge_shards, work_dir, write_shard
+from edge_distill.runtime.errors import DataError
+from edge_distill.runtime.truncation import TeacherEncoder
+from edge_distill.toolkit.atomic import atomic_write_json
+from edge_distill.toolkit.data import Corpus, sha256_file
+from edge_distill.toolkit.extras import require
+from edge_distill.toolkit.logits import LogitsError, LogitsTable, load_logits, save_logits
+from edge_distill.toolkit.teacher.shards import ShardSpec, merge_shards, work_dir, write_shard
 
 DEFAULT_CHUNK = 1024
 
 
-class ResumeError(ValueError):
+class ResumeError(DataError):
     """Leftover chunks from a run with other settings; the message says how to start over."""
 
 
@@ -52,30 +53,30 @@ class Labeler:
 
 def torch_labeler(teacher_dir: str | Path, threads: int | None = None, batch_size: int = 32) -> Labeler:
     """Label with the saved PyTorch teacher (CUDA + autocast when a GPU exists)."""
-    from toolkit.teacher.backbone import load_classifier, load_tokenizer, pick_device, read_record
-    from toolkit.teacher.inference import torch_logits
+    from edge_distill.toolkit.teacher.backbone import load_classifier, load_tokenizer, pick_device, read_record
+    from edge_distill.toolkit.teacher.inference import torch_logits
 
     teacher_dir = Path(teacher_dir)
     record = read_record(teacher_dir)
     device = pick_device(threads)
     tokenizer = load_tokenizer(str(teacher_dir))
     model = load_classifier(str(teacher_dir)).to(device.name).eval()
-    encoder = TeacherEncoder(tokenizer.backend_tokenizer, record["max_length"], record["truncation"],
-                             tokenizer.pad_token_id)
+    encoder = TeacherEncoder(
+        tokenizer.backend_tokenizer, record["max_length"], record["truncation"], tokenizer.pad_token_id
+    )
     names = tuple(model.config.id2label[i] for i in range(model.config.num_labels))
     weights = sorted(teacher_dir.glob("*.safetensors")) or sorted(teacher_dir.glob("*.bin"))
     sha = hashlib.sha256("".join(sha256_file(w) for w in weights).encode()).hexdigest()
 
     def run(rows: list[list[int]]) -> np.ndarray:
-        return torch_logits(model, encoder, rows, device=device.name, autocast=device.autocast,
-                            batch_size=batch_size)
+        return torch_logits(model, encoder, rows, device=device.name, autocast=device.autocast, batch_size=batch_size)
 
     return Labeler("torch", encoder, names, run, sha)
 
 
 def onnx_labeler(path: str | Path, threads: int | None = None, batch_size: int = 32) -> Labeler:
     """Label with an exported teacher ONNX file (fp32 or int8) through the runtime."""
-    import runtime
+    from edge_distill import runtime
 
     clf = runtime.load(path, threads=threads, kind="teacher")
 
@@ -90,8 +91,14 @@ def _ids_digest(ids: list[str]) -> str:
 
 
 def label_corpus(
-    corpus: Corpus, labeler: Labeler, out: str | Path, *, shard: ShardSpec | None = None,
-    chunk_size: int = DEFAULT_CHUNK, restart: bool = False, progress: bool = True,
+    corpus: Corpus,
+    labeler: Labeler,
+    out: str | Path,
+    *,
+    shard: ShardSpec | None = None,
+    chunk_size: int = DEFAULT_CHUNK,
+    restart: bool = False,
+    progress: bool = True,
 ) -> dict[str, Any]:
     """Label this shard of ``corpus`` into ``out/logits`` (resuming), merge if unsharded."""
     tqdm = require("tqdm", "labeling").tqdm
@@ -108,11 +115,14 @@ def label_corpus(
     rows = labeler.encoder.encode([corpus.texts[i] for i in mine])
     lengths = np.array([len(r) for r in rows], np.int64)
     order = np.lexsort((np.asarray(ids, dtype=str), -lengths))
-    chunks = [order[s: s + chunk_size] for s in range(0, len(order), chunk_size)]
+    chunks = [order[s : s + chunk_size] for s in range(0, len(order), chunk_size)]
     fingerprint = {
-        "backend": labeler.backend, "teacher_sha256": labeler.source_sha256,
-        "max_length": labeler.encoder.max_length, "truncation": labeler.encoder.strategy,
-        "label_names": list(labeler.label_names), "ids_sha256": _ids_digest(corpus.ids),
+        "backend": labeler.backend,
+        "teacher_sha256": labeler.source_sha256,
+        "max_length": labeler.encoder.max_length,
+        "truncation": labeler.encoder.strategy,
+        "label_names": list(labeler.label_names),
+        "ids_sha256": _ids_digest(corpus.ids),
     }
     work = work_dir(out, shard)
     manifest = {"fingerprint": fingerprint, "chunk_size": chunk_size, "shard": shard.name, "n_texts": len(ids)}
@@ -135,14 +145,22 @@ def label_corpus(
         parts.append(table)
         bar.update(len(idx))
     bar.close()
-    table = LogitsTable.concat(parts) if parts else LogitsTable([], np.zeros((0, len(labeler.label_names)),
-                                                                            np.float32), labeler.label_names)
+    table = (
+        LogitsTable.concat(parts)
+        if parts
+        else LogitsTable([], np.zeros((0, len(labeler.label_names)), np.float32), labeler.label_names)
+    )
     write_shard(out, shard, table, {"fingerprint": fingerprint, "total_texts": len(corpus)})
     shutil.rmtree(work, ignore_errors=True)
     with contextlib.suppress(OSError):
         work.parent.rmdir()  # the shared work folder, once no shard is running
-    result: dict[str, Any] = {"shard": shard.name, "texts": len(ids), "resumed_texts": done,
-                              "chunks": len(chunks), "backend": labeler.backend}
+    result: dict[str, Any] = {
+        "shard": shard.name,
+        "texts": len(ids),
+        "resumed_texts": done,
+        "chunks": len(chunks),
+        "backend": labeler.backend,
+    }
     if shard.count == 1:
         path, summary = merge_shards(out)
         result.update(merged=str(path), merged_texts=summary["texts"])

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from toolkit.atomic import atomic_write_json
-from toolkit.logits import MERGED_NAME, LogitsError, LogitsTable, load_logits, save_logits
+from edge_distill.toolkit.atomic import atomic_write_json
+from edge_distill.toolkit.logits import MERGED_NAME, LogitsError, LogitsTable, load_logits, save_logits
 
 _SHARD_FILE = re.compile(r"^shard-(\d{5})-of-(\d{5})\.npz$")
 
@@ -75,8 +75,9 @@ def write_shard(out: Path, spec: ShardSpec, table: LogitsTable, record: dict) ->
     """Write a finished shard: the logits first, then the record that marks it complete."""
     base = shard_dir(out) / spec.name
     save_logits(base.with_suffix(".npz"), table)
-    atomic_write_json(base.with_suffix(".json"), {**record, "index": spec.index, "count": spec.count,
-                                                  "n_texts": len(table)})
+    atomic_write_json(
+        base.with_suffix(".json"), {**record, "index": spec.index, "count": spec.count, "n_texts": len(table)}
+    )
     return base.with_suffix(".npz")
 
 
@@ -92,15 +93,17 @@ def merge_shards(out: Path) -> tuple[Path, dict]:
         raise MergeError(f"{folder}: no shard files (run 'edge-distill teacher label' first)")
     counts = {int(_SHARD_FILE.match(p.name).group(2)) for p in found}
     if len(counts) != 1:
-        raise MergeError(f"{folder}: shards of different splittings {sorted(counts)} are mixed; "
-                         "remove the stale ones")
+        raise MergeError(f"{folder}: shards of different splittings {sorted(counts)} are mixed; remove the stale ones")
     (n,) = counts
     indices = sorted(int(_SHARD_FILE.match(p.name).group(1)) for p in found)
     missing = sorted(set(range(n)) - set(indices))
     extra = sorted(set(indices) - set(range(n)))
     if missing or extra:
-        raise MergeError(f"{folder}: shards {missing} of {n} are missing" if missing
-                         else f"{folder}: shard indices {extra} are out of range for {n} shards")
+        raise MergeError(
+            f"{folder}: shards {missing} of {n} are missing"
+            if missing
+            else f"{folder}: shard indices {extra} are out of range for {n} shards"
+        )
     tables, records = [], []
     for p in found:
         rec_path = p.with_suffix(".json")

@@ -17,11 +17,11 @@ from typing import Any
 
 import numpy as np
 
-from runtime.truncation import STRATEGIES, TeacherEncoder
-from toolkit.atomic import atomic_dir
-from toolkit.data import Corpus
-from toolkit.extras import require
-from toolkit.teacher.backbone import (
+from edge_distill.runtime.truncation import STRATEGIES, TeacherEncoder
+from edge_distill.toolkit.atomic import atomic_dir
+from edge_distill.toolkit.data import Corpus
+from edge_distill.toolkit.extras import require
+from edge_distill.toolkit.teacher.backbone import (
     DEFAULT_MODEL,
     RECORD_NAME,
     load_classifier,
@@ -29,8 +29,8 @@ from toolkit.teacher.backbone import (
     pick_device,
     seed_everything,
 )
-from toolkit.teacher.batching import bucketed_batches
-from toolkit.teacher.inference import torch_logits
+from edge_distill.toolkit.teacher.batching import bucketed_batches
+from edge_distill.toolkit.teacher.inference import torch_logits
 
 
 @dataclass
@@ -164,15 +164,24 @@ def train_teacher(labeled: Corpus, cfg: TrainConfig, out_dir: str | Path) -> dic
             seen += len(idx)
             bar.set_postfix(loss=f"{running / seen:.4f}")
         bar.close()
-        val_logits = torch_logits(model, encoder, [rows[i] for i in va_idx], device=device.name,
-                                  autocast=device.autocast)
+        val_logits = torch_logits(
+            model, encoder, [rows[i] for i in va_idx], device=device.name, autocast=device.autocast
+        )
         acc = float(np.mean(val_logits.argmax(1) == labels[va_idx]))
-        entry = {"epoch": epoch, "train_loss": running / max(1, seen), "val_accuracy": acc,
-                 "elapsed_s": round(time.perf_counter() - t0, 1)}
+        entry = {
+            "epoch": epoch,
+            "train_loss": running / max(1, seen),
+            "val_accuracy": acc,
+            "elapsed_s": round(time.perf_counter() - t0, 1),
+        }
         history.append(entry)
         if cfg.progress:
-            print(f"epoch {epoch}: train loss {entry['train_loss']:.4f}, val accuracy {acc:.4f} "
-                  f"({len(va_idx)} texts), {entry['elapsed_s']}s", file=sys.stderr, flush=True)
+            print(
+                f"epoch {epoch}: train loss {entry['train_loss']:.4f}, val accuracy {acc:.4f} "
+                f"({len(va_idx)} texts), {entry['elapsed_s']}s",
+                file=sys.stderr,
+                flush=True,
+            )
         if best is None or acc > best[0]:
             best = (acc, epoch, copy.deepcopy({n: t.detach().cpu() for n, t in model.state_dict().items()}))
     assert best is not None
