@@ -31,8 +31,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from edge_distill.runtime.errors import DataError
+from edge_distill.runtime.textclean import BR_ANY_CASE
 from edge_distill.toolkit.extras import require
-from edge_distill.toolkit.features import BR_ANY_CASE, BR_LOWER, re2_class
+from edge_distill.toolkit.features import BR_LOWER, re2_class
 
 #: Version of the graph layout; part of the run's stage key, so a rebuilt graph re-exports cached runs.
 GRAPH_VERSION = "2"  # 2: one separator, null feature, one table and one scatter (41 nodes, was 62)

@@ -1,7 +1,7 @@
 """The one text-cleaning function every model sees (baseline, teacher, student).
 
 It lives in the runtime because the teacher runtime must clean text exactly as training did;
-``toolkit.textclean`` re-exports it for the training side.
+the training side imports it from here.
 
 IMDB reviews carry HTML line breaks (``<br />``) and ragged whitespace. ``clean_text`` turns
 each line-break tag into a space and collapses whitespace runs; it changes nothing else, so
@@ -16,6 +16,8 @@ import re
 
 #: An HTML line break, any case: ``<br>``, ``<br/>``, ``<BR />``.
 BR_PATTERN = r"<br[ \t\n\r\f]*/?>"
+#: The same rule spelled for regex engines without a case-insensitive flag (the student's RE2 graph).
+BR_ANY_CASE = BR_PATTERN.replace("<br", "<[bB][rR]", 1)
 _BR = re.compile(BR_PATTERN, re.IGNORECASE)
 _SPACE = re.compile(r"\s+")
 

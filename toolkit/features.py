@@ -27,9 +27,7 @@ from typing import Any
 from edge_distill.runtime.base import sanitize
 from edge_distill.runtime.textclean import BR_PATTERN as BR_LOWER
 
-#: The line-break rule of runtime.textclean, for already-lowercased text, and for any case
-#: (spelled out for the graph's RE2, which has no case-insensitive flag here).
-BR_ANY_CASE = r"<[bB][rR][ \t\n\r\f]*/?>"
+#: The line-break rule of runtime.textclean (``BR_PATTERN``), for already-lowercased text.
 _BR_LOWER = re.compile(BR_LOWER)
 _BR_ANY_CASE = re.compile(BR_LOWER, re.IGNORECASE)
 
