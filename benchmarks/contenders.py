@@ -16,7 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
+from edge_distill import runtime
 from edge_distill.benchmarks.harness import Contender
+from edge_distill.runtime.truncation import TeacherEncoder
+from edge_distill.toolkit.peers import is_peer, load_peer
+from edge_distill.toolkit.peers.common import read_manifest
 
 
 def size_of(path: Path) -> int:
@@ -31,7 +35,6 @@ def artifact_kind(path: Path) -> str:
     if path.is_file() and path.suffix == ".onnx":
         return "onnx"
     if path.is_dir():
-        from edge_distill.toolkit.peers import is_peer
         from edge_distill.toolkit.student.store import MANIFEST, student_dir
 
         if is_peer(path):
@@ -44,8 +47,6 @@ def artifact_kind(path: Path) -> str:
 
 
 def _onnx(path: Path, threads: int | None) -> tuple[str, Callable[[list[str]], np.ndarray]]:
-    from edge_distill import runtime
-
     clf = runtime.load(path, threads=threads)  # loaded once: its kind names it, its session predicts
     return (f"{clf.kind}_int8" if ".int8." in path.name else f"{clf.kind}_onnx"), clf.predict_proba
 
@@ -59,7 +60,6 @@ def _sklearn(path: Path, threads: int | None) -> tuple[str, Callable[[list[str]]
 def _torch(path: Path, threads: int | None) -> tuple[str, Callable[[list[str]], np.ndarray]]:
     import torch
 
-    from edge_distill.runtime.truncation import TeacherEncoder
     from edge_distill.toolkit.teacher.backbone import load_classifier, load_tokenizer, read_record
     from edge_distill.toolkit.teacher.inference import torch_logits
 
@@ -81,9 +81,6 @@ def _torch(path: Path, threads: int | None) -> tuple[str, Callable[[list[str]], 
 def _peer(path: Path, threads: int | None) -> tuple[str, Callable[[list[str]], np.ndarray]]:
     """A peer, named by its kind. ``threads`` has nothing to set: fastText's prediction runs on the calling
     thread; Model2Vec's tokenizer batches on the tokenizers library's own pool, as the teacher runtime's does."""
-    from edge_distill.toolkit.peers import load_peer
-    from edge_distill.toolkit.peers.common import read_manifest
-
     return str(read_manifest(path)["kind"]), load_peer(path).predict_proba
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import onnxruntime
 
 Predict = Callable[[list[str]], Any]
 
@@ -199,8 +200,6 @@ def cpu_model() -> str:
 
 def environment() -> dict[str, Any]:
     """What a reader needs to compare two benchmark runs."""
-    import onnxruntime
-
     info: dict[str, Any] = {
         "cpu": cpu_model(),
         "logical_cpus": os.cpu_count(),

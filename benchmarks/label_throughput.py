@@ -19,11 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
+from edge_distill.toolkit.atomic import atomic_write_text
+from edge_distill.toolkit.data import load_dataset
+
 
 def sample_texts(data: str, n: int, seed: int) -> list[str]:
     """``n`` texts drawn with ``seed`` from the unlabeled splits (else from train)."""
-    from edge_distill.toolkit.data import load_dataset
-
     dataset = load_dataset(data)
     pool = [c for c in dataset.values() if c.is_unlabeled] or [dataset.get("train", next(iter(dataset.values())))]
     texts = [t for c in pool for t in c.texts]
@@ -77,8 +78,6 @@ def main(argv: list[str] | None = None) -> int:
     text = json.dumps(result, indent=2)
     print(text)
     if args.out:
-        from edge_distill.toolkit.atomic import atomic_write_text
-
         atomic_write_text(args.out, text + "\n")
     return 0
 

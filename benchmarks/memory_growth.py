@@ -18,6 +18,12 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
+
+from edge_distill import runtime
+from edge_distill.toolkit.atomic import atomic_write_text
+from edge_distill.toolkit.data import load_dataset
+
 TARGET_MB = 5.0
 
 
@@ -27,18 +33,12 @@ def rss_mb() -> float:
         with open("/proc/self/status", encoding="ascii") as fh:
             return next(int(x.split()[1]) for x in fh if x.startswith("VmRSS:")) / 1024
     except (OSError, StopIteration):
-        try:
-            import psutil
-        except ImportError:
-            raise SystemExit("no /proc/self/status: install psutil (the bench extra) to measure memory") from None
         return psutil.Process().memory_info().rss / 2**20
 
 
 def corpus(data: str | None, n: int) -> list[str]:
     """Up to ``n`` real test texts from ``--data``, else varied synthetic ones (no toolkit needed)."""
     if data:
-        from edge_distill.toolkit.data import load_dataset
-
         ds = load_dataset(data)
         split = "test" if "test" in ds else next(iter(ds))
         return list(ds[split].texts[:n])
@@ -50,8 +50,6 @@ def measure(
     model: str, texts: list[str], predictions: int, batch: int, warmup: int, threads: int, samples: int = 10
 ) -> dict:
     """RSS after warm-up, at ``samples`` points during the run, and at the end."""
-    from edge_distill import runtime
-
     clf = runtime.load(model, threads=threads)
     n = len(texts)
 
@@ -120,8 +118,6 @@ def main(argv: list[str] | None = None) -> int:
     result = measure(args.model, corpus(args.data, args.texts), args.predictions, args.batch, args.warmup, args.threads)
     text = json.dumps(result, indent=2)
     if args.out:
-        from edge_distill.toolkit.atomic import atomic_write_text
-
         atomic_write_text(args.out, text + "\n")
     print(text)
     return 0 if result["within_target"] else 1

@@ -11,14 +11,20 @@ Model2Vec + LR) are contenders like any other artifact, named by their kind.
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
 from edge_distill.benchmarks import contenders as cont
 from edge_distill.benchmarks.harness import block_latency, cold_start, environment, interleaved_latency, throughput
+from edge_distill.toolkit.atomic import atomic_write_text
+from edge_distill.toolkit.data import load_splits
 
 
 def pick_reviews(texts: Sequence[str]) -> dict[str, str]:
@@ -44,9 +50,6 @@ def run_suite(
     block: int = 25,
 ) -> dict[str, Any]:
     """Measure every artifact; ``texts`` supply the reviews (typical, long, and the batch)."""
-    from edge_distill.toolkit.extras import require
-
-    tqdm = require("tqdm").tqdm
     names = list(names) if names else [None] * len(artifacts)
     reviews = pick_reviews(texts)
     one = [cont.build(a, n, 1, reviews["typical"]) for a, n in zip(artifacts, names, strict=True)]
@@ -128,12 +131,7 @@ def markdown(bench: dict[str, Any]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m edge_distill.benchmarks.suite ARTIFACT ... --data DIR``: the suite on a run's test texts."""
-    import argparse
-    import json
-    from pathlib import Path
-
-    from edge_distill.toolkit.commands.common import size
-    from edge_distill.toolkit.data import load_splits
+    from edge_distill.toolkit.commands.common import size  # TODO(lead): move size parsing out of the CLI
 
     p = argparse.ArgumentParser(prog="python -m edge_distill.benchmarks.suite", description=main.__doc__)
     p.add_argument(
@@ -160,8 +158,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         throughput_threads=args.throughput_threads,
     )
     if args.out:
-        from edge_distill.toolkit.atomic import atomic_write_text
-
         atomic_write_text(args.out, json.dumps(result, indent=2, sort_keys=True) + "\n")
     print(markdown(result))
     return 0

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
+from tokenizers import Tokenizer
 
 from edge_distill.runtime import schema
 from edge_distill.runtime.base import Classifier, check_io, parse_labels, softmax, validate_texts
@@ -27,8 +28,6 @@ MAX_BATCH_TOKENS = 32 * 256
 
 def encoder_from_metadata(meta: dict[str, str], name: str) -> TeacherEncoder:
     """The encoder an artifact's metadata describes; a bad tokenizer is an :class:`ArtifactError`."""
-    from tokenizers import Tokenizer
-
     text = meta.get(schema.TOKENIZER)
     if not text:
         raise ArtifactError(f"{name}: metadata {schema.TOKENIZER} (the embedded tokenizer.json) is missing")

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from tokenizers import Tokenizer
 
 from edge_distill.runtime.textclean import clean_text
 
@@ -67,8 +68,6 @@ class TeacherEncoder:
     """
 
     def __init__(self, tokenizer, max_length: int, strategy: str = "head", pad_id: int | None = None) -> None:
-        from tokenizers import Tokenizer
-
         if strategy not in STRATEGIES:
             raise ValueError(f"unknown truncation strategy {strategy!r}; expected one of {STRATEGIES}")
         tok = Tokenizer.from_str(tokenizer.to_str())  # private copy: never mutate the caller's

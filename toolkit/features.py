@@ -24,6 +24,8 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
+from sklearn.feature_extraction.text import TfidfVectorizer
+
 from edge_distill.runtime.base import sanitize
 from edge_distill.runtime.textclean import BR_PATTERN as BR_LOWER
 
@@ -102,16 +104,13 @@ class Normalizer:
 
 def make_vectorizer(ranges: Sequence[Sequence[int]] | None = None, lowercase: bool = True, **settings: Any):
     """A TfidfVectorizer with the exportable analyzer and ``settings`` over the defaults."""
-    from edge_distill.toolkit.extras import require
-
-    text = require("sklearn.feature_extraction.text", "TF-IDF features")
     unknown = set(settings) - set(FEATURE_DEFAULTS)
     if unknown:
         raise ValueError(f"unknown feature settings {sorted(unknown)}; known: {sorted(FEATURE_DEFAULTS)}")
     opts = {**FEATURE_DEFAULTS, **settings}
     opts["ngram_range"] = tuple(opts["ngram_range"])
     ranges = word_ranges() if ranges is None else ranges
-    vec = text.TfidfVectorizer(
+    vec = TfidfVectorizer(
         preprocessor=Normalizer(lowercase),
         lowercase=False,
         token_pattern=f"[{python_class(ranges)}]{{2,}}",

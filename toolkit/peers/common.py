@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from edge_distill.runtime.base import sanitize
+from edge_distill.runtime.base import sanitize, softmax
 from edge_distill.runtime.textclean import clean_text
 
 #: the file that marks a folder as a saved peer and names its kind
@@ -55,8 +55,6 @@ def training_set(
     temperature: float = 1.0,
 ) -> tuple[list[str], np.ndarray]:
     """Texts and probability targets: the teacher's softmax on the transfer set, one-hot gold rows."""
-    from edge_distill.runtime.base import softmax
-
     logits = np.asarray(teacher_logits, np.float64)
     if logits.ndim != 2 or len(logits) != len(transfer_texts):
         raise ValueError(f"{len(transfer_texts)} transfer texts but logits of shape {logits.shape}")

@@ -21,11 +21,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import fasttext
 import numpy as np
 
 from edge_distill.runtime.base import softmax
 from edge_distill.toolkit.atomic import atomic_dir
-from edge_distill.toolkit.extras import require
 from edge_distill.toolkit.peers.common import as_targets, clean, read_manifest, write_manifest
 
 KIND = "fasttext"
@@ -76,7 +76,6 @@ class FastTextPeer:
 
     def fit(self, texts: Sequence[str], y: np.ndarray | Sequence[int]) -> FastTextPeer:
         """Fit on class ids or probability rows (their argmax: fastText takes hard labels)."""
-        fasttext = require("fasttext", "the fastText peer")
         labels = as_targets(y, len(self.label_names)).argmax(axis=1)
         lines = preprocess(texts)
         if len(lines) != len(labels):
@@ -143,7 +142,6 @@ class FastTextPeer:
     @classmethod
     def load(cls, folder: str | os.PathLike[str]) -> FastTextPeer:
         """The peer saved in ``folder``."""
-        fasttext = require("fasttext", "the fastText peer")
         doc = read_manifest(folder, KIND)
         peer = cls(doc["label_names"], **doc["settings"])
         with contextlib.redirect_stderr(io.StringIO()):  # its load_model prints a deprecation note

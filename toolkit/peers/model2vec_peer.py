@@ -18,7 +18,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import model2vec
 import numpy as np
+from sklearn.linear_model import LogisticRegression
 
 from edge_distill.toolkit.atomic import atomic_dir
 from edge_distill.toolkit.extras import require
@@ -69,8 +71,8 @@ class Model2VecPeer:
     def distill(self) -> Any:
         """The static model of ``backbone`` (the packaged one when None), built once per peer."""
         if self.static_ is None:
-            require("model2vec", "the Model2Vec peer")
-            distill = require("model2vec.distill", "distilling a Model2Vec model (needs torch, transformers)")
+            from model2vec import distill  # needs torch and transformers: only when distilling
+
             self.static_ = distill.distill(self.backbone or default_backbone(), pca_dims=self.pca_dims, device="cpu")
         return self.static_
 
@@ -84,7 +86,6 @@ class Model2VecPeer:
 
     def fit(self, texts: Sequence[str], y: np.ndarray | Sequence[int]) -> Model2VecPeer:
         """Fit the head on class ids or probability rows (soft cross-entropy, exactly)."""
-        lm = require("sklearn.linear_model", "the Model2Vec peer's head")
         k = len(self.label_names)
         targets = as_targets(y, k)
         X = self.transform(texts)
@@ -96,7 +97,7 @@ class Model2VecPeer:
         weights = np.concatenate([targets[keep[:, c], c] for c in range(k)])
         if len(np.unique(classes)) < 2:
             raise ValueError("every training target is the same class: nothing to learn")
-        clf = lm.LogisticRegression(C=self.C, max_iter=self.max_iter, random_state=self.random_state)
+        clf = LogisticRegression(C=self.C, max_iter=self.max_iter, random_state=self.random_state)
         clf.fit(X[rows], classes, sample_weight=weights)
         self.coef_, self.intercept_ = clf.coef_.astype(np.float64), clf.intercept_.astype(np.float64)
         self.info_ = {"n_train": len(X), "dim": int(X.shape[1]), "n_iter": int(np.max(clf.n_iter_))}
@@ -127,7 +128,6 @@ class Model2VecPeer:
     @classmethod
     def load(cls, folder: str | os.PathLike[str]) -> Model2VecPeer:
         """The peer saved in ``folder``; the static model is read from disk, never from the Hub."""
-        model2vec = require("model2vec", "the Model2Vec peer")
         doc = read_manifest(folder, KIND)
         peer = cls(doc["label_names"], **doc["settings"])
         static = Path(folder) / STATIC

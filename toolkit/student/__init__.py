@@ -6,6 +6,10 @@
 notebook's recipe is :func:`toolkit.student.seed.fit_seed` (it imports scikit-learn).
 """
 
+from edge_distill.toolkit.extras import require_extra
+
+require_extra("train", "the student")  # once, here: the modules below import scikit-learn at their top
+
 from edge_distill.toolkit.student.distill import FitResult, StudentConfig, evaluate, fit_student
 from edge_distill.toolkit.student.model import StudentModel
 from edge_distill.toolkit.student.objectives import OBJECTIVES

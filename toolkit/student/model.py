@@ -13,6 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+
+from edge_distill.toolkit.features import FEATURE_DEFAULTS, make_vectorizer
+from edge_distill.toolkit.student.linear_logit import LinearLogitClassifier, seed_vectorizer
 
 #: feature recipes: ``tfidf`` (exportable) and ``seed`` (the seed notebook, reference only)
 RECIPES = ("tfidf", "seed")
@@ -66,14 +71,10 @@ class StudentModel:
         """The fitted scikit-learn vectorizer (TfidfVectorizer; CountVectorizer for ``seed``)."""
         vocab = {w: i for i, w in enumerate(self.vocabulary)}
         if self.recipe == "seed":
-            from edge_distill.toolkit.student.seed import seed_vectorizer
-
             vec = seed_vectorizer(**self.settings)
             vec.set_params(vocabulary=vocab)
             vec.fit([])
             return vec
-        from edge_distill.toolkit.features import make_vectorizer
-
         settings = {k: v for k, v in self.settings.items() if k != "lowercase"}
         vec = make_vectorizer(self.word_ranges, lowercase=self.settings.get("lowercase", True), **settings)
         vec.set_params(vocabulary=vocab)
@@ -86,13 +87,8 @@ class StudentModel:
     def classifier(self):
         """The fitted linear classifier (LogisticRegression; a linear-logit one for ``seed``)."""
         if self.recipe == "seed":
-            from edge_distill.toolkit.student.seed import LinearLogitClassifier
-
             return LinearLogitClassifier.from_weights(self.coef, self.intercept, len(self.label_names))
-        from edge_distill.toolkit.extras import require
-
-        lm = require("sklearn.linear_model", "the student")
-        clf = lm.LogisticRegression()
+        clf = LogisticRegression()
         clf.classes_ = np.arange(len(self.label_names))
         clf.coef_ = self.coef.copy()
         clf.intercept_ = self.intercept.copy()
@@ -101,10 +97,7 @@ class StudentModel:
 
     def pipeline(self):
         """A scikit-learn pipeline equivalent to this model (the parity reference)."""
-        from edge_distill.toolkit.extras import require
-
-        pipe = require("sklearn.pipeline", "the student")
-        return pipe.Pipeline([("features", self.vectorizer()), ("classifier", self.classifier())])
+        return Pipeline([("features", self.vectorizer()), ("classifier", self.classifier())])
 
 
 def vocabulary_list(vocabulary: dict[str, int]) -> list[str]:
@@ -124,8 +117,6 @@ def model_from_fitted(
 ) -> StudentModel:
     """The plain data of a fitted vectorizer (from :func:`toolkit.features.make_vectorizer`) and
     a fitted linear classifier with ``coef_``/``intercept_`` (over the vectorizer's ``columns``)."""
-    from edge_distill.toolkit.features import FEATURE_DEFAULTS
-
     params = vectorizer.get_params()
     settings = {k: params[k] for k in FEATURE_DEFAULTS if k in params}
     settings["ngram_range"] = list(settings["ngram_range"])

@@ -16,9 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
+from sklearn.linear_model import LogisticRegression, Ridge
 
 from edge_distill.runtime.base import softmax
-from edge_distill.toolkit.extras import require
 
 OBJECTIVES = ("soft", "logit", "hard")
 MAX_ITER = 2000
@@ -42,13 +43,11 @@ class LinearScores:
 
 
 def _vstack(blocks):
-    sparse = require("scipy.sparse", "the student")
     return sparse.vstack([sparse.csr_matrix(b) for b in blocks], format="csr")
 
 
 def _logistic(C: float, random_state: int):
-    lm = require("sklearn.linear_model", "the student")
-    return lm.LogisticRegression(C=C, max_iter=MAX_ITER, random_state=random_state)
+    return LogisticRegression(C=C, max_iter=MAX_ITER, random_state=random_state)
 
 
 def fit_soft(X, logits: np.ndarray, *, C: float, temperature: float, gold: Gold | None = None, random_state: int = 0):
@@ -78,7 +77,6 @@ def fit_logit(
 ) -> LinearScores:
     """Ridge (alpha = 1/C) on the teacher's scores; gold rows get the teacher's mean logits of
     their class (over transfer texts it assigns to that class) as targets."""
-    lm = require("sklearn.linear_model", "the student")
     z = np.asarray(logits, np.float64) / temperature
     k = z.shape[1]
 
@@ -91,7 +89,7 @@ def fit_logit(
         means = np.stack([z[top == c].mean(axis=0) if np.any(top == c) else np.zeros(k) for c in range(k)])
         target = np.vstack([target, centred(means[gold.y])])
         X = _vstack([X, gold.X])
-    ridge = lm.Ridge(alpha=1.0 / C, random_state=random_state).fit(X, target)
+    ridge = Ridge(alpha=1.0 / C, random_state=random_state).fit(X, target)
     return LinearScores(np.atleast_2d(ridge.coef_), np.atleast_1d(ridge.intercept_))
 
 

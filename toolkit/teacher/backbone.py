@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import random
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
+import torch
+import transformers
 
 from edge_distill.toolkit.extras import require
 
@@ -25,7 +32,6 @@ def resolve_model(name: str) -> str:
 
 def load_tokenizer(name_or_path: str):
     """A transformers *fast* tokenizer (its ``backend_tokenizer`` is what the runtime embeds)."""
-    transformers = require("transformers", "teacher training")
     tok = transformers.AutoTokenizer.from_pretrained(resolve_model(name_or_path))
     if not getattr(tok, "is_fast", False):
         raise ValueError(
@@ -36,7 +42,6 @@ def load_tokenizer(name_or_path: str):
 
 def load_classifier(name_or_path: str, label_names: tuple[str, ...] | None = None, attn: str | None = None):
     """``AutoModelForSequenceClassification`` with K labels named after the classes."""
-    transformers = require("transformers", "teacher training")
     kwargs: dict[str, Any] = {}
     if label_names is not None:
         kwargs.update(
@@ -65,9 +70,6 @@ class Device:
 
     def autocast(self):
         """An autocast context for this device (a no-op without mixed precision)."""
-        import contextlib
-
-        torch = require("torch", "the teacher")
         if self.amp_dtype is None:
             return contextlib.nullcontext()
         return torch.autocast(device_type="cuda", dtype=self.amp_dtype)
@@ -79,7 +81,6 @@ def pick_device(threads: int | None = None) -> Device:
     On the CPU the default thread count is the cores this process may use (affinity mask),
     since oversubscribing a shared box slows everyone down.
     """
-    torch = require("torch", "the teacher")
     if torch.cuda.is_available():
         rank = int(os.environ.get("LOCAL_RANK", "0"))  # set by torchrun and accelerate
         name = f"cuda:{rank % torch.cuda.device_count()}"
@@ -97,11 +98,6 @@ def pick_device(threads: int | None = None) -> Device:
 
 def seed_everything(seed: int) -> None:
     """Fix Python, numpy and torch seeds (CPU kernels are then deterministic)."""
-    import random
-
-    import numpy as np
-
-    torch = require("torch", "the teacher")
     random.seed(seed)
     np.random.seed(seed % (2**32))
     torch.manual_seed(seed)
@@ -109,8 +105,6 @@ def seed_everything(seed: int) -> None:
 
 def read_record(teacher_dir: str | os.PathLike[str]) -> dict[str, Any]:
     """The training record of a saved teacher (settings needed to encode text like training)."""
-    import json
-
     p = Path(teacher_dir) / RECORD_NAME
     if not p.is_file():
         raise FileNotFoundError(f"{p}: not a teacher folder written by 'edge-distill teacher train' (no {RECORD_NAME})")

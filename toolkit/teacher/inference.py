@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import inspect
 from collections.abc import Sequence
 
 import numpy as np
+import torch
 
 from edge_distill.runtime.teacher import BATCH_SIZE, MAX_BATCH_TOKENS  # batched exactly as the ONNX runtime batches
 from edge_distill.runtime.truncation import TeacherEncoder, length_sorted_batches
-from edge_distill.toolkit.extras import require
 
 
 def torch_logits(
@@ -22,7 +23,6 @@ def torch_logits(
     batch_size: int = BATCH_SIZE,
 ) -> np.ndarray:
     """float32 logits ``[N, K]`` for encoded ``rows``, in their order (length-sorted batches)."""
-    torch = require("torch", "the teacher")
     model.eval()
     k = model.config.num_labels
     out = np.zeros((len(rows), k), np.float32)
@@ -41,6 +41,4 @@ def torch_logits(
 
 
 def _forward_args(model) -> set[str]:
-    import inspect
-
     return set(inspect.signature(model.forward).parameters)
