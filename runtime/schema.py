@@ -30,6 +30,9 @@ TEACHER_VAL_ACCURACY = PREFIX + "teacher_val_accuracy"
 STUDENT, TEACHER = "student", "teacher"
 #: kind -> the format version this runtime reads and the exporters write
 FORMAT_VERSIONS = {STUDENT: "1", TEACHER: "1"}
+#: format versions of the training side's plain-data folders (a fitted student, a fitted peer)
+STUDENT_FOLDER_FORMAT = 1
+PEER_FOLDER_FORMAT = 1
 
 
 def check_kind(meta: dict[str, str], name: str, expected: str | None = None) -> str:

@@ -13,12 +13,13 @@ from typing import Any
 
 import numpy as np
 
+from edge_distill.runtime import schema
 from edge_distill.runtime.base import sanitize, softmax
 from edge_distill.runtime.textclean import clean_text
 
 #: the file that marks a folder as a saved peer and names its kind
 MANIFEST = "peer.json"
-FORMAT = 1
+FORMAT = schema.PEER_FOLDER_FORMAT
 
 
 def clean(texts: Iterable[str]) -> list[str]:
