@@ -43,3 +43,18 @@ def heldout_reviews(data: dict[str, Any], n: int, seed: int = 1234, source: str 
         raise DataError(f"{src}: no labeled texts left outside the labeled and test sets")
     pick = np.random.default_rng(seed).permutation(np.asarray(free, np.int64))[:n]
     return pool.take(np.sort(pick))
+
+
+def heldout_gate_sets(
+    data: dict[str, Any], n_check: int, n_calibration: int, seed: int = 1234, source: str | None = None
+) -> tuple[Corpus, Corpus]:
+    """Two disjoint held-out draws for the int8 export: the gate's texts and the calibration texts.
+
+    The calibration texts choose which nodes int8 keeps in fp32; the gate then decides once on
+    texts that took no part in that choice. Where the pool is short of ``n_check +
+    n_calibration``, both shrink in proportion.
+    """
+    both = heldout_reviews(data, n_check + n_calibration, seed, source)
+    order = np.random.default_rng(seed + 1).permutation(len(both))
+    n_cal = round(len(both) * n_calibration / max(1, n_check + n_calibration))
+    return both.take(np.sort(order[n_cal:])), both.take(np.sort(order[:n_cal]))

@@ -1,0 +1,210 @@
+"""Choosing a cascade's threshold on held-out labeled data, its curves, figure and spec file.
+
+The runtime side is :mod:`edge_distill.runtime.cascade`. Here everything is computed from the
+two models' probabilities on held-out labeled texts (never the test split): for each possible
+threshold, the share of texts the teacher would see and the cascade's accuracy. The texts are
+sorted by the student's confidence, so every threshold sends the k least confident texts to the
+teacher and the whole curve costs one sort.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from edge_distill.runtime.cascade import COMBINES, SPEC_FORMAT, SPEC_VERSION, combine_proba
+from edge_distill.runtime.errors import DataError
+from edge_distill.toolkit.atomic import atomic_write_json
+
+TARGETS = ("match_teacher", "max_share")
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    """A threshold, the share of texts it sends to the teacher, and the cascade's accuracy there."""
+
+    threshold: float
+    share: float
+    accuracy: float
+
+
+@dataclass(frozen=True)
+class CascadePlan:
+    """The chosen threshold and what it is expected to give (measured on held-out labeled texts)."""
+
+    threshold: float
+    accuracy: float
+    teacher_share: float
+    combine: str
+    target: str
+    met: bool  # False: no threshold reached the target; the plan is the best point found
+    student_accuracy: float
+    teacher_accuracy: float
+    n: int
+    curve: tuple[CurvePoint, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready fields (the curve as a list of dicts)."""
+        return {**asdict(self), "curve": [asdict(p) for p in self.curve]}
+
+
+def _check(student_proba, teacher_proba, labels) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    s, t, y = np.asarray(student_proba, np.float64), np.asarray(teacher_proba, np.float64), np.asarray(labels)
+    if s.ndim != 2 or s.shape != t.shape or y.shape != (len(s),) or len(s) == 0:
+        raise DataError(
+            f"cascade: student {s.shape}, teacher {t.shape} and labels {y.shape} must be [N, K], [N, K] and [N], N > 0"
+        )
+    if np.any(y < 0) or np.any(y >= s.shape[1]):
+        raise DataError("cascade: the threshold is chosen on labeled texts; labels must be class ids in [0, K)")
+    return s, t, y
+
+
+def cascade_curve(student_proba, teacher_proba, labels, combine: str = "average") -> list[CurvePoint]:
+    """Every distinct cascade: share sent to the teacher and accuracy, from no text to every text."""
+    s, t, y = _check(student_proba, teacher_proba, labels)
+    conf = s.max(axis=1)
+    order = np.argsort(conf, kind="stable")
+    conf = conf[order]
+    right_s = (s.argmax(1) == y)[order]
+    right_c = (combine_proba(s, t, combine).argmax(1) == y)[order]
+    n = len(y)
+    # asking the k least confident: accuracy = combined right on [:k] + student right on [k:]
+    acc = (np.concatenate([[0], np.cumsum(right_c)]) + np.concatenate([np.cumsum(right_s[::-1])[::-1], [0]])) / n
+    points = []
+    for k in range(n + 1):
+        if 0 < k < n and conf[k - 1] == conf[k]:
+            continue  # no threshold separates tied confidences
+        thr = 0.0 if k == 0 else float(conf[k]) if k < n else float(np.nextafter(max(1.0, conf[-1]), np.inf))
+        points.append(CurvePoint(thr, k / n, float(acc[k])))
+    return points
+
+
+def _pick(curve: list[CurvePoint], target: str, goal: float, max_share: float) -> tuple[CurvePoint, bool]:
+    if target == "match_teacher":
+        reach = [p for p in curve if p.accuracy >= goal]
+        if reach:
+            return min(reach, key=lambda p: p.share), True
+        return max(curve, key=lambda p: (p.accuracy, -p.share)), False
+    within = [p for p in curve if p.share <= max_share]  # never empty: share 0 is always there
+    return max(within, key=lambda p: (p.accuracy, -p.share)), True
+
+
+def choose_threshold(
+    student_proba,
+    teacher_proba,
+    labels,
+    *,
+    target: str = "match_teacher",
+    max_teacher_share: float = 0.15,
+    combine: str = "auto",
+) -> CascadePlan:
+    """The threshold for ``target``, on held-out labeled texts (never the test split).
+
+    ``match_teacher``: the smallest teacher share whose accuracy reaches the teacher's own.
+    ``max_share``: the best accuracy with at most ``max_teacher_share`` of the texts sent to the
+    teacher. ``combine="auto"`` tries both rules and keeps the one whose chosen point is more
+    suited (the smaller share for ``match_teacher``, the higher accuracy for ``max_share``).
+    """
+    if target not in TARGETS:
+        raise DataError(f"cascade target must be one of {TARGETS}, got {target!r}")
+    if not 0.0 <= max_teacher_share <= 1.0:
+        raise DataError(f"max_teacher_share must be in [0, 1], got {max_teacher_share}")
+    s, t, y = _check(student_proba, teacher_proba, labels)
+    teacher_acc, student_acc = float(np.mean(t.argmax(1) == y)), float(np.mean(s.argmax(1) == y))
+    plans = []
+    for how in COMBINES if combine == "auto" else (combine,):
+        curve = cascade_curve(s, t, y, how)
+        point, met = _pick(curve, target, teacher_acc, max_teacher_share)
+        plans.append(
+            CascadePlan(
+                point.threshold,
+                point.accuracy,
+                point.share,
+                how,
+                target,
+                met,
+                student_acc,
+                teacher_acc,
+                len(y),
+                tuple(curve),
+            )
+        )
+    if target == "match_teacher":  # the goal is the teacher's accuracy at the smallest share
+        return max(plans, key=lambda p: (p.met, -p.teacher_share, p.accuracy))
+    return max(plans, key=lambda p: (p.accuracy, -p.teacher_share))
+
+
+def latency_curve(plan: CascadePlan, student_ms: float, teacher_ms: float) -> dict[str, Any]:
+    """Accuracy against expected mean latency per text: the student always runs, the teacher for ``share``."""
+    rows = [{**asdict(p), "mean_ms": student_ms + p.share * teacher_ms} for p in plan.curve]
+    return {
+        "points": rows,
+        "chosen": {
+            "threshold": plan.threshold,
+            "share": plan.teacher_share,
+            "accuracy": plan.accuracy,
+            "mean_ms": student_ms + plan.teacher_share * teacher_ms,
+        },
+        "student_ms": student_ms,
+        "teacher_ms": teacher_ms,
+        "combine": plan.combine,
+    }
+
+
+def plot_latency_curve(curve: dict[str, Any], path: str | os.PathLike[str], title: str = "") -> Path:
+    """A PNG of :func:`latency_curve`: accuracy against mean latency, the chosen point marked (bench extra)."""
+    import io
+
+    from edge_distill.toolkit.atomic import atomic_write_bytes
+    from edge_distill.toolkit.extras import require_extra
+
+    require_extra("bench")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
+    pts = curve["points"]
+    ax.plot([p["mean_ms"] for p in pts], [p["accuracy"] for p in pts], lw=1.2, label=f"cascade ({curve['combine']})")
+    c = curve["chosen"]
+    ax.scatter([c["mean_ms"]], [c["accuracy"]], color="crimson", zorder=3, label=f"chosen: {c['share']:.0%} to teacher")
+    ax.scatter([pts[0]["mean_ms"]], [pts[0]["accuracy"]], marker="s", color="gray", zorder=3, label="student alone")
+    ax.set_xlabel("mean latency per text (ms)")
+    ax.set_ylabel("accuracy (held-out)")
+    ax.set_title(title or "Cascade: accuracy against mean latency")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
+    buf = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return atomic_write_bytes(path, buf.getvalue())
+
+
+def save_cascade_spec(
+    spec: str | os.PathLike[str],
+    student: str | os.PathLike[str],
+    teacher: str | os.PathLike[str],
+    threshold: float,
+    combine: str,
+    plan: CascadePlan | None = None,
+) -> Path:
+    """Write the cascade's JSON spec atomically; model paths are stored relative to the spec's folder."""
+    spec = Path(spec)
+    base = spec.resolve().parent
+    rel = {k: os.path.relpath(Path(v).resolve(), base) for k, v in (("student", student), ("teacher", teacher))}
+    obj: dict[str, Any] = {
+        "format": SPEC_FORMAT,
+        "version": SPEC_VERSION,
+        **rel,
+        "threshold": float(threshold),
+        "combine": combine,
+    }
+    if plan is not None:
+        obj["plan"] = {k: v for k, v in plan.to_dict().items() if k != "curve"}
+    return atomic_write_json(spec, obj)
