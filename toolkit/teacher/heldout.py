@@ -58,3 +58,22 @@ def heldout_gate_sets(
     order = np.random.default_rng(seed + 1).permutation(len(both))
     n_cal = round(len(both) * n_calibration / max(1, n_check + n_calibration))
     return both.take(np.sort(order[n_cal:])), both.take(np.sort(order[:n_cal]))
+
+
+def unlabeled_texts(data: dict[str, Any], n: int, seed: int = 1234, source: str | None = None) -> list[str]:
+    """Up to ``n`` texts of the dataset's unlabeled splits (seeded draw), for label agreement between
+    two versions of the teacher, which needs no labels; empty where the dataset has no unlabeled split."""
+    src = source or (data or {}).get("data")
+    if not data or not src or n <= 0:
+        return []
+    names = data.get("label_names")
+    dataset = load_dataset(
+        src,
+        text_field=data.get("text_field", "text"),
+        label_field=data.get("label_field", "label"),
+        label_names=tuple(names) if names else None,
+    )
+    _, _, unlabeled = split_roles(dataset, data.get("test_split"))
+    texts = [t for name in unlabeled for t in dataset[name].texts]
+    pick = np.random.default_rng(seed).permutation(len(texts))[:n]
+    return [texts[i] for i in np.sort(pick)]
