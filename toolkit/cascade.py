@@ -157,9 +157,7 @@ def latency_curve(plan: CascadePlan, student_ms: float, teacher_ms: float) -> di
 
 def plot_latency_curve(curve: dict[str, Any], path: str | os.PathLike[str], title: str = "") -> Path:
     """A PNG of :func:`latency_curve`: accuracy against mean latency, the chosen point marked (bench extra)."""
-    import io
-
-    from edge_distill.toolkit.atomic import atomic_write_bytes
+    from edge_distill.toolkit.atomic import atomic_path
     from edge_distill.toolkit.extras import require_extra
 
     require_extra("bench")
@@ -179,11 +177,13 @@ def plot_latency_curve(curve: dict[str, Any], path: str | os.PathLike[str], titl
     ax.set_title(title or "Cascade: accuracy against mean latency")
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
-    buf = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    return atomic_write_bytes(path, buf.getvalue())
+    try:
+        fig.tight_layout()
+        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+            fig.savefig(fh, format="png")
+    finally:
+        plt.close(fig)
+    return Path(path)
 
 
 def save_cascade_spec(
