@@ -278,3 +278,28 @@ def test_predict_cascade_end_to_end(models, texts, capsys):
     assert main(["predict", str(models["student"]), "x", *cascade]) == 2
     assert "--threshold" in capsys.readouterr().err
     assert main(["predict", str(models["teacher"]), "x", *cascade, "--threshold", "1"]) == 4  # MODEL must be a student
+
+
+def test_plan_on_artifacts_leaves_out_the_students_training_texts(models):
+    from edge_distill.toolkit.cascade import plan_cascade
+    from edge_distill.toolkit.data import DataError, load_dataset
+
+    held = load_dataset(models["data"])["test"]
+    plan = plan_cascade(models["student"], models["teacher"], held, target="max_share", max_teacher_share=0.3)
+    assert plan.n == len(held) and plan.teacher_share <= 0.3
+    fewer = plan_cascade(models["student"], models["teacher"], held, trained_on=held.ids[:10], target="max_share")
+    assert fewer.n == len(held) - 10
+    with pytest.raises(DataError, match="outside the student's training set"):
+        plan_cascade(models["student"], models["teacher"], held, trained_on=held.ids)
+
+
+def test_apply_plan_matches_the_runtime(models, texts):
+    from edge_distill.toolkit.cascade import apply_plan
+
+    student, teacher = _pair(models)
+    s, t = student.predict_proba(texts), teacher.predict_proba(texts)
+    threshold = float(np.quantile(s.max(1), 0.3))
+    for combine in ("teacher", "average"):
+        routed = CascadeClassifier(student, teacher, threshold, combine).route(texts)
+        proba, asked = apply_plan(s, t, threshold, combine)
+        assert np.array_equal(asked, routed.asked) and np.allclose(proba, routed.proba, atol=1e-7)

@@ -10,6 +10,7 @@ teacher and the whole curve costs one sort.
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ import numpy as np
 from edge_distill.runtime.cascade import COMBINES, SPEC_FORMAT, SPEC_VERSION, combine_proba
 from edge_distill.runtime.errors import DataError
 from edge_distill.toolkit.atomic import atomic_write_json
+from edge_distill.toolkit.data import Corpus
 
 TARGETS = ("match_teacher", "max_share")
 
@@ -136,6 +138,54 @@ def choose_threshold(
     if target == "match_teacher":  # the goal is the teacher's accuracy at the smallest share
         return max(plans, key=lambda p: (p.met, -p.teacher_share, p.accuracy))
     return max(plans, key=lambda p: (p.accuracy, -p.teacher_share))
+
+
+def plan_cascade(
+    student,
+    teacher,
+    heldout: Corpus,
+    *,
+    trained_on: Collection[str] = (),
+    target: str = "match_teacher",
+    max_teacher_share: float = 0.15,
+    combine: str = "auto",
+) -> CascadePlan:
+    """Both models on held-out labeled texts, then :func:`choose_threshold`.
+
+    ``student`` and ``teacher`` are loaded classifiers or artifact paths. ``trained_on``: ids
+    (``Corpus.ids``) of the texts the student was fitted on (its transfer set); they are left out,
+    since the student is over-confident on them, and none left is a :class:`DataError`.
+    """
+    from edge_distill import runtime
+
+    s = runtime.load(student, kind="student") if isinstance(student, (str, os.PathLike)) else student
+    t = runtime.load(teacher, kind="teacher") if isinstance(teacher, (str, os.PathLike)) else teacher
+    seen = set(trained_on)
+    keep = [i for i, text_id in enumerate(heldout.ids) if text_id not in seen]
+    if not keep or not heldout.is_labeled:
+        raise DataError(
+            f"cascade: {len(keep)} labeled held-out texts outside the student's training set (of {len(heldout)}); "
+            "reserve labeled texts that the transfer set does not use"
+        )
+    held = heldout.take(keep)
+    return choose_threshold(
+        s.predict_proba(held.texts),
+        t.predict_proba(held.texts),
+        held.labels,
+        target=target,
+        max_teacher_share=max_teacher_share,
+        combine=combine,
+    )
+
+
+def apply_plan(student_proba, teacher_proba, threshold: float, combine: str) -> tuple[np.ndarray, np.ndarray]:
+    """The cascade's probabilities and which rows it asks the teacher about, from both models' probabilities
+    (e.g. the evaluation's test predictions, for the report's test accuracy without running anything again)."""
+    s, t = np.asarray(student_proba, np.float32), np.asarray(teacher_proba, np.float32)
+    asked = s.max(axis=1) < threshold
+    out = s.copy()
+    out[asked] = combine_proba(s[asked], t[asked], combine)
+    return out, asked
 
 
 def latency_curve(plan: CascadePlan, student_ms: float, teacher_ms: float) -> dict[str, Any]:
