@@ -6,6 +6,8 @@ lines with --plain). One JSON object per text is printed: {"label": ..., "probab
 
   edge-distill predict student.onnx "A wonderful film." "Dull and far too long."
   zcat reviews.jsonl.gz | edge-distill predict teacher.int8.onnx > predictions.jsonl
+  edge-distill predict student.onnx "So-so." --cascade teacher.int8.onnx --spec cascade.json
+    (the student answers; below the spec's confidence threshold the teacher is asked too)
 
 Bad records (a line that is not valid UTF-8, not JSON, not an object, or has no string text
 field) are each reported on stderr as one line, "stdin:LINE: problem". Exit codes:
