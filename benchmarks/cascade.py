@@ -24,15 +24,20 @@ def time_cascade(cascade, texts: Sequence[str], *, warmup: int = 10, limit: int 
         raise ValueError("time_cascade needs at least one text")
     for t in texts[:warmup]:
         cascade.route([t])
-    samples, asked = [], 0
+    samples, asked = [], []
     for t in texts:
         t0 = time.perf_counter()
         routed = cascade.route([t])
         samples.append(time.perf_counter() - t0)
-        asked += int(routed.asked[0])
+        asked.append(bool(routed.asked[0]))
+    alone = [s for s, a in zip(samples, asked, strict=True) if not a]
+    helped = [s for s, a in zip(samples, asked, strict=True) if a]
     return {
         **percentiles(samples),
-        "teacher_share": asked / len(texts),
+        # the calls the student answered alone, and those that also ran the teacher (None: no such call)
+        "student_only_mean_ms": 1e3 * sum(alone) / len(alone) if alone else None,
+        "with_teacher_mean_ms": 1e3 * sum(helped) / len(helped) if helped else None,
+        "teacher_share": sum(asked) / len(texts),
         "threshold": cascade.threshold,
         "combine": cascade.combine,
         "texts": len(texts),

@@ -303,3 +303,34 @@ def test_apply_plan_matches_the_runtime(models, texts):
         routed = CascadeClassifier(student, teacher, threshold, combine).route(texts)
         proba, asked = apply_plan(s, t, threshold, combine)
         assert np.array_equal(asked, routed.asked) and np.allclose(proba, routed.proba, atol=1e-7)
+
+
+def test_build_cascade_writes_the_spec_report_and_figure(models, tmp_path):
+    import shutil
+
+    from edge_distill.toolkit.cascade import build_cascade
+    from edge_distill.toolkit.data import load_dataset
+
+    out = tmp_path / "run"
+    (out / "predictions").mkdir(parents=True)
+    shutil.copy(models["student"], out / "student.onnx")
+    shutil.copy(models["teacher"], out / "teacher.onnx")
+    data = load_dataset(models["data"])
+    test, held = data["test"], data["train"].take(np.arange(100))
+    student, teacher = _pair(models)
+    np.savez_compressed(
+        out / "predictions" / "test.npz",
+        ids=np.asarray(test.ids),
+        labels=test.labels,
+        student=student.predict_proba(test.texts),
+        teacher=teacher.predict_proba(test.texts),
+    )
+    result = build_cascade(out, held, test, target="max_share", max_teacher_share=0.5, bench_texts=20)
+    cascade = load_cascade(out / "cascade.json")
+    assert result["teacher"] == "teacher.onnx" and cascade.threshold == result["plan"]["threshold"]
+    routed = cascade.route(test.texts)
+    want = float(np.mean([cascade.labels.index(lab) for lab in routed.labels] == test.labels))
+    assert result["test"]["accuracy"] == pytest.approx(want) and result["test"]["teacher_share"] == routed.asked.mean()
+    assert result["bench"]["texts"] == 20 and result["curve"]["chosen"]["share"] == result["plan"]["teacher_share"]
+    assert Path(result["figure"]).read_bytes()[:4] == b"\x89PNG"
+    assert json.loads((out / "cascade_report.json").read_text())["plan"] == result["plan"]

@@ -258,3 +258,64 @@ def save_cascade_spec(
     if plan is not None:
         obj["plan"] = {k: v for k, v in plan.to_dict().items() if k != "curve"}
     return atomic_write_json(spec, obj)
+
+
+def _mean_ms(clf, texts: list[str]) -> float:
+    """Mean batch-1 latency of ``clf`` over ``texts`` after one warm-up call, in ms."""
+    import time
+
+    clf.predict_proba(texts[:1])
+    t0 = time.perf_counter()
+    for t in texts:
+        clf.predict_proba([t])
+    return 1e3 * (time.perf_counter() - t0) / max(1, len(texts))
+
+
+def build_cascade(
+    out: Path,
+    heldout: Corpus,
+    test: Corpus,
+    *,
+    trained_on: Collection[str] = (),
+    target: str = "max_share",
+    max_teacher_share: float = 0.15,
+    combine: str = "auto",
+    bench_texts: int | None = 1000,
+) -> dict[str, Any]:
+    """A run's cascade stage: the plan on held-out labeled texts, ``cascade.json``, the test accuracy from
+    ``predictions/test.npz``, the one-text-at-a-time benchmark, the latency curve and its figure.
+
+    The teacher is ``teacher.int8.onnx`` where its gate accepted it, else ``teacher.onnx``.
+    """
+    from edge_distill.benchmarks.cascade import time_cascade
+    from edge_distill.runtime.cascade import load_cascade
+    from edge_distill.runtime.errors import MissingExtraError
+
+    out = Path(out)
+    int8 = (out / "teacher.int8.onnx").is_file()
+    student, teacher = out / "student.onnx", out / ("teacher.int8.onnx" if int8 else "teacher.onnx")
+    plan = plan_cascade(student, teacher, heldout, trained_on=trained_on, target=target,
+                        max_teacher_share=max_teacher_share, combine=combine)  # fmt: skip
+    spec = save_cascade_spec(out / "cascade.json", student, teacher, plan.threshold, plan.combine, plan)
+    with np.load(out / "predictions" / "test.npz", allow_pickle=False) as z:
+        if [str(i) for i in z["ids"]] != list(test.ids):
+            raise DataError("predictions/test.npz holds other test texts; rerun the evaluate stage")
+        proba, asked = apply_plan(z["student"], z["teacher_int8" if int8 else "teacher"], plan.threshold, plan.combine)
+        on_test = {"accuracy": float(np.mean(proba.argmax(1) == z["labels"])), "teacher_share": float(asked.mean())}
+    cascade = load_cascade(spec, threads=1)
+    timing = time_cascade(cascade, test.texts, limit=bench_texts)
+    # per-model means from the same calls; where no call (or every call) reached the teacher, timed alone
+    sample = test.texts[:20]
+    student_ms = timing["student_only_mean_ms"] or _mean_ms(cascade.student, sample)
+    with_teacher = timing["with_teacher_mean_ms"] or student_ms + _mean_ms(cascade.teacher, sample)
+    teacher_ms = max(0.0, with_teacher - student_ms)
+    curve = latency_curve(plan, student_ms, teacher_ms)
+    result = {"teacher": teacher.name, "plan": {k: v for k, v in plan.to_dict().items() if k != "curve"},
+              "test": {**on_test, "n": len(test)}, "bench": timing, "curve": curve}  # fmt: skip
+    try:
+        result["figure"] = str(plot_latency_curve(curve, out / "figures" / "cascade.png"))
+    except MissingExtraError as exc:
+        result["figure"] = None
+        result["figure_skipped"] = str(exc)
+    atomic_write_json(out / "cascade_report.json", result)
+    return result
