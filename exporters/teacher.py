@@ -15,9 +15,9 @@ How (each choice measured on the MiniLM teacher, see the teacher notes):
   with per-channel weight scales; embeddings, pooler and classifier stay fp32. Which other
   MatMul/Attention nodes stay fp32 is *measured* per teacher (:func:`choose_fp32_nodes`): each
   node's logit error when it alone is int8 ranks them, and the most sensitive go back to fp32
-  one at a time until int8 passes the agreement criterion on calibration texts (held-out train
-  texts, disjoint from the gate's), or a cap is reached. A fixed recipe (the first third of the
-  feed-forward outputs) passed some teachers and not others.
+  one at a time until int8 passes the agreement criterion on calibration texts (unlabeled or
+  held-out train texts, never test, disjoint from the gate's), or a cap is reached. A fixed
+  recipe (the first third of the feed-forward outputs) passed some teachers and not others.
 
 Parity gates (a failure raises :class:`ParityError` with the figures and the tolerance, and
 no file is written): the fp32 file, run through :mod:`runtime` as users will, must match
@@ -261,7 +261,7 @@ def rank_sensitivity(fused, work: Path, meta: dict[str, str], rows, ref: np.ndar
 def choose_fp32_nodes(
     fused, work: Path, meta: dict[str, str], texts: list[str], tol: Tolerances, *, rank_texts: int = 256, threads=None
 ) -> dict[str, Any]:
-    """The nodes int8 keeps in fp32, chosen on calibration ``texts`` (held-out train texts, no labels needed).
+    """The nodes int8 keeps in fp32, chosen on calibration ``texts`` (no labels needed; never test texts).
 
     Everything quantized first; if that misses :func:`int8_passes`, the nodes ranked by
     :func:`rank_sensitivity` (on the first ``rank_texts`` texts) go back to fp32 one at a time,
