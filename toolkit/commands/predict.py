@@ -6,6 +6,8 @@ lines with --plain). One JSON object per text is printed: {"label": ..., "probab
 
   edge-distill predict student.onnx "A wonderful film." "Dull and far too long."
   zcat reviews.jsonl.gz | edge-distill predict teacher.int8.onnx > predictions.jsonl
+  edge-distill predict student.onnx "So-so." --cascade teacher.int8.onnx --spec cascade.json
+    (the student answers; below the spec's confidence threshold the teacher is asked too)
 
 Bad records (a line that is not valid UTF-8, not JSON, not an object, or has no string text
 field) are each reported on stderr as one line, "stdin:LINE: problem". Exit codes:
@@ -45,6 +47,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--field", default="text", help="the text field of each JSON line (default: %(default)s)")
     p.add_argument("--batch-size", type=int, default=256, help="texts per call (default: %(default)s)")
     p.add_argument("--threads", type=int, default=None, help="onnxruntime threads (default: its choice)")
+    p.add_argument("--cascade", metavar="TEACHER", help="MODEL is a student; ask TEACHER where it is unsure")
+    p.add_argument("--threshold", type=float, help="with --cascade: ask the teacher below this student confidence")
+    p.add_argument(
+        "--spec", metavar="FILE", help="with --cascade: take --threshold and the combination from a cascade.json"
+    )
+    p.add_argument("--combine", choices=("average", "teacher"), default=None, help="with --cascade (default: average)")
     p.add_argument(
         "--skip-bad",
         action="store_true",
@@ -120,6 +128,22 @@ def _records(args: argparse.Namespace) -> Iterator[Record]:
             yield rec
 
 
+def _cascade(args: argparse.Namespace):
+    """MODEL (a student) and --cascade TEACHER, with the threshold from --threshold or --spec."""
+    from edge_distill import runtime
+    from edge_distill.runtime.cascade import CascadeClassifier, read_spec
+    from edge_distill.toolkit.data import DataError
+
+    if (args.threshold is None) == (args.spec is None):
+        raise DataError("--cascade needs exactly one of --threshold T or --spec cascade.json")
+    spec = read_spec(args.spec) if args.spec else {"threshold": args.threshold, "combine": "average"}
+    if not (0 <= spec["threshold"] < float("inf")):
+        raise DataError(f"--threshold must be a number >= 0, got {spec['threshold']}")
+    student = runtime.load(args.model, threads=args.threads, kind="student")
+    teacher = runtime.load(args.cascade, threads=args.threads, kind="teacher")
+    return CascadeClassifier(student, teacher, spec["threshold"], args.combine or spec["combine"])
+
+
 def run(args: argparse.Namespace) -> int:
     """Load the model once, stream batches, print one JSON line per good text."""
     from edge_distill import runtime
@@ -127,7 +151,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.batch_size < 1:
         raise DataError(f"--batch-size must be >= 1, got {args.batch_size}")
-    clf = runtime.load(args.model, threads=args.threads)
+    clf = _cascade(args) if args.cascade else runtime.load(args.model, threads=args.threads)
     out, err = sys.stdout, sys.stderr
 
     def answer(batch: list[Record]) -> None:

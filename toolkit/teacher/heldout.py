@@ -7,6 +7,7 @@ set: held out from fine-tuning, and never the test split (so no choice is tuned 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -43,3 +44,75 @@ def heldout_reviews(data: dict[str, Any], n: int, seed: int = 1234, source: str 
         raise DataError(f"{src}: no labeled texts left outside the labeled and test sets")
     pick = np.random.default_rng(seed).permutation(np.asarray(free, np.int64))[:n]
     return pool.take(np.sort(pick))
+
+
+def _calibration_share(available: int, n_calibration: int, n_other: int) -> int:
+    """How many of ``available`` texts calibrate: all asked if there are enough, else at most a third."""
+    return n_calibration if available >= n_calibration + n_other else min(n_calibration, available // 3)
+
+
+def heldout_gate_sets(
+    data: dict[str, Any], n_check: int, n_calibration: int, seed: int = 1234, source: str | None = None
+) -> tuple[Corpus, Corpus]:
+    """Two disjoint held-out labeled draws: the int8 gate's texts and the calibration texts.
+
+    The calibration texts choose which nodes int8 keeps in fp32; the gate then decides once on
+    texts that took no part in that choice. Where the pool is short, the calibration gets at
+    most a third of it.
+    """
+    both = heldout_reviews(data, n_check + n_calibration, seed, source)
+    order = np.random.default_rng(seed + 1).permutation(len(both))
+    n_cal = _calibration_share(len(both), n_calibration, n_check)
+    return both.take(np.sort(order[n_cal:])), both.take(np.sort(order[:n_cal]))
+
+
+def unlabeled_texts(data: dict[str, Any], n: int, seed: int = 1234, source: str | None = None) -> list[str]:
+    """Up to ``n`` texts of the dataset's unlabeled splits, in a seeded random order; empty where it has none.
+
+    For label agreement between two versions of the teacher, which needs no labels.
+    """
+    src = source or (data or {}).get("data")
+    if not data or not src or n <= 0:
+        return []
+    names = data.get("label_names")
+    dataset = load_dataset(
+        src,
+        text_field=data.get("text_field", "text"),
+        label_field=data.get("label_field", "label"),
+        label_names=tuple(names) if names else None,
+    )
+    _, _, unlabeled = split_roles(dataset, data.get("test_split"))
+    texts = [t for name in unlabeled for t in dataset[name].texts]
+    return [texts[i] for i in np.random.default_rng(seed).permutation(len(texts))[:n]]
+
+
+@dataclass(frozen=True)
+class GateTexts:
+    """The int8 export's texts: labeled gate reviews, calibration texts, extra agreement texts (all disjoint)."""
+
+    check: Corpus
+    calibration: list[str]
+    agreement: list[str]
+
+
+def int8_gate_texts(
+    data: dict[str, Any],
+    n_check: int,
+    n_calibration: int,
+    n_agreement: int,
+    seed: int = 1234,
+    source: str | None = None,
+) -> GateTexts:
+    """The texts of :func:`exporters.teacher.export_teacher`'s int8 gate, none of them test texts.
+
+    Calibration and extra agreement texts need no labels: they come from the unlabeled splits
+    (disjoint from each other), so the labeled pool is left to the gate's accuracy check. A
+    dataset without an unlabeled split calibrates on labeled held-out texts instead.
+    """
+    pool = unlabeled_texts(data, n_calibration + n_agreement, seed, source)
+    if not pool:
+        check, cal = heldout_gate_sets(data, n_check, n_calibration, seed, source)
+        return GateTexts(check, cal.texts, [])
+    n_cal = _calibration_share(len(pool), n_calibration, n_agreement)
+    check = heldout_reviews(data, n_check, seed, source)
+    return GateTexts(check, pool[:n_cal], pool[n_cal : n_cal + n_agreement])

@@ -1,0 +1,149 @@
+"""The int8 gate: fp32 nodes chosen by measured sensitivity, a decision by confidence interval.
+
+Mechanics on the tiny BERT teacher (real quantization, real logits): the sensitivity ranking
+is computed, the fp32 list grows most-sensitive-first until the criterion passes or the cap is
+reached, the interval is reported, and a gate that cannot pass raises a ParityError naming its
+tolerance and writes nothing. The statistics on known counts.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("transformers")
+pytest.importorskip("onnx")
+
+from tiny_teacher import build_tiny
+
+from edge_distill.exporters import teacher as et
+from edge_distill.toolkit.cli import main
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory) -> dict:
+    """A trained tiny teacher, its fused fp32 graph and metadata, and disjoint held-out draws."""
+    from edge_distill.toolkit.teacher.backbone import load_classifier, load_tokenizer, read_record
+    from edge_distill.toolkit.teacher.heldout import heldout_gate_sets
+
+    root = tmp_path_factory.mktemp("int8")
+    tiny = build_tiny(root)
+    train = ["teacher", "train", "--data", str(tiny["data"]), "--labeled", "160", "--test", "40", "--seed", "0"]
+    train += ["--model", str(tiny["ckpt"]), "--max-length", "24", "--lr", "3e-3", "--epochs", "4"]
+    assert main([*train, "--batch-size", "8", "--threads", "1", "--no-progress", "--out", str(root / "run")]) == 0
+    folder = root / "run" / "teacher"
+    record = read_record(folder)
+    tokenizer = load_tokenizer(str(folder))
+    model = load_classifier(str(folder), attn="eager").eval()
+    work = root / "work"
+    work.mkdir()
+    et.to_onnx_graph(model, et._model_inputs(model, tokenizer), work / "raw.onnx")
+    fused, _ = et.fuse(work / "raw.onnx", model.config)
+    meta = et.teacher_metadata(folder, record, ["negative", "positive"], tokenizer)
+    check, calibration = heldout_gate_sets(record["data"], 40, 40)
+    return {
+        "root": root,
+        "folder": folder,
+        "fused": fused,
+        "meta": meta,
+        "work": work,
+        "check": check,
+        "cal": calibration,
+    }
+
+
+def test_agreement_is_decided_by_the_lower_bound_not_the_point():
+    ref = np.zeros((1000, 2), np.float32)
+    ref[:, 1] = 1
+    got = ref.copy()
+    got[:5] = [1, 0]  # 995 of 1000 agree
+    fig = et.agreement_figures(ref, got)
+    lo, hi = fig["agreement_ci"]
+    assert fig["agreement"] == 0.995 and lo < 0.99 < 0.995 < hi and fig["confidence"] == 0.95
+    assert not et.int8_passes(fig, et.Tolerances(int8_min_agreement=0.99))  # the point estimate alone would pass
+    assert et.int8_passes(fig, et.Tolerances(int8_min_agreement=0.985))
+    more = et.agreement_figures(np.tile(ref, (3, 1)), np.tile(got, (3, 1)))  # same rate on 3,000 texts
+    assert more["agreement_ci"][0] > lo and et.int8_passes(more, et.Tolerances(int8_min_agreement=0.99))
+
+
+def test_heldout_gate_sets_are_disjoint(tiny_run):
+    check, cal = tiny_run["check"], tiny_run["cal"]
+    assert len(check) > 0 and len(cal) > 0 and not set(check.ids) & set(cal.ids)
+    assert abs(len(check) - len(cal)) <= 1  # the tiny pool (80 texts) is shared in proportion
+
+
+def _select(run, tol, n=None):
+    texts = run["cal"].texts[:n] if n else run["cal"].texts
+    return et.choose_fp32_nodes(run["fused"], run["work"], run["meta"], texts, tol, rank_texts=20, threads=1)
+
+
+def test_a_criterion_that_cannot_pass_ranks_every_node_and_stops_at_the_cap(tiny_run):
+    sel = _select(tiny_run, et.Tolerances(int8_min_agreement=1.01, int8_max_fp32_nodes=3))
+    candidates = et.quantizable_nodes(tiny_run["fused"])
+    assert len(candidates) == 8  # 2 layers x (Attention, attention output, FFN in, FFN out)
+    assert not sel["passed"] and sel["cap"] == 3 and len(sel["steps"]) == 4
+    assert [s["fp32_nodes"] for s in sel["steps"]] == [0, 1, 2, 3]
+    errors = [r["mean_abs_dlogit"] for r in sel["ranking"]]
+    assert sorted(r["node"] for r in sel["ranking"]) == sorted(candidates) and errors == sorted(errors, reverse=True)
+    assert errors[0] > 0
+    assert sel["fp32_nodes"] == [r["node"] for r in sel["ranking"][:3]]
+    for step in sel["steps"]:
+        lo, hi = step["agreement_ci"]
+        assert lo <= step["agreement"] <= hi and step["texts"] == len(tiny_run["cal"])
+
+
+def test_the_fp32_list_grows_most_sensitive_first_until_the_gate_passes(tiny_run):
+    probe = _select(tiny_run, et.Tolerances(int8_min_agreement=1.01, int8_max_fp32_nodes=4))
+    errors = [s["mean_abs_dlogit"] for s in probe["steps"]]
+    goal = min(errors[1:])
+    assert goal < errors[0], errors  # keeping the most sensitive nodes in fp32 lowers the error
+    want_k = next(k for k, e in enumerate(errors) if e <= goal)
+    tol = et.Tolerances(int8_min_agreement=0.0, int8_max_mean_abs_dlogit=goal, int8_max_fp32_nodes=4)
+    sel = _select(tiny_run, tol)
+    assert sel["passed"] and len(sel["steps"]) == want_k + 1 >= 2
+    assert sel["fp32_nodes"] == [r["node"] for r in probe["ranking"][:want_k]]
+
+
+def test_everything_int8_passing_needs_no_ranking(tiny_run):
+    sel = _select(tiny_run, et.Tolerances(int8_min_agreement=0.5))
+    assert sel["passed"] and sel["fp32_nodes"] == [] and sel["ranking"] is None and len(sel["steps"]) == 1
+
+
+def test_export_reports_the_interval_and_the_selection(tiny_run):
+    from edge_distill import runtime
+
+    out, q = tiny_run["root"] / "t.onnx", tiny_run["root"] / "t.int8.onnx"
+    tol = et.Tolerances(int8_min_agreement=0.85)
+    report = et.export_teacher(
+        tiny_run["folder"], out, int8_out=q, heldout=tiny_run["check"], calibration=tiny_run["cal"].texts,
+        agreement_texts=["good fun film", "dull poor plot"], tolerances=tol, threads=1,
+    )  # fmt: skip
+    figures = report["int8"]
+    assert figures["texts"] == len(tiny_run["check"]) + 2 and figures["reviews"] == len(tiny_run["check"])
+    assert figures["selection"]["independent_of_gate"] and figures["agreement_ci"][0] >= 0.85
+    stored = json.loads(runtime.load(q).metadata["edge_distill.parity"])
+    assert stored["agreement_ci"] == figures["agreement_ci"] and "Wilson lower bound" in stored["decision"]
+
+
+def test_a_gate_that_cannot_pass_names_its_tolerance_and_writes_nothing(tiny_run):
+    out, q = tiny_run["root"] / "never.onnx", tiny_run["root"] / "never.int8.onnx"
+    tol = et.Tolerances(int8_min_agreement=0.999, int8_max_fp32_nodes=1)
+    with pytest.raises(et.ParityError, match=r"95% Wilson interval .* \(tolerance: lower bound >= 0.999\)"):
+        et.export_teacher(
+            tiny_run["folder"], out, int8_out=q, heldout=tiny_run["check"], calibration=tiny_run["cal"].texts,
+            tolerances=tol, threads=1,
+        )  # fmt: skip
+    assert not out.exists() and not q.exists()
+
+
+def test_benchmark_ranks_nodes_and_compares_recipes(tiny_run):
+    from edge_distill.benchmarks.int8_agreement import measure
+
+    result = measure(Path(tiny_run["folder"]), [0, 1], n=30, sensitivity=True, rank_texts=20)
+    none, first = result["recipes"]
+    assert result["reviews"] == 30 and len(first["fp32_nodes"]) == len(none["fp32_nodes"]) + 1
+    assert len(result["ranking"]) == 8 and 0 <= none["agreement_ci"][0] <= none["agreement"]
