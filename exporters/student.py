@@ -128,6 +128,10 @@ def export_bytes(model: StudentModel, *, check_ops: bool = True) -> bytes:
     """The sealed ONNX bytes of ``model`` (refusals and op agreement checks included)."""
     onnx = require("onnx", "the student export")
     check_exportable(model)
+    if model.settings.get("lowercase", True):
+        from edge_distill.exporters.platform_ops import check_table
+
+        check_table(model.word_ranges)
     if check_ops:
         from edge_distill.exporters.student_checks import check_lowercase, check_word_class
 

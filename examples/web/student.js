@@ -1,0 +1,101 @@
+// Load an edge-distill student.onnx and classify texts with any onnxruntime JavaScript
+// client (onnxruntime-web in a page, onnxruntime-node or onnxruntime-web under Node): the
+// caller passes its `ort` module in. The graph does all the text processing; this module
+// reads the class names from the model's metadata, checks its sha256 checksum as the Python
+// runtime does, and cleans each text with clean.js.
+import { sanitize } from "./clean.js";
+
+export { sanitize };
+export const CHECKSUM_KEY = "edge_distill.checksum";
+const PLACEHOLDER = "0".repeat(64);
+
+// A protobuf varint at buf[pos]; returns [value, nextPos] (values used here fit in 2^53).
+function varint(buf, pos) {
+  let value = 0, scale = 1, byte;
+  do {
+    if (pos >= buf.length) throw new Error("truncated protobuf");
+    byte = buf[pos++];
+    value += (byte & 0x7f) * scale;
+    scale *= 128;
+  } while (byte & 0x80);
+  return [value, pos];
+}
+
+// The length-delimited fields of one protobuf message: [{field, start, end}] (others skipped).
+function fields(buf, start = 0, end = buf.length) {
+  const out = [];
+  let pos = start;
+  while (pos < end) {
+    let key, len;
+    [key, pos] = varint(buf, pos);
+    const field = Math.floor(key / 8), wire = key & 7;
+    if (wire === 0) [, pos] = varint(buf, pos);
+    else if (wire === 1) pos += 8;
+    else if (wire === 5) pos += 4;
+    else if (wire === 2) {
+      [len, pos] = varint(buf, pos);
+      out.push({ field, start: pos, end: pos + len });
+      pos += len;
+    } else throw new Error(`unsupported protobuf wire type ${wire}`);
+  }
+  return out;
+}
+
+/** ModelProto.metadata_props (field 14, {key = 1, value = 2}) as {key: {value, start}}. */
+export function metadata(model) {
+  const utf8 = new TextDecoder("utf-8");
+  const props = {};
+  for (const f of fields(model)) {
+    if (f.field !== 14) continue;
+    const entry = fields(model, f.start, f.end);
+    const key = entry.find((e) => e.field === 1), value = entry.find((e) => e.field === 2);
+    if (key) {
+      const text = value ? utf8.decode(model.subarray(value.start, value.end)) : "";
+      props[utf8.decode(model.subarray(key.start, key.end))] = { value: text, start: value ? value.start : -1 };
+    }
+  }
+  return props;
+}
+
+async function sha256Hex(bytes) {
+  const digest = new Uint8Array(await globalThis.crypto.subtle.digest("SHA-256", bytes));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Throw unless the file hashes to its recorded checksum (computed with the digest zeroed). */
+export async function verify(model, props, name) {
+  const recorded = props[CHECKSUM_KEY];
+  if (!recorded || !/^[0-9a-f]{64}$/.test(recorded.value)) {
+    throw new Error(`${name}: no ${CHECKSUM_KEY}; not an edge-distill artifact`);
+  }
+  const copy = new Uint8Array(model); // a copy (Buffer.slice would be a view)
+  copy.set(new TextEncoder().encode(PLACEHOLDER), recorded.start);
+  if ((await sha256Hex(copy)) !== recorded.value) {
+    throw new Error(`${name}: checksum mismatch: the file was modified or damaged after export`);
+  }
+}
+
+/** A verified student: {session, labels, metadata}; `options` are onnxruntime session options. */
+export async function loadStudent(ort, model, name, options = {}) {
+  const bytes = model instanceof Uint8Array ? model : new Uint8Array(model);
+  const props = metadata(bytes);
+  await verify(bytes, props, name);
+  const kind = props["edge_distill.kind"]?.value;
+  if (kind !== "student") throw new Error(`${name}: not a student artifact (kind ${JSON.stringify(kind)})`);
+  const labels = JSON.parse(props["edge_distill.labels"].value);
+  const session = await ort.InferenceSession.create(bytes, options);
+  const plain = Object.fromEntries(Object.entries(props).map(([k, v]) => [k, v.value]));
+  return { session, labels, metadata: plain };
+}
+
+/** One row per text: {label, probabilities: {class: p}} (the Python runtime's answers). */
+export async function classify(ort, { session, labels }, texts) {
+  if (texts.length === 0) return [];
+  const input = new ort.Tensor("string", texts.map(sanitize), [texts.length]);
+  const out = await session.run({ text: input });
+  const proba = out.probabilities.data, label = out.label.data, k = labels.length;
+  return texts.map((_, i) => ({
+    label: labels[Number(label[i])],
+    probabilities: Object.fromEntries(labels.map((name, j) => [name, proba[i * k + j]])),
+  }));
+}
