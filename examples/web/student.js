@@ -41,8 +41,41 @@ function fields(buf, start = 0, end = buf.length) {
   return out;
 }
 
-/** ModelProto.metadata_props (field 14, {key = 1, value = 2}) as {key: {value, start}}. */
+// ORT format (a flatbuffer, file identifier "ORTM" at byte 4): InferenceSession.model (field
+// 1) -> Model.metadata_props (field 9) -> [StringStringEntry {key = 0, value = 1}].
+function ortMetadata(buf) {
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const u32 = (p) => view.getUint32(p, true);
+  const field = (table, index) => { // position of a field's value, or -1 when absent
+    const vtable = table - view.getInt32(table, true), slot = 4 + 2 * index;
+    const off = slot < view.getUint16(vtable, true) ? view.getUint16(vtable + slot, true) : 0;
+    return off ? table + off : -1;
+  };
+  const deref = (p) => p + u32(p);
+  const string = (p) => { const s = deref(p); return { start: s + 4, end: s + 4 + u32(s) }; };
+  const utf8 = new TextDecoder("utf-8");
+  const props = {};
+  const modelAt = field(deref(0), 1);
+  const listAt = modelAt < 0 ? -1 : field(deref(modelAt), 9);
+  if (listAt < 0) return props;
+  const list = deref(listAt);
+  for (let i = 0; i < u32(list); i++) {
+    const entry = deref(list + 4 + 4 * i), keyAt = field(entry, 0), valueAt = field(entry, 1);
+    if (keyAt < 0) continue;
+    const key = string(keyAt), value = valueAt < 0 ? null : string(valueAt);
+    props[utf8.decode(buf.subarray(key.start, key.end))] = value
+      ? { value: utf8.decode(buf.subarray(value.start, value.end)), start: value.start }
+      : { value: "", start: -1 };
+  }
+  return props;
+}
+
+const isOrtFormat = (buf) => buf.length > 8 && new TextDecoder().decode(buf.subarray(4, 8)) === "ORTM";
+
+/** The model's metadata as {key: {value, start}} (start: the value's byte offset), from an
+ * ONNX file (ModelProto.metadata_props, field 14: {key = 1, value = 2}) or an ORT-format one. */
 export function metadata(model) {
+  if (isOrtFormat(model)) return ortMetadata(model);
   const utf8 = new TextDecoder("utf-8");
   const props = {};
   for (const f of fields(model)) {
