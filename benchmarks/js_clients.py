@@ -22,6 +22,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
+from edge_distill.toolkit.atomic import atomic_write_text
+
 REPO = Path(__file__).resolve().parents[1]
 WEB = REPO / "examples" / "web"
 NODE_EXAMPLE = REPO / "examples" / "node"
@@ -61,7 +63,7 @@ def run_node(script: Path, args: Sequence[str], request: dict | None = None, tim
     with tempfile.TemporaryDirectory() as tmp:
         extra = []
         if request is not None:
-            Path(tmp, "request.json").write_text(_ascii_json(request), encoding="ascii")
+            atomic_write_text(Path(tmp, "request.json"), _ascii_json(request))
             extra = [str(Path(tmp, "request.json"))]
         proc = subprocess.run(
             ["node", str(script), *args, *extra],

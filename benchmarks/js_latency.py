@@ -102,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     from edge_distill.benchmarks import js_clients
     from edge_distill.benchmarks.student_latency import build_students, review_of_length
     from edge_distill.exporters.student import export_bytes
+    from edge_distill.toolkit.atomic import atomic_write_bytes
 
     clients = tuple(c for c in args.clients.split(",") if c)
     if set(clients) - set(CLIENTS) or "python" not in clients:
@@ -113,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     review = review_of_length(test_texts, args.words)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "student.onnx"
-        path.write_bytes(export_bytes(model, check_ops=False))
+        atomic_write_bytes(path, export_bytes(model, check_ops=False))
         result = measure(path, review, rounds=args.rounds, warmup=args.warmup, blocks=args.blocks, clients=clients)
     result.update(
         review_words=len(review.split()),

@@ -83,7 +83,7 @@ def operator_config(ort_data: bytes, name: str) -> str:
     level = log.level
     with tempfile.TemporaryDirectory() as tmp:
         model, config = Path(tmp) / name, Path(tmp) / "ops.config"
-        model.write_bytes(ort_data)
+        atomic_write_bytes(model, ort_data)
         log.setLevel(logging.WARNING)
         try:
             create_config_from_models([model], config, False)

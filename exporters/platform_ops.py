@@ -186,10 +186,10 @@ def measure(node: str = "node", clients: Iterable[str] = ("node", "web")) -> dic
     names = {"node": "onnxruntime-node", "web": "onnxruntime-web"}
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
-        import onnx
+        from edge_distill.toolkit.atomic import atomic_write_bytes
 
-        onnx.save(lowercase_probe(), f"{tmp}/lower.onnx")
-        onnx.save(word_class_probe(word_ranges()), f"{tmp}/word.onnx")
+        atomic_write_bytes(f"{tmp}/lower.onnx", lowercase_probe().SerializeToString())
+        atomic_write_bytes(f"{tmp}/word.onnx", word_class_probe(word_ranges()).SerializeToString())
         for client in clients:
             proc = subprocess.run(
                 [node, str(root / "tools" / "probe_ops.js"), client, f"{tmp}/lower.onnx", f"{tmp}/word.onnx"],
