@@ -122,3 +122,20 @@ def test_ort_file_in_the_javascript_clients(tmp_path):
         assert max_diff(js_clients.classify_in(client, ort_path, texts)["rows"], labels, proba, ref.labels) <= 1e-6
     page = js_clients.drive_page(ort_path, {"texts": texts})
     assert max_diff(page["rows"], labels, proba, ref.labels) <= 1e-6
+
+
+def test_cli_export_student_format_ort(tmp_path, capsys):
+    """``edge-distill export student DIR --out student.ort --format ort`` writes the .onnx, the
+    .ort and the config; the JSON result names them."""
+    import json
+
+    from edge_distill.toolkit.cli import main
+    from edge_distill.toolkit.student.store import save_student
+
+    save_student(fitted_student(2), tmp_path)
+    out = tmp_path / "student.ort"
+    assert main(["export", "student", str(tmp_path), "--out", str(out), "--format", "ort", "--no-data", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["path"] == str(tmp_path / "student.onnx") and result["ort"]["path"] == str(out)
+    assert edge_distill.load(out).predict(["great"]) == edge_distill.load(tmp_path / "student.onnx").predict(["great"])
+    assert (tmp_path / "student.required_operators.config").is_file()
