@@ -7,7 +7,8 @@ review ``--rounds`` times per block after a warm-up, through its public API (Pyt
 runtime's ``predict_proba``; JavaScript: ``examples/web/student.js``'s ``classify``, i.e. input
 cleaning + tensor + ``session.run``; the page: its own ``answer()``, timed with
 ``performance.now()`` at 5 µs resolution as the page is cross-origin isolated). The clients
-take turns in ``--blocks`` blocks so machine load hits all alike; the result is each client's
+take turns in ``--blocks`` blocks (the two clients under Node round-robin, call by call, in
+one process) so machine load hits all alike; the result is each client's
 p50 over all its calls and its ratio to Python's. Every client's answer on the review is
 checked against Python's first. Example::
 
@@ -42,43 +43,60 @@ def _python_block(clf, text: str, rounds: int, warmup: int) -> list[float]:
     return times
 
 
-def _js_block(client: str, path: Path, text: str, rounds: int, warmup: int) -> tuple[list[float], dict, str]:
+def _check(client: str, row: dict, labels, label: str, proba: np.ndarray) -> None:
+    got = np.array([row["probabilities"][n] for n in labels])
+    if row["label"] != label or np.abs(got - proba).max() > 1e-6:
+        raise RuntimeError(f"{client} answers {row} on the review, Python {label} {proba.tolist()}")
+
+
+def _node_block(clients: list[str], path: Path, text: str, rounds: int, warmup: int) -> dict:
+    """client -> (times in s, row, version) for clients under Node, timed round-robin."""
     from edge_distill.benchmarks import js_clients
 
-    if client == "browser":
-        out = js_clients.drive_page(
-            path, {"texts": [text], "timing": {"text": text, "rounds": rounds, "warmup": warmup}}
-        )
-        return [t / 1e3 for t in out["times_ms"]], out["rows"][0], f"onnxruntime-web {out['version']} in Chromium"
+    names = {"node": "node", "wasm_node": "web"}
     request = {"text": text, "rounds": rounds, "warmup": warmup}
-    out = js_clients.run_node(js_clients.WEB / "tools" / "latency.js", [client, str(path)], request)
-    return [t / 1e3 for t in out["times_ms"]], out["row"], out["version"]
+    out = js_clients.run_node(
+        js_clients.WEB / "tools" / "latency.js", [",".join(names[c] for c in clients), str(path)], request
+    )
+    return {
+        c: ([t / 1e3 for t in out[names[c]]["times_ms"]], out[names[c]]["row"], out[names[c]]["version"])
+        for c in clients
+    }
+
+
+def _browser_block(path: Path, text: str, rounds: int, warmup: int) -> tuple[list[float], dict, str]:
+    from edge_distill.benchmarks import js_clients
+
+    out = js_clients.drive_page(path, {"texts": [text], "timing": {"text": text, "rounds": rounds, "warmup": warmup}})
+    return [t / 1e3 for t in out["times_ms"]], out["rows"][0], f"onnxruntime-web {out['version']} (WASM) in Chromium"
 
 
 def measure(path: Path, text: str, *, rounds: int, warmup: int, blocks: int, clients=CLIENTS) -> dict:
     """Per-client percentiles (ms), versions and p50 ratios to Python for the student at ``path``."""
+    import onnxruntime
+
     from edge_distill import runtime
 
     clf = runtime.load(path, threads=1)
     (label,), proba = clf.predict_with_proba([text])
     samples: dict[str, list[float]] = {c: [] for c in clients}
-    versions = {"python": f"onnxruntime {__import__('onnxruntime').__version__} (Python)"}
+    versions = {"python": f"onnxruntime {onnxruntime.__version__} (Python)"}
+    under_node = [c for c in clients if c in ("node", "wasm_node")]
     for _ in range(blocks):
-        for client in clients:
-            if client == "python":
-                samples[client] += _python_block(clf, text, rounds, warmup)
-                continue
-            times, row, versions[client] = _js_block(
-                {"wasm_node": "web"}.get(client, client), path, text, rounds, warmup
-            )
-            got = np.array([row["probabilities"][n] for n in clf.labels])
-            if row["label"] != label or np.abs(got - proba[0]).max() > 1e-6:
-                raise RuntimeError(f"{client} answers {row} on the review, Python {label} {proba[0].tolist()}")
+        samples["python"] += _python_block(clf, text, rounds, warmup)
+        found = _node_block(under_node, path, text, rounds, warmup) if under_node else {}
+        if "browser" in clients:
+            found["browser"] = _browser_block(path, text, rounds, warmup)
+        for client, (times, row, versions[client]) in found.items():
+            _check(client, row, clf.labels, label, proba[0])
             samples[client] += times
     stats = {c: percentiles(s) for c, s in samples.items()}
-    base = stats["python"]["p50_ms"] if "python" in stats else None
-    ratios = {c: s["p50_ms"] / base for c, s in stats.items()} if base else {}
-    return {"latency": stats, "versions": versions, "p50_over_python": ratios}
+    base = stats["python"]["p50_ms"]
+    return {
+        "latency": stats,
+        "versions": versions,
+        "p50_over_python": {c: s["p50_ms"] / base for c, s in stats.items()},
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
