@@ -7,8 +7,8 @@ review ``--rounds`` times per block after a warm-up, through its public API (Pyt
 runtime's ``predict_proba``; JavaScript: ``examples/web/student.js``'s ``classify``, i.e. input
 cleaning + tensor + ``session.run``; the page: its own ``answer()``, timed with
 ``performance.now()`` at 5 µs resolution as the page is cross-origin isolated). The clients
-take turns in ``--blocks`` blocks (the two clients under Node round-robin, call by call, in
-one process) so machine load hits all alike; the result is each client's
+take turns in ``--blocks`` blocks (the two clients under Node share one process and take
+turns every 25 calls) so machine load hits all alike, while each runs warm as a service does; the result is each client's
 p50 over all its calls and its ratio to Python's. Every client's answer on the review is
 checked against Python's first. Example::
 
@@ -50,7 +50,7 @@ def _check(client: str, row: dict, labels, label: str, proba: np.ndarray) -> Non
 
 
 def _node_block(clients: list[str], path: Path, text: str, rounds: int, warmup: int) -> dict:
-    """client -> (times in s, row, version) for clients under Node, timed round-robin."""
+    """client -> (times in s, row, version) for clients under Node, taking turns in one process."""
     from edge_distill.benchmarks import js_clients
 
     names = {"node": "node", "wasm_node": "web"}

@@ -3,7 +3,8 @@
 The ONNX ``TfIdfVectorizer`` op builds a dense row of all F features per text, so its cost
 grows with the vocabulary. This graph touches only the n-grams a text contains::
 
-    text -> StringNormalizer(lower) -> Tokenizer(one separator) -> word ids (LabelEncoder)
+    text -> StringNormalizer(lower) -> Tokenizer(one separator) -> word ids (LabelEncoder; also
+         the spellings other onnxruntime builds' lowercasing makes of a word, platform_ops)
          -> n-gram keys in base W+2 from adjacent word ids, plus one key 0 per row
          -> feature ids (LabelEncoder; unknown n-grams and key 0 -> the null id F)
          -> each row sorted (TopK), flattened; runs of equal ids end where the next id differs
