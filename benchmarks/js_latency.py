@@ -8,8 +8,8 @@ runtime's ``predict_proba``; JavaScript: ``examples/web/student.js``'s ``classif
 cleaning + tensor + ``session.run``; the page: its own ``answer()``, timed with
 ``performance.now()`` at 5 µs resolution as the page is cross-origin isolated). The clients
 take turns in ``--blocks`` blocks (the two clients under Node share one process and take
-turns every 25 calls) so machine load hits all alike, while each runs warm as a service does; the result is each client's
-p50 over all its calls and its ratio to Python's. Every client's answer on the review is
+turns every 25 calls) so machine load hits all alike, while each runs warm as a service does.
+The result is each client's p50 over all its calls and its ratio to Python's. Every client's answer on the review is
 checked against Python's first. Example::
 
     python -m edge_distill.benchmarks.js_latency --data ../shared/data/imdb --out bench/js_latency.json

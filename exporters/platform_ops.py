@@ -72,6 +72,9 @@ CLIENTS: dict[str, dict] = {
     },
 }
 
+#: what the JavaScript clients put in place of NUL (examples/web/clean.js), which they cannot pass on
+NUL_STANDIN = "\x01"
+
 #: spellings per vocabulary word beyond which the export refuses (2**8: eight such letters)
 MAX_VARIANTS = 256
 
@@ -98,7 +101,8 @@ def lower_alternatives(clients: dict[str, dict] | None = None) -> dict[str, froz
 def check_table(word_ranges: Sequence[Sequence[int]], clients: dict[str, dict] | None = None) -> None:
     """Raise :class:`PlatformMismatch` unless word variants make every client exact.
 
-    That holds when no client's word class differs, every client's lowercase output for a code
+    That holds when no client's word class differs, NUL and its stand-in are not word
+    characters (so replacing one by the other changes no token), every client's lowercase output for a code
     point keeps that code point's word class, never occurs in reference-lowercased text, and
     stands for one reference letter only.
     """
@@ -108,6 +112,11 @@ def check_table(word_ranges: Sequence[Sequence[int]], clients: dict[str, dict] |
     ref = lower_table()
     image = {v for v in ref.values()} | {cp for cp in range(sys.maxunicode + 1) if cp not in ref}
     is_word = re.compile(f"[{python_class(word_ranges)}]")
+    if is_word.match("\x00") or is_word.match(NUL_STANDIN):
+        raise PlatformMismatch(
+            "the word class holds U+0000 or U+0001: JavaScript clients replace NUL by U+0001 "
+            "(examples/web/clean.js), which is exact only while neither is a word character"
+        )
     means: dict[int, int] = {}
     for client, info in clients.items():
         if info["word_added"] or info["word_removed"]:

@@ -64,6 +64,11 @@ def test_word_class_differences_are_refused():
         check_table(word_ranges(), table)
 
 
+def test_a_word_class_holding_nul_or_its_stand_in_is_refused():
+    with pytest.raises(PlatformMismatch, match="U\\+0000 or U\\+0001"):
+        check_table(((0x01, 0x01), *word_ranges()), _client({}))
+
+
 def test_variants_leave_the_python_answers_exact():
     """The extra keys never match in the reference: parity with scikit-learn is unchanged."""
     model = unicode14_student(3)
