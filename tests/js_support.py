@@ -51,11 +51,32 @@ def real_texts(data_dir: Path, n: int = 150) -> list[str]:
         path = data_dir / name / f"{split}.jsonl.gz"
         if not path.exists():
             continue
-        with gzip.open(path, "rt", encoding="utf-8") as f:
-            rows = [json.loads(line)["text"] for line in f]
+        rows = [r["text"] for r in _read(path)]
         step = max(1, len(rows) // n)
         out += rows[::step][:n]
     return out
+
+
+def _read(path: Path) -> list[dict]:
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        return [json.loads(line) for line in f]
+
+
+def real_student(data_dir: Path, n: int = 3000):
+    """A binary student fitted on ``n`` SST-2 and ``n // 6`` IMDB training texts (a real
+    vocabulary of several thousand n-grams), distilled from logits made from the gold labels."""
+    from edge_distill.toolkit.student import StudentConfig, fit_student
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for name, size in [("sst2", n), ("imdb", n // 6)]:
+        records = _read(data_dir / name / "train.jsonl.gz")
+        rows += [records[i] for i in rng.choice(len(records), size, replace=False)]
+    labels = np.array([r["label"] for r in rows])
+    logits = rng.normal(0, 0.5, (len(rows), 2))
+    logits[np.arange(len(rows)), labels] += 2.0
+    config = StudentConfig(objective="soft", C=10.0)
+    return fit_student([r["text"] for r in rows], logits.astype(np.float32), ("negative", "positive"), config).model
 
 
 def unicode14_student(k: int = 2):

@@ -15,6 +15,7 @@ import subprocess
 import numpy as np
 import pytest
 from js_support import UNICODE14_TEXTS, max_diff, need_js, real_texts, unicode14_student
+from js_support import real_student as real_student_model
 from student_support import fitted_student
 
 from edge_distill import runtime
@@ -32,13 +33,18 @@ def js() -> None:
     need_js()
 
 
-@pytest.fixture(scope="module")
-def real_student(tmp_path_factory, real_data_dir):
-    """A 3-class student exported to a file, and the texts to compare on."""
-    model = fitted_student(3)
+#: both read the real data sets (and the real student's fit + gate take ~15 s): slow
+@pytest.fixture(
+    scope="module",
+    params=[pytest.param("real", marks=pytest.mark.slow), pytest.param("synthetic-3-class", marks=pytest.mark.slow)],
+)
+def real_student(request, tmp_path_factory, real_data_dir):
+    """A student exported to a file (fitted on real SST-2 + IMDB texts, or a 3-class one on
+    synthetic texts in several scripts), and the texts to compare on."""
+    model = real_student_model(real_data_dir) if request.param == "real" else fitted_student(3)
     path = tmp_path_factory.mktemp("web") / "student.onnx"
-    export_student(model, path, check_ops=False)
     texts = real_texts(real_data_dir) + [t for t in adversarial_texts(model.vocabulary) if len(t) < MAX_CHARS]
+    export_student(model, path, texts=texts, check_ops=False)
     return path, texts + UNICODE14_TEXTS
 
 
