@@ -93,13 +93,15 @@ def test_unicode14_letters_give_the_same_answers_everywhere(js, tmp_path, monkey
     texts = UNICODE14_TEXTS + [t.upper() for t in UNICODE14_TEXTS] + [t.lower() for t in UNICODE14_TEXTS]
     path = tmp_path / "student.onnx"
     export_student(model, path, texts=texts, check_ops=False)
+    path.with_suffix(".copy.onnx").write_bytes(path.read_bytes())
     clf = runtime.load(path)
     assert measure_parity(clf, model.pipeline(), texts).ok
     labels, proba = clf.predict_with_proba(texts)
     for client in ("node", "web"):
         assert max_diff(js_clients.classify_in(client, path, texts)["rows"], labels, proba, clf.labels) <= 1e-6
-    page = js_clients.drive_page(path, {"texts": texts})
-    assert max_diff(page["rows"], labels, proba, clf.labels) <= 1e-6
+    page = js_clients.drive_page(path, {"texts": texts, "upload": str(path.with_suffix(".copy.onnx"))})
+    assert max_diff(page["rows"], labels, proba, clf.labels) <= 1e-6  # loaded from ?model=URL
+    assert max_diff(page["uploaded"], labels, proba, clf.labels) <= 1e-6  # loaded with the file picker
 
     monkeypatch.setattr(platform_ops, "CLIENTS", {})  # the graph without the client spellings
     naive = tmp_path / "naive.onnx"

@@ -4,10 +4,12 @@
 //   node tools/drive_page.js URL request.json > result.json
 //
 // URL is the page with ?model=...; request.json (ASCII JSON, so lone surrogates survive the
-// trip into the page) may hold "texts" (classified in one call), "typed" (typed into the text
+// trip into the page) may hold "texts" (classified in one call), "upload" (a model file picked
+// with the page's file input; "texts" are classified again with it), "typed" (typed into the text
 // box; the label, probabilities and time the page shows are read back) and "timing":
 // {"text", "rounds", "warmup"} (per-answer times in ms, through the page's own answer()).
 import fs from "node:fs";
+import path from "node:path";
 import process from "node:process";
 import { chromium } from "playwright-core";
 
@@ -35,7 +37,13 @@ async function main() {
       const { texts } = JSON.parse(json);
       return texts ? window.edgeDistill.classify(texts) : null;
     }, request);
-    const { typed, timing } = JSON.parse(request);
+    const { typed, timing, upload } = JSON.parse(request);
+    if (upload !== undefined) { // the same texts again, on a model picked with the file input
+      await page.setInputFiles("#file", upload);
+      const name = path.basename(upload);
+      await page.waitForFunction((n) => document.getElementById("status").textContent.startsWith(`${n}:`), name);
+      out.uploaded = await page.evaluate(async (json) => window.edgeDistill.classify(JSON.parse(json).texts), request);
+    }
     if (typed !== undefined) {
       await page.fill("#text", typed);
       await page.waitForFunction((t) => document.body.dataset.answered === t, typed);
