@@ -1,8 +1,10 @@
 """Export a fitted student to one self-contained, exact and fast ONNX file.
 
 ``export_student`` refuses what it cannot reproduce exactly, checks that onnxruntime's
-lowercasing and word class agree with Python on every code point, builds the sparse graph
-(:mod:`exporters.student_graph`), seals the checksum, loads the bytes through the real runtime
+lowercasing and word class agree with Python on every code point (and that the measured
+differences of other onnxruntime clients, :mod:`exporters.platform_ops`, can be evened out by
+the graph's word variants), builds the sparse graph (:mod:`exporters.student_graph`), seals
+the checksum, loads the bytes through the real runtime
 and runs the parity gate (:mod:`exporters.student_parity`). Only then is the file written,
 atomically; a failed gate writes nothing.
 """
@@ -128,6 +130,10 @@ def export_bytes(model: StudentModel, *, check_ops: bool = True) -> bytes:
     """The sealed ONNX bytes of ``model`` (refusals and op agreement checks included)."""
     onnx = require("onnx", "the student export")
     check_exportable(model)
+    if model.settings.get("lowercase", True):
+        from edge_distill.exporters.platform_ops import check_table
+
+        check_table(model.word_ranges)
     if check_ops:
         from edge_distill.exporters.student_checks import check_lowercase, check_word_class
 

@@ -30,50 +30,31 @@ def all_code_points() -> np.ndarray:
     return cps[(cps < 0xD800) | (cps > 0xDFFF)]
 
 
-def _session(nodes, out_type, out_shape):
+def _probe(node, out_shape):
+    """A one-node model ``x: string [N] -> y: string out_shape`` (also run by the JavaScript probe)."""
     onnx = require("onnx", "the student export")
-    ort = require("onnxruntime", "the student export")
     h = onnx.helper
     graph = h.make_graph(
-        nodes,
+        [node],
         "check",
         [h.make_tensor_value_info("x", onnx.TensorProto.STRING, ["N"])],
-        [h.make_tensor_value_info("y", out_type, out_shape)],
+        [h.make_tensor_value_info("y", onnx.TensorProto.STRING, out_shape)],
     )
-    model = h.make_model(graph, ir_version=IR_VERSION, opset_imports=opset_imports())
-    opts = ort.SessionOptions()
-    opts.log_severity_level = 3
-    return ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+    return h.make_model(graph, ir_version=IR_VERSION, opset_imports=opset_imports())
 
 
-def _fail(what: str, bad: np.ndarray, cps: np.ndarray, got, want) -> None:
-    if len(bad):
-        shown = ", ".join(f"U+{cps[i]:04X} (onnxruntime {got[i]!r}, Python {want[i]!r})" for i in bad[:5])
-        raise AgreementError(f"{what} differs on {len(bad)} code points: {shown}")
-
-
-def check_lowercase() -> int:
-    """Raise :class:`AgreementError` unless StringNormalizer lowercases like ``lower_table``."""
+def lowercase_probe():
+    """The graph's lowercasing step alone, as a model."""
     onnx = require("onnx", "the student export")
-    from edge_distill.toolkit.features import lower_table
-
     node = onnx.helper.make_node(
         "StringNormalizer", ["x"], ["y"], case_change_action="LOWER", is_case_sensitive=1, locale=LOCALE
     )
-    cps = all_code_points()
-    chars = np.array([chr(c) for c in cps], dtype=object)
-    got = _session([node], onnx.TensorProto.STRING, ["N"]).run(None, {"x": chars})[0]
-    table = lower_table()
-    want = np.array([chr(table.get(int(c), int(c))) for c in cps], dtype=object)
-    _fail("StringNormalizer(LOWER)", np.flatnonzero(got != want), cps, got, want)
-    return len(cps)
+    return _probe(node, ["N"])
 
 
-def check_word_class(ranges: Sequence[Sequence[int]]) -> int:
-    """Raise :class:`AgreementError` unless the graph's Tokenizer splits ``"ab" + c + "cd"`` like Python."""
+def word_class_probe(ranges: Sequence[Sequence[int]]):
+    """The graph's Tokenizer alone (word class ``ranges``), as a model."""
     onnx = require("onnx", "the student export")
-    from edge_distill.toolkit.features import python_class
-
     node = onnx.helper.make_node(
         "Tokenizer",
         ["x"],
@@ -84,9 +65,43 @@ def check_word_class(ranges: Sequence[Sequence[int]]) -> int:
         pad_value=PAD,
         separators=[separator(ranges)],
     )
+    return _probe(node, ["N", "T"])
+
+
+def _run(model, texts: np.ndarray) -> np.ndarray:
+    ort = require("onnxruntime", "the student export")
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3
+    sess = ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+    return sess.run(None, {"x": texts})[0]
+
+
+def _fail(what: str, bad: np.ndarray, cps: np.ndarray, got, want) -> None:
+    if len(bad):
+        shown = ", ".join(f"U+{cps[i]:04X} (onnxruntime {got[i]!r}, Python {want[i]!r})" for i in bad[:5])
+        raise AgreementError(f"{what} differs on {len(bad)} code points: {shown}")
+
+
+def check_lowercase() -> int:
+    """Raise :class:`AgreementError` unless StringNormalizer lowercases like ``lower_table``."""
+    from edge_distill.toolkit.features import lower_table
+
+    cps = all_code_points()
+    chars = np.array([chr(c) for c in cps], dtype=object)
+    got = _run(lowercase_probe(), chars)
+    table = lower_table()
+    want = np.array([chr(table.get(int(c), int(c))) for c in cps], dtype=object)
+    _fail("StringNormalizer(LOWER)", np.flatnonzero(got != want), cps, got, want)
+    return len(cps)
+
+
+def check_word_class(ranges: Sequence[Sequence[int]]) -> int:
+    """Raise :class:`AgreementError` unless the graph's Tokenizer splits ``"ab" + c + "cd"`` like Python."""
+    from edge_distill.toolkit.features import python_class
+
     cps = all_code_points()
     texts = np.array(["ab" + chr(c) + "cd" for c in cps], dtype=object)
-    got = _session([node], onnx.TensorProto.STRING, ["N", "T"]).run(None, {"x": texts})[0]
+    got = _run(word_class_probe(ranges), texts)
     is_word = re.compile(f"[{python_class(ranges)}]")
     word = np.array([is_word.match(chr(c)) is not None for c in cps])
     want = np.empty((len(cps), 2), dtype=object)

@@ -3,7 +3,8 @@
 The ONNX ``TfIdfVectorizer`` op builds a dense row of all F features per text, so its cost
 grows with the vocabulary. This graph touches only the n-grams a text contains::
 
-    text -> StringNormalizer(lower) -> Tokenizer(one separator) -> word ids (LabelEncoder)
+    text -> StringNormalizer(lower) -> Tokenizer(one separator) -> word ids (LabelEncoder; also
+         the spellings other onnxruntime builds' lowercasing makes of a word, platform_ops)
          -> n-gram keys in base W+2 from adjacent word ids, plus one key 0 per row
          -> feature ids (LabelEncoder; unknown n-grams and key 0 -> the null id F)
          -> each row sorted (TopK), flattened; runs of equal ids end where the next id differs
@@ -36,7 +37,7 @@ from edge_distill.toolkit.extras import require
 from edge_distill.toolkit.features import BR_LOWER, re2_class
 
 #: Version of the graph layout; part of the run's stage key, so a rebuilt graph re-exports cached runs.
-GRAPH_VERSION = "2"  # 2: one separator, null feature, one table and one scatter (41 nodes, was 62)
+GRAPH_VERSION = "3"  # 3: client spellings of words (platform_ops); 2: one separator, null feature, 41 nodes
 PAD = "\x01"  # never a token: U+0001 is not a word code point
 LOCALE = "C.UTF-8"
 OPSET = 21
@@ -108,6 +109,18 @@ def ngram_tables(vocabulary: Sequence[str], ngram_range: tuple[int, int]) -> Ngr
             key = key * base + wid[w]
         keys[j] = key
     return NgramTables(words, keys, base, (lo, hi))
+
+
+def word_keys(words: Sequence[str], lowercase: bool = True) -> tuple[list[str], np.ndarray]:
+    """The word lookup's keys and digits: each word (digit ``1..W``) plus, when the graph
+    lowercases, the spellings other onnxruntime clients' lowercasing makes of it
+    (:func:`exporters.platform_ops.word_variants`), with the same digit."""
+    from edge_distill.exporters.platform_ops import word_variants
+
+    variants = word_variants(words) if lowercase else []
+    keys = list(words) + [v for v, _ in variants]
+    digits = np.array([i + 1 for i in range(len(words))] + [i + 1 for _, i in variants], np.int64)
+    return keys, digits
 
 
 def _tensor(name: str, array: np.ndarray):
@@ -226,13 +239,14 @@ def build_student_graph(model, metadata: dict[str, str]):
         pad_value=PAD,
         separators=[separator(model.word_ranges, s.get("lowercase", True))],
     )
+    words, digits = word_keys(tables.words, s.get("lowercase", True))
     wid = g.op(
         "LabelEncoder",
         [tokens],
         "word_digit",
         domain="ai.onnx.ml",
-        keys_strings=tables.words,
-        values_tensor=_tensor("v", np.arange(1, tables.base - 1, dtype=np.int64)),
+        keys_strings=words,
+        values_tensor=_tensor("v", digits),
         default_tensor=_tensor("d", i64([tables.base - 1])),
     )
     # one extra key 0 per row (no feature's key: a leading digit is never 0), so every row

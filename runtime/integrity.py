@@ -5,6 +5,13 @@ zeros, serializes the model, hashes those bytes with sha256, and writes the dige
 placeholder (same length, so the protobuf stays valid). The runtime undoes the substitution
 and re-hashes. This needs neither the ``onnx`` package nor a second file, and any changed
 byte (a tampered weight, a truncated tail) fails the check.
+
+The same scheme seals an ORT-format file (``.ort``, :mod:`exporters.ort_format`): onnxruntime's
+flatbuffer keeps each metadata string byte for byte, so the exporter converts the model with
+the placeholder in place and writes the sha256 of the ORT bytes over it. :func:`verify` reads
+either format unchanged (onnxruntime opens both from bytes and reports the same metadata),
+and so do the JavaScript clients (``examples/web/student.js``). A file converted by hand from a
+sealed ``.onnx`` carries the ``.onnx`` digest, so it is refused: only the exporter seals.
 """
 
 from __future__ import annotations

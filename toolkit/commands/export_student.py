@@ -31,6 +31,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--no-data", action="store_true", help="gate on the built-in adversarial set only")
     p.add_argument("--tolerance", type=float, default=1e-6, help="max |Δ probability| (default: %(default)g)")
+    p.add_argument(
+        "--format",
+        choices=["onnx", "ort"],
+        default="onnx",
+        help="ort: also write the ORT-format file (.ort, sealed, gated against the .onnx) and its "
+        "reduced-operator config for a minimal onnxruntime build (default: %(default)s)",
+    )
     add_json(p)
 
 
@@ -62,8 +69,13 @@ def run(args: argparse.Namespace) -> int:
     except StudentError as exc:
         raise DataError(str(exc)) from exc
     texts, origin = _gate_texts(args, model.info.get("data", {}))
+    out = args.out[: -len(".ort")] + ".onnx" if args.format == "ort" and args.out.endswith(".ort") else args.out
     try:
-        result = export_student(model, args.out, texts=texts, tol=args.tolerance)
+        result = export_student(model, out, texts=texts, tol=args.tolerance)
+        if args.format == "ort":
+            from edge_distill.exporters.ort_format import export_ort
+
+            result["ort"] = export_ort(out, texts=texts, tol=args.tolerance).as_dict()
     except (UnsupportedSetting, ParityError) as exc:
         raise DataError(str(exc)) from exc
     result["gate_texts"] = origin
