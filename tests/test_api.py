@@ -34,7 +34,9 @@ def test_public_surface_is_lazy_and_complete() -> None:
     assert out.stdout.strip() == "[]"
     import edge_distill.toolkit as toolkit
 
-    assert {"Distiller", "DataOptions", "distill_student", "export_student_onnx", "run_pipeline"} <= set(toolkit.__all__)
+    assert {"Distiller", "DataOptions", "distill_student", "export_student_onnx", "run_pipeline"} <= set(
+        toolkit.__all__
+    )
     with pytest.raises(AttributeError):
         toolkit.not_a_name  # noqa: B018
 

@@ -459,3 +459,35 @@ def test_cli_help(words):
     assert "usage:" in res.stdout
     if words[1] == "label":
         assert "torchrun" in res.stdout and "SLURM_ARRAY_TASK_ID" in res.stdout
+
+
+def test_label_then_student_without_repeating_the_sizes(exported, tiny, capsys):
+    """'teacher label --unlabeled N --out R' then 'student --logits R': the student takes its transfer set
+    from what the logits record (R, R/logits or R/logits/logits.npz; --data optional)."""
+    run = tiny["root"] / "chain"
+    label = ["teacher", "label", "--teacher", str(exported["int8"]), *_data_args(tiny), "--unlabeled", "100"]
+    assert main([*label, "--out", str(run), "--threads", "1", "--no-progress"]) == 0
+    capsys.readouterr()
+    chains = [
+        [str(run), "--out", str(run)],  # no data options at all: the recorded ones
+        [str(run / "logits"), *_data_args(tiny), "--out", str(run / "a")],  # data given, sizes not repeated
+        [
+            str(run / "logits" / "logits.npz"),
+            "--data",
+            str(tiny["data"]),
+            "--labeled",
+            "160",
+            "--test",
+            "40",
+            "--out",
+            str(run / "b"),
+        ],
+    ]
+    for logits, *rest in chains:
+        assert main(["student", "--logits", logits, *rest, "--min-df", "1", "--json"]) == 0
+        result = json.loads(capsys.readouterr().out)
+        assert result["sizes"]["transfer"] == 100 and result["metrics"]["test"]["n"] == 40, logits
+    # other data options than the labeling's: the logits' texts are not all in the pool, and that is said
+    code = main(["student", "--logits", str(run), "--data", str(tiny["data"]), "--labeled", "160", "--test", "40",
+                 "--seed", "1", "--out", str(run / "c")])  # fmt: skip
+    assert code == 2 and "not in this data's transfer pool" in capsys.readouterr().err
