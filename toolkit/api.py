@@ -66,7 +66,9 @@ class _Result:
 
 
 # ----------------------------------------------------------------------------- baseline
-def train_baseline(data: DataOptions, *, recipe: str = "tfidf", out: str | os.PathLike[str] | None = None):
+def train_baseline(
+    data: DataOptions, *, recipe: str = "tfidf", out: str | os.PathLike[str] | None = None
+) -> BaselineResult:
     """Fit the baseline on the labeled set, score the test set; with ``out``, write
     ``out/baseline.json`` and the test probabilities to ``out/predictions/baseline.npz``."""
     splits = data.sized(unlabeled=0).load()  # the baseline never sees the transfer set

@@ -195,24 +195,27 @@ def fit_student(
             "n_features": model.n_features,
             "estimated_bytes": estimated_onnx_bytes(model.vocabulary, model.coef.shape[0]),
         }
-        doc_freq = np.asarray((features.raw > 0).mean(axis=0)).ravel()
-        keep = select_features(
-            model.coef,
-            model.idf,
-            doc_freq,
-            model.vocabulary,
-            max_features=config.max_features,
-            max_bytes=config.max_bytes,
-        )
-        Xp, gold_p = split(keep)
-        fitted = fit_objective(
-            config.objective, Xp, logits, C=C, temperature=T, gold=gold_p, random_state=config.random_state
-        )
-        model = model_from_fitted(
-            features.vectorizer, fitted, label_names, {**info, "pruned_from": model.n_features}, keep
-        )
+        model = _pruned(model, features, split, logits, config, C, T)
     model.info["config"] = {k: v for k, v in asdict(config).items() if k not in ("C", "temperature")}
     return FitResult(model, unpruned, trials)
+
+
+def _pruned(model: StudentModel, features: Features, split, logits: np.ndarray, config: StudentConfig, C, T):
+    """The model refitted on the n-grams that matter most to it, within the config's budget
+    (``split(columns)`` gives the training rows and gold rows restricted to those columns)."""
+    doc_freq = np.asarray((features.raw > 0).mean(axis=0)).ravel()
+    keep = select_features(
+        model.coef,
+        model.idf,
+        doc_freq,
+        model.vocabulary,
+        max_features=config.max_features,
+        max_bytes=config.max_bytes,
+    )
+    X, gold = split(keep)
+    fitted = fit_objective(config.objective, X, logits, C=C, temperature=T, gold=gold, random_state=config.random_state)
+    info = {**model.info, "pruned_from": model.n_features}
+    return model_from_fitted(features.vectorizer, fitted, model.label_names, info, keep)
 
 
 def gold_and_dev(labeled: Corpus, config: StudentConfig) -> tuple[tuple[list[str], np.ndarray], tuple | None]:
