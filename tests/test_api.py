@@ -143,4 +143,11 @@ def test_distiller_fits_exports_and_reuses_a_trained_teacher(tiny, tmp_path: Pat
     assert again.teacher_result_ is None and again.teacher_ == str(work / "teacher")
     with pytest.raises(DataError, match="teacher's classes"):  # ids 0/1 infer classes "0", "1"
         Distiller(work / "teacher", random_state=0).fit(texts, labels, unlabeled)
+    # labeling with the teacher's gated fp32 ONNX export gives (within its 1e-4 gate) the same student
+    fp32 = Distiller(
+        work / "teacher", label_names=names, student_config=student_cfg, label_with="fp32", work_dir=tmp_path / "w2"
+    )
+    fp32.fit(texts, labels, unlabeled)
+    assert (tmp_path / "w2" / "teacher.onnx").is_file() and fp32.teacher_ == str(work / "teacher")
+    np.testing.assert_allclose(fp32.predict_proba(test_texts), d.predict_proba(test_texts), atol=1e-3)
     np.testing.assert_allclose(again.student_.coef, d.student_.coef, atol=1e-8)
