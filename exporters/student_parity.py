@@ -13,55 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from edge_distill.exporters.adversarial import ADVERSARIAL
+
 TOLERANCE = 1e-6
 BATCH = 256
-
-ADVERSARIAL: tuple[str, ...] = (
-    "",
-    " ",
-    "\t\n\r\f\v ",
-    "\u3000\u00a0\u2028",
-    "a",
-    "ab",
-    "A B C",
-    "ÀB",
-    "Café crème brûlée — très BIEN, naïve façade",
-    "ÉCOLE école ÉCOLE",
-    "straße STRASSE Straße",
-    "İstanbul İİ iİ DİYARBAKIR",
-    "ΣΊΣΥΦΟΣ σίσυφος ΌΣΟΣ ς σ Σ",
-    "ǅungla ǄUNGLA ǆ",
-    "Ⅻ ⅻ ①② ٣٤ 𝟙𝟚",
-    "日本語のテキストです 映画はとても良かった",
-    "中文电影很好看 好看",
-    "한국어 영화 정말 좋아요",
-    "great 😀😀 movie 👍🏽 bad 💩 ❤️ 🇫🇷",
-    "e\u0301cole cafe\u0301 n\u0303o a\u0308b\u0308",
-    "עברית טובה מאוד \u202bRTL\u202c العربية جيد جدا",
-    "\u200f\u200e\u200dzero\u200bwidth\u2060join",
-    "ab\x00cd \x00\x00 nul\x00led",
-    "\x01\x02\x7f control \x1b[31m red",
-    "lone \ud800 surrogate \udfff end \ud83d",
-    "DON'T won’t it's isn't ''quoted'' `tick`",
-    "snake_case __init__ _x_ a_b 123 4_5 007 3.14 1,000,000",
-    "x<br />y <BR>zz good<br/>bad <br\t/>word<bR  >end",
-    "<br<br />br <br/<br/> <b>bold</b> &amp; &lt;br&gt;",
-    "<br",
-    "br />",
-    "<<br />>",
-    "MiXeD CaSe MoViE GoOd BaD",
-    "the the the the the movie movie",
-    "tab\tseparated\tvalues\nnew\nlines",
-    "😀" * 50,
-    "a" * 3000,
-    "ab " * 2000,
-    "\ufeffBOM start",
-    "ﬁne ﬂoor ﬀ",
-    "ＦＵＬＬＷＩＤＴＨ ｆｕｌｌ",
-    "Ω Å K µ ß ẞ ſ",
-    "𐐀𐐨 Deseret 𐐀",
-    "ᏣᎳᎩ ꭰ Cherokee",
-)
 
 
 def adversarial_texts(vocabulary: Sequence[str] = (), seed: int = 0) -> list[str]:

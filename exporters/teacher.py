@@ -43,6 +43,7 @@ from typing import Any
 
 import numpy as np
 
+from edge_distill.exporters.adversarial import ADVERSARIAL
 from edge_distill.runtime import schema
 from edge_distill.runtime.base import open_session
 from edge_distill.runtime.errors import ParityError
@@ -54,17 +55,6 @@ from edge_distill.toolkit.data import Corpus
 from edge_distill.toolkit.extras import require
 
 FUSED_OPS = ("Attention", "MultiHeadAttention", "SkipLayerNormalization", "EmbedLayerNormalization")
-ADVERSARIAL = (
-    "",
-    "   ",
-    "<br /><br />",
-    "😀😂👍🔥 best film ever 🎬🍿",
-    "这部电影非常好看，演员的表演令人印象深刻。映画はとても面白かった。영화가 정말 좋았어요.",
-    "a",
-    "terrible " * 700,
-    "Ünïcödé àccents, naïve café — “quotes” and ‘apostrophes’…",
-    "\u200b\u200d\ufeff zero width \t\n tabs",
-)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from tokenizers import Tokenizer
 
+from edge_distill.runtime.base import sanitize
 from edge_distill.runtime.textclean import clean_text
 
 STRATEGIES = ("head", "head+tail")
@@ -94,7 +95,7 @@ class TeacherEncoder:
         """Token ids of each text (special tokens included, not padded)."""
         if not texts:
             return []
-        encs = self.tokenizer.encode_batch([clean_text(t) for t in texts], add_special_tokens=False)
+        encs = self.tokenizer.encode_batch([clean_text(sanitize(t)) for t in texts], add_special_tokens=False)
         return [self.prefix + truncate_ids(e.ids, self.budget, self.strategy) + self.suffix for e in encs]
 
     def pad(self, rows: Sequence[Sequence[int]]) -> Batch:

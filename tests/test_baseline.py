@@ -31,6 +31,6 @@ def test_both_recipes_on_real_imdb(imdb) -> None:
     seed, _ = run_baseline(s.labeled, s.test, "seed")
     tuned, proba = run_baseline(s.labeled, s.test, "tfidf")
     assert proba.shape == (1000, 2) and np.allclose(proba.sum(axis=1), 1)
-    assert 0.76 <= seed["metrics"]["accuracy"] <= 0.82  # the seed notebook's 0.79
-    assert tuned["metrics"]["accuracy"] > seed["metrics"]["accuracy"]
-    assert tuned["chosen"]["C"] in (1.0, 3.0, 10.0, 30.0, 100.0)
+    assert 0.76 <= seed.metrics["accuracy"] <= 0.82  # the seed notebook's 0.79
+    assert tuned.metrics["accuracy"] > seed.metrics["accuracy"]
+    assert tuned.chosen["C"] in (1.0, 3.0, 10.0, 30.0, 100.0)

@@ -89,3 +89,12 @@ def test_baseline_on_real_sample(imdb_dir: Path, tmp_path: Path, capsys: pytest.
     assert m["ci95"][0] < m["accuracy"] < m["ci95"][1]
     assert set(m["report"]) >= {"negative", "positive", "macro avg"}
     assert result["data"] == {"source": str(imdb_dir), "seed": 0, "labeled": 300, "unlabeled": 0, "test": 300}
+
+
+def test_run_help_shows_every_data_option(capsys: pytest.CaptureFixture[str]) -> None:
+    """run takes the data options every stage command takes (one DataOptions for all stages)."""
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    out = capsys.readouterr().out
+    for flag in ("--text-field", "--label-field", "--label-names", "--test-split", "--no-stratify", "--unlabeled"):
+        assert flag in out, flag

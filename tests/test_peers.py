@@ -104,20 +104,19 @@ def _stage_setup(tiny: dict[str, Path], out: Path):
     """A run folder holding teacher logits for the transfer set (a word-count teacher), and its config."""
     from edge_distill.toolkit.data import load_splits
     from edge_distill.toolkit.logits import LogitsTable, save_logits
+    from edge_distill.toolkit.options import DataOptions
     from edge_distill.toolkit.pipeline import RunConfig
     from edge_distill.toolkit.stages import StageResult
+    from edge_distill.toolkit.teacher.train import TrainConfig
 
     cfg = RunConfig(
-        data=str(tiny["data"]),
+        data=DataOptions(str(tiny["data"]), labeled=60, unlabeled=200, test=40),
         out=out,
-        labeled=60,
-        unlabeled=200,
-        test=40,
-        teacher_model=str(tiny["ckpt"]),
+        teacher=TrainConfig(model=str(tiny["ckpt"])),
         peer_params={"model2vec": {"pca_dims": 16}},
         progress=False,
     )
-    unl = load_splits(cfg.data, n_labeled=60, n_unlabeled=200, n_test=40, seed=0).unlabeled
+    unl = load_splits(tiny["data"], n_labeled=60, n_unlabeled=200, n_test=40, seed=0).unlabeled
     score = np.array(
         [
             sum(w in ("good", "great", "excellent", "wonderful", "fun", "superb") for w in t.split())

@@ -139,9 +139,60 @@ def test_a_refused_int8_teacher_leaves_the_rest_of_the_run(tmp_path, monkeypatch
     assert "refused by its parity gate** (agreement 0.98)" in (out / "report.md").read_text()
 
 
-def test_a_failing_command_reports_its_own_error_line(tmp_path) -> None:
-    from edge_distill.toolkit.pipeline import call_command
-
+def test_a_failing_stage_exits_with_its_own_error(tmp_path, capsys) -> None:
+    """run calls the API: a stage's error reaches the CLI with its type (bad data: exit 2) and its line."""
     (tmp_path / "train.jsonl").write_text('{"text": "a", "label": 0}\n{oops\n')
-    with pytest.raises(RuntimeError, match=r"train\.jsonl:2: not valid JSON"):
-        call_command(["baseline", "--data", str(tmp_path / "train.jsonl")])
+    argv = ["run", "--data", str(tmp_path / "train.jsonl"), "--out", str(tmp_path / "out"), "--no-progress"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "train.jsonl:2: not valid JSON" in err
+
+
+def test_run_options_become_typed_configs(tmp_path, capsys) -> None:
+    """--teacher-args/--student-args are parsed by the stage commands' own parsers into the configs;
+    every data option reaches the one DataOptions all stages use."""
+    from edge_distill.toolkit.cli import build_parser
+    from edge_distill.toolkit.commands.run import run_config
+
+    argv = [
+        "run",
+        "--data",
+        "d",
+        "--out",
+        str(tmp_path),
+        "--text-field",
+        "review",
+        "--label-names",
+        "neg,pos",
+        "--no-stratify",
+        "--test-split",
+        "validation",
+        "--unlabeled",
+        "all",
+        "--seed",
+        "7",
+        "--teacher-args",
+        "--epochs 2 --max-length 128",
+        "--student-args",
+        "--with-gold --max-bytes 5MB --min-df 1",
+        "--objective",
+        "hard",
+        "--check",
+        "50",
+    ]
+    cfg = run_config(build_parser().parse_args(argv))
+    d = cfg.data
+    assert (d.text_field, d.label_names, d.stratify, d.test_split, d.unlabeled, d.seed) == (
+        "review",
+        ("neg", "pos"),
+        False,
+        "validation",
+        None,
+        7,
+    )
+    assert cfg.teacher.epochs == 2 and cfg.teacher.max_length == 128 and cfg.teacher.seed == 7
+    s = cfg.student
+    assert s.with_gold and s.max_bytes == 5_000_000 and s.features["min_df"] == 1 and s.objective == "hard"
+    assert cfg.export.check == 50 and s.random_state == 7
+    assert main([*argv[:-4], "--teacher-args", "--epochs many"]) == 2
+    assert "--teacher-args: argument --epochs: invalid int value: 'many'" in capsys.readouterr().err

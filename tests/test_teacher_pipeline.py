@@ -225,7 +225,7 @@ def test_int8_gate_failure_writes_nothing(run_dir, tiny, capsys):
             "1",
         ]
     )
-    assert code == 2
+    assert code == 5  # ParityError: a failed gate, not bad input
     err = capsys.readouterr().err
     assert "int8 teacher parity failed" in err and "maximum -1" in err and "nothing was written" in err
     assert not out.exists() and not out.with_name("strict.int8.onnx").exists()
@@ -370,12 +370,12 @@ def test_a_damaged_chunk_is_recomputed(exported, tiny):
         "fingerprint": json.loads((src / "shards" / "shard-00000-of-00001.json").read_text())["fingerprint"],
         "chunk_size": 50,
         "shard": "shard-00000-of-00001",
-        "n_texts": first["texts"],
+        "n_texts": first.texts,
     }
     (work / "manifest.json").write_text(json.dumps(manifest))
     (work / "chunk-00000.npz").write_bytes(b"PK\x03\x04 damaged")
     again = lab.label_corpus(splits.unlabeled, labeler, out, chunk_size=50, progress=False)
-    assert again["resumed_texts"] == 0 and again["merged_texts"] == first["merged_texts"]
+    assert again.resumed_texts == 0 and again.merged_texts == first.merged_texts
     assert np.allclose(_merged(out).logits, _merged(src.parent).logits, atol=1e-6)
 
 
@@ -392,8 +392,8 @@ def test_shards_cover_every_text_once_and_merge_checks_them(exported, tiny):
     sizes = []
     for i in range(3):
         r = label_corpus(splits.unlabeled, labeler, out, shard=ShardSpec(i, 3), progress=False)
-        assert "merged" not in r
-        sizes.append(r["texts"])
+        assert r.merged is None
+        sizes.append(r.texts)
     assert sum(sizes) == len(splits.unlabeled) and min(sizes) > 0
     assert main(["teacher", "merge", str(out)]) == 0
     merged, ref = _merged(out), _merged(whole)
@@ -446,7 +446,7 @@ def test_resume_with_other_settings_is_refused(exported, tiny):
     labeler = onnx_labeler(exported["int8"], threads=1)
     with pytest.raises(ResumeError, match="--restart"):
         label_corpus(splits.unlabeled, labeler, out, progress=False)
-    assert label_corpus(splits.unlabeled, labeler, out, restart=True, progress=False)["merged_texts"] > 0
+    assert label_corpus(splits.unlabeled, labeler, out, restart=True, progress=False).merged_texts > 0
 
 
 @pytest.mark.parametrize(
@@ -464,3 +464,35 @@ def test_cli_help(words):
     assert "usage:" in res.stdout
     if words[1] == "label":
         assert "torchrun" in res.stdout and "SLURM_ARRAY_TASK_ID" in res.stdout
+
+
+def test_label_then_student_without_repeating_the_sizes(exported, tiny, capsys):
+    """'teacher label --unlabeled N --out R' then 'student --logits R': the student takes its transfer set
+    from what the logits record (R, R/logits or R/logits/logits.npz; --data optional)."""
+    run = tiny["root"] / "chain"
+    label = ["teacher", "label", "--teacher", str(exported["int8"]), *_data_args(tiny), "--unlabeled", "100"]
+    assert main([*label, "--out", str(run), "--threads", "1", "--no-progress"]) == 0
+    capsys.readouterr()
+    chains = [
+        [str(run), "--out", str(run)],  # no data options at all: the recorded ones
+        [str(run / "logits"), *_data_args(tiny), "--out", str(run / "a")],  # data given, sizes not repeated
+        [
+            str(run / "logits" / "logits.npz"),
+            "--data",
+            str(tiny["data"]),
+            "--labeled",
+            "160",
+            "--test",
+            "40",
+            "--out",
+            str(run / "b"),
+        ],
+    ]
+    for logits, *rest in chains:
+        assert main(["student", "--logits", logits, *rest, "--min-df", "1", "--json"]) == 0
+        result = json.loads(capsys.readouterr().out)
+        assert result["sizes"]["transfer"] == 100 and result["metrics"]["test"]["n"] == 40, logits
+    # other data options than the labeling's: the logits' texts are not all in the pool, and that is said
+    code = main(["student", "--logits", str(run), "--data", str(tiny["data"]), "--labeled", "160", "--test", "40",
+                 "--seed", "1", "--out", str(run / "c")])  # fmt: skip
+    assert code == 2 and "not in this data's transfer pool" in capsys.readouterr().err

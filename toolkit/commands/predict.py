@@ -26,6 +26,9 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from edge_distill import runtime
+from edge_distill.runtime.errors import DataError
+
 HELP = "classify texts with a student or teacher ONNX file"
 EXIT_SKIPPED = 3
 
@@ -146,9 +149,6 @@ def _cascade(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     """Load the model once, stream batches, print one JSON line per good text."""
-    from edge_distill import runtime
-    from edge_distill.toolkit.data import DataError
-
     if args.batch_size < 1:
         raise DataError(f"--batch-size must be >= 1, got {args.batch_size}")
     clf = _cascade(args) if args.cascade else runtime.load(args.model, threads=args.threads)

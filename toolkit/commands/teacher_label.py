@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import argparse
 
-from edge_distill.toolkit.commands.common import add_data_arguments, add_json, emit, load_splits_from_args
+from edge_distill.toolkit.api import label_transfer_set
+from edge_distill.toolkit.commands.common import add_data_arguments, add_json, data_options, emit
+from edge_distill.toolkit.options import LabelOptions
 
 HELP = "write teacher logits for the unlabeled transfer set"
 
@@ -62,38 +64,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Draw the transfer set, pick the backend, label this shard."""
-    from edge_distill.toolkit.data import DataError
-    from edge_distill.toolkit.teacher.label import label_corpus, onnx_labeler, torch_labeler
-    from edge_distill.toolkit.teacher.shards import parse_shard
-
-    try:
-        shard = parse_shard(args.shard)
-    except ValueError as exc:  # ResumeError included
-        raise DataError(str(exc)) from exc
-    backend = args.backend
-    if backend == "auto":
-        backend = "onnx" if str(args.teacher).endswith(".onnx") else "torch"
-    splits = load_splits_from_args(args)
-    labeler = (
-        onnx_labeler(args.teacher, args.threads, args.batch_size)
-        if backend == "onnx"
-        else torch_labeler(args.teacher, args.threads, args.batch_size)
+    """Label this shard of the transfer set."""
+    options = LabelOptions(
+        backend=args.backend,
+        shard=args.shard,
+        chunk_size=args.chunk_size,
+        batch_size=args.batch_size,
+        threads=args.threads,
+        restart=args.restart,
+        progress=args.progress,
     )
-    try:
-        result = label_corpus(
-            splits.unlabeled,
-            labeler,
-            args.out,
-            shard=shard,
-            chunk_size=args.chunk_size,
-            restart=args.restart,
-            progress=args.progress,
-        )
-    except ValueError as exc:  # ResumeError included
-        raise DataError(str(exc)) from exc
-    human = f"labeled {result['texts']} texts ({result['shard']}, {result['resumed_texts']} resumed)"
-    if "merged" in result:
-        human += f"; merged {result['merged_texts']} texts into {result['merged']}"
+    result = label_transfer_set(args.teacher, data_options(args), args.out, options)
+    human = f"labeled {result.texts} texts ({result.shard}, {result.resumed_texts} resumed)"
+    if result.merged:
+        human += f"; merged {result.merged_texts} texts into {result.merged}"
     emit(args, result, human)
     return 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 
+from edge_distill.toolkit.api import merge_logits
 from edge_distill.toolkit.commands.common import add_json, emit
 
 HELP = "merge teacher logits shards into DIR/logits/logits.npz"
@@ -22,13 +23,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Check and merge."""
-    from edge_distill.toolkit.data import DataError
-    from edge_distill.toolkit.logits import LogitsError
-    from edge_distill.toolkit.teacher.shards import merge_shards
-
-    try:
-        path, summary = merge_shards(args.dir)
-    except LogitsError as exc:
-        raise DataError(str(exc)) from exc
-    emit(args, summary, f"merged {summary['shards']} shards, {summary['texts']} texts, into {path}")
+    result = merge_logits(args.dir)
+    emit(args, result, f"merged {result.shards} shards, {result.texts} texts, into {result.path}")
     return 0

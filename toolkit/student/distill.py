@@ -13,9 +13,11 @@ from typing import Any
 
 import numpy as np
 
+from edge_distill.runtime.errors import DataError
+from edge_distill.toolkit.data import Corpus
 from edge_distill.toolkit.extras import require
 from edge_distill.toolkit.features import make_vectorizer
-from edge_distill.toolkit.student.model import StudentModel, model_from_fitted
+from edge_distill.toolkit.student.model import RECIPES, StudentModel, model_from_fitted
 from edge_distill.toolkit.student.objectives import OBJECTIVES, Gold, fit_objective, scores
 from edge_distill.toolkit.student.prune import estimated_onnx_bytes, select_features
 
@@ -27,12 +29,19 @@ DEFAULT_C = 30.0
 DEFAULT_TEMPERATURE = 1.0
 C_GRID = (3.0, 10.0, 30.0, 100.0)
 T_GRID = (1.0, 2.0)
+#: share of the labeled set held out for ``tune`` together with ``with_gold``
+HELDOUT_FRACTION = 0.3
 
 
 @dataclass
 class StudentConfig:
-    """How to fit the student (defaults: soft objective, measured C and T)."""
+    """How to fit the student (defaults: soft objective, measured C and T).
 
+    ``recipe`` ``seed`` reproduces the seed notebook (a reference, not exportable); ``tune``
+    chooses C and T on labeled texts held out from training (see :func:`gold_and_dev`).
+    """
+
+    recipe: str = "tfidf"
     objective: str = "soft"
     C: float = DEFAULT_C
     temperature: float = DEFAULT_TEMPERATURE
@@ -41,13 +50,16 @@ class StudentConfig:
     features: dict[str, Any] = field(default_factory=dict)
     max_features: int | None = None
     max_bytes: int | None = None
+    tune: bool = False
     random_state: int = 0
 
     def __post_init__(self) -> None:
+        if self.recipe not in RECIPES:
+            raise DataError(f"unknown student recipe {self.recipe!r}; expected one of {RECIPES}")
         if self.objective not in OBJECTIVES:
-            raise ValueError(f"unknown objective {self.objective!r}; expected one of {OBJECTIVES}")
+            raise DataError(f"unknown objective {self.objective!r}; expected one of {OBJECTIVES}")
         if self.C <= 0 or self.temperature <= 0:
-            raise ValueError(f"C and temperature must be > 0, got C={self.C}, T={self.temperature}")
+            raise DataError(f"C and temperature must be > 0, got C={self.C}, T={self.temperature}")
 
 
 @dataclass
@@ -146,7 +158,7 @@ def fit_student(
     """
     logits = np.asarray(logits, np.float64)
     if logits.shape != (len(texts), len(label_names)):
-        raise ValueError(f"logits {logits.shape} do not match {len(texts)} texts x {len(label_names)} classes")
+        raise DataError(f"logits {logits.shape} do not match {len(texts)} texts x {len(label_names)} classes")
     use_gold = config.with_gold and len(gold_texts) > 0
     features = fit_features(list(texts) + (list(gold_texts) if use_gold else []), config.features)
     n = len(texts)
@@ -183,24 +195,46 @@ def fit_student(
             "n_features": model.n_features,
             "estimated_bytes": estimated_onnx_bytes(model.vocabulary, model.coef.shape[0]),
         }
-        doc_freq = np.asarray((features.raw > 0).mean(axis=0)).ravel()
-        keep = select_features(
-            model.coef,
-            model.idf,
-            doc_freq,
-            model.vocabulary,
-            max_features=config.max_features,
-            max_bytes=config.max_bytes,
-        )
-        Xp, gold_p = split(keep)
-        fitted = fit_objective(
-            config.objective, Xp, logits, C=C, temperature=T, gold=gold_p, random_state=config.random_state
-        )
-        model = model_from_fitted(
-            features.vectorizer, fitted, label_names, {**info, "pruned_from": model.n_features}, keep
-        )
+        model = _pruned(model, features, split, logits, config, C, T)
     model.info["config"] = {k: v for k, v in asdict(config).items() if k not in ("C", "temperature")}
     return FitResult(model, unpruned, trials)
 
 
-__all__ = ["FitResult", "StudentConfig", "evaluate", "fit_student"]
+def _pruned(model: StudentModel, features: Features, split, logits: np.ndarray, config: StudentConfig, C, T):
+    """The model refitted on the n-grams that matter most to it, within the config's budget
+    (``split(columns)`` gives the training rows and gold rows restricted to those columns)."""
+    doc_freq = np.asarray((features.raw > 0).mean(axis=0)).ravel()
+    keep = select_features(
+        model.coef,
+        model.idf,
+        doc_freq,
+        model.vocabulary,
+        max_features=config.max_features,
+        max_bytes=config.max_bytes,
+    )
+    X, gold = split(keep)
+    fitted = fit_objective(config.objective, X, logits, C=C, temperature=T, gold=gold, random_state=config.random_state)
+    info = {**model.info, "pruned_from": model.n_features}
+    return model_from_fitted(features.vectorizer, fitted, model.label_names, info, keep)
+
+
+def gold_and_dev(labeled: Corpus, config: StudentConfig) -> tuple[tuple[list[str], np.ndarray], tuple | None]:
+    """Labeled rows for ``with_gold``, and the held-out dev set for ``tune`` (None without it).
+
+    Without ``with_gold`` the whole labeled set is unused by training and is the dev set; with
+    it, a seeded :data:`HELDOUT_FRACTION` of it is held out for tuning.
+    """
+    gold_idx, dev = np.arange(len(labeled)), None
+    if config.tune:
+        if not len(labeled) or not labeled.is_labeled:
+            raise DataError("tuning needs labeled texts held out from training (--labeled N)")
+        dev_idx = gold_idx
+        if config.with_gold:
+            order = np.random.default_rng(config.random_state).permutation(len(labeled))
+            cut = int(len(labeled) * HELDOUT_FRACTION)
+            dev_idx, gold_idx = np.sort(order[:cut]), np.sort(order[cut:])
+        dev = ([labeled.texts[i] for i in dev_idx], labeled.labels[dev_idx])
+    return ([labeled.texts[i] for i in gold_idx], labeled.labels[gold_idx]), dev
+
+
+__all__ = ["FitResult", "StudentConfig", "evaluate", "fit_student", "gold_and_dev"]

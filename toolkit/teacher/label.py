@@ -19,18 +19,21 @@ import hashlib
 import json
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from edge_distill import runtime
 from edge_distill.runtime.errors import DataError
 from edge_distill.runtime.truncation import TeacherEncoder
 from edge_distill.toolkit.atomic import atomic_write_json
 from edge_distill.toolkit.data import Corpus, sha256_file
 from edge_distill.toolkit.extras import require
 from edge_distill.toolkit.logits import LogitsError, LogitsTable, load_logits, save_logits
+from edge_distill.toolkit.teacher.backbone import load_classifier, load_tokenizer, pick_device, read_record
+from edge_distill.toolkit.teacher.inference import torch_logits
 from edge_distill.toolkit.teacher.shards import ShardSpec, merge_shards, work_dir, write_shard
 
 DEFAULT_CHUNK = 1024
@@ -53,9 +56,6 @@ class Labeler:
 
 def torch_labeler(teacher_dir: str | Path, threads: int | None = None, batch_size: int = 32) -> Labeler:
     """Label with the saved PyTorch teacher (CUDA + autocast when a GPU exists)."""
-    from edge_distill.toolkit.teacher.backbone import load_classifier, load_tokenizer, pick_device, read_record
-    from edge_distill.toolkit.teacher.inference import torch_logits
-
     teacher_dir = Path(teacher_dir)
     record = read_record(teacher_dir)
     device = pick_device(threads)
@@ -76,8 +76,6 @@ def torch_labeler(teacher_dir: str | Path, threads: int | None = None, batch_siz
 
 def onnx_labeler(path: str | Path, threads: int | None = None, batch_size: int = 32) -> Labeler:
     """Label with an exported teacher ONNX file (fp32 or int8) through the runtime."""
-    from edge_distill import runtime
-
     clf = runtime.load(path, threads=threads, kind="teacher")
 
     def run(rows: list[list[int]]) -> np.ndarray:
@@ -90,33 +88,26 @@ def _ids_digest(ids: list[str]) -> str:
     return hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()
 
 
-def label_corpus(
-    corpus: Corpus,
-    labeler: Labeler,
-    out: str | Path,
-    *,
-    shard: ShardSpec | None = None,
-    chunk_size: int = DEFAULT_CHUNK,
-    restart: bool = False,
-    progress: bool = True,
-) -> dict[str, Any]:
-    """Label this shard of ``corpus`` into ``out/logits`` (resuming), merge if unsharded."""
-    tqdm = require("tqdm", "labeling").tqdm
-    shard = shard or ShardSpec()
-    if chunk_size < 1:
-        raise ValueError(f"chunk size must be >= 1, got {chunk_size}")
-    if len(corpus) == 0:
-        raise ValueError("the transfer set is empty: nothing to label (check --unlabeled)")
-    if corpus.label_names and len(corpus.label_names) != len(labeler.label_names):
-        raise ValueError(f"the data has classes {list(corpus.label_names)}, the teacher {list(labeler.label_names)}")
-    out = Path(out)
-    mine = np.flatnonzero(shard.owns(corpus.ids))
-    ids = [corpus.ids[i] for i in mine]
-    rows = labeler.encoder.encode([corpus.texts[i] for i in mine])
-    lengths = np.array([len(r) for r in rows], np.int64)
-    order = np.lexsort((np.asarray(ids, dtype=str), -lengths))
-    chunks = [order[s : s + chunk_size] for s in range(0, len(order), chunk_size)]
-    fingerprint = {
+@dataclass
+class LabelResult:
+    """What one ``teacher label`` run did: its shard, how much was resumed, and the merged table."""
+
+    shard: str
+    texts: int
+    resumed_texts: int
+    chunks: int
+    backend: str
+    merged: str | None = None  # the merged logits.npz (unsharded runs merge at once)
+    merged_texts: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able fields (``--json``); the merge fields only once merged."""
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+def _fingerprint(corpus: Corpus, labeler: Labeler) -> dict[str, Any]:
+    """What decides the logits: a resumed chunk must have been computed under the same one."""
+    return {
         "backend": labeler.backend,
         "teacher_sha256": labeler.source_sha256,
         "max_length": labeler.encoder.max_length,
@@ -124,14 +115,23 @@ def label_corpus(
         "label_names": list(labeler.label_names),
         "ids_sha256": _ids_digest(corpus.ids),
     }
-    work = work_dir(out, shard)
-    manifest = {"fingerprint": fingerprint, "chunk_size": chunk_size, "shard": shard.name, "n_texts": len(ids)}
-    _check_manifest(work, manifest, restart)
-    atomic_write_json(work / "manifest.json", manifest)
 
-    done = 0
-    parts: list[LogitsTable] = []
-    bar = tqdm(total=len(ids), desc=f"labeling {shard.name}", unit="text", disable=not progress)
+
+def _check_inputs(corpus: Corpus, labeler: Labeler, chunk_size: int) -> None:
+    if chunk_size < 1:
+        raise DataError(f"chunk size must be >= 1, got {chunk_size}")
+    if len(corpus) == 0:
+        raise DataError("the transfer set is empty: nothing to label (check --unlabeled)")
+    if corpus.label_names and len(corpus.label_names) != len(labeler.label_names):
+        raise DataError(f"the data has classes {list(corpus.label_names)}, the teacher {list(labeler.label_names)}")
+
+
+def _label_chunks(
+    labeler: Labeler, work: Path, ids: list[str], rows: list[list[int]], chunks: list[np.ndarray], bar: Any
+) -> tuple[LogitsTable, int]:
+    """Every chunk, loaded when a finished one is on disk, else computed and saved: the table
+    and how many texts were resumed."""
+    done, parts = 0, []
     for j, idx in enumerate(chunks):
         path = work / f"chunk-{j:05d}.npz"
         want = [ids[i] for i in idx]
@@ -144,26 +144,48 @@ def label_corpus(
             done += len(idx)
         parts.append(table)
         bar.update(len(idx))
+    if not parts:
+        return LogitsTable([], np.zeros((0, len(labeler.label_names)), np.float32), labeler.label_names), done
+    return LogitsTable.concat(parts), done
+
+
+def label_corpus(
+    corpus: Corpus,
+    labeler: Labeler,
+    out: str | Path,
+    *,
+    shard: ShardSpec | None = None,
+    chunk_size: int = DEFAULT_CHUNK,
+    restart: bool = False,
+    progress: bool = True,
+) -> LabelResult:
+    """Label this shard of ``corpus`` into ``out/logits`` (resuming), merge if unsharded."""
+    tqdm = require("tqdm", "labeling").tqdm
+    shard = shard or ShardSpec()
+    _check_inputs(corpus, labeler, chunk_size)
+    out = Path(out)
+    mine = np.flatnonzero(shard.owns(corpus.ids))
+    ids = [corpus.ids[i] for i in mine]
+    rows = labeler.encoder.encode([corpus.texts[i] for i in mine])
+    lengths = np.array([len(r) for r in rows], np.int64)
+    order = np.lexsort((np.asarray(ids, dtype=str), -lengths))
+    chunks = [order[s : s + chunk_size] for s in range(0, len(order), chunk_size)]
+    fingerprint = _fingerprint(corpus, labeler)
+    work = work_dir(out, shard)
+    manifest = {"fingerprint": fingerprint, "chunk_size": chunk_size, "shard": shard.name, "n_texts": len(ids)}
+    _check_manifest(work, manifest, restart)
+    atomic_write_json(work / "manifest.json", manifest)
+    bar = tqdm(total=len(ids), desc=f"labeling {shard.name}", unit="text", disable=not progress)
+    table, done = _label_chunks(labeler, work, ids, rows, chunks, bar)
     bar.close()
-    table = (
-        LogitsTable.concat(parts)
-        if parts
-        else LogitsTable([], np.zeros((0, len(labeler.label_names)), np.float32), labeler.label_names)
-    )
     write_shard(out, shard, table, {"fingerprint": fingerprint, "total_texts": len(corpus)})
     shutil.rmtree(work, ignore_errors=True)
     with contextlib.suppress(OSError):
         work.parent.rmdir()  # the shared work folder, once no shard is running
-    result: dict[str, Any] = {
-        "shard": shard.name,
-        "texts": len(ids),
-        "resumed_texts": done,
-        "chunks": len(chunks),
-        "backend": labeler.backend,
-    }
+    result = LabelResult(shard.name, len(ids), done, len(chunks), labeler.backend)
     if shard.count == 1:
         path, summary = merge_shards(out)
-        result.update(merged=str(path), merged_texts=summary["texts"])
+        result.merged, result.merged_texts = str(path), summary["texts"]
     return result
 
 

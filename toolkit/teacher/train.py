@@ -9,6 +9,7 @@ with ``save_pretrained`` (model + tokenizer) and ``training.json`` (settings and
 from __future__ import annotations
 
 import copy
+import json
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -17,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from edge_distill.runtime.errors import DataError
 from edge_distill.runtime.truncation import STRATEGIES, TeacherEncoder
 from edge_distill.toolkit.atomic import atomic_dir
 from edge_distill.toolkit.data import Corpus
@@ -56,12 +58,12 @@ class TrainConfig:
     def check(self) -> None:
         """Refuse settings that cannot work, with the reason."""
         if self.truncation not in STRATEGIES:
-            raise ValueError(f"truncation must be one of {STRATEGIES}, got {self.truncation!r}")
+            raise DataError(f"truncation must be one of {STRATEGIES}, got {self.truncation!r}")
         for name in ("max_length", "epochs", "batch_size", "grad_accum"):
             if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+                raise DataError(f"{name} must be >= 1, got {getattr(self, name)}")
         if not (self.lr > 0 and 0 <= self.warmup < 1 and 0 < self.val_fraction < 1):
-            raise ValueError("need lr > 0, 0 <= warmup < 1 and 0 < val_fraction < 1")
+            raise DataError("need lr > 0, 0 <= warmup < 1 and 0 < val_fraction < 1")
 
 
 def carve_validation(corpus: Corpus, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -97,16 +99,47 @@ def _linear_schedule(optimizer, warmup_steps: int, total_steps: int):
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
-def train_teacher(labeled: Corpus, cfg: TrainConfig, out_dir: str | Path) -> dict[str, Any]:
-    """Fine-tune on ``labeled``, save the best epoch to ``out_dir/teacher``, return the record."""
+@dataclass
+class TeacherResult:
+    """A fine-tuned teacher: where it was saved and how its best epoch was chosen."""
+
+    path: str
+    model: str
+    best_epoch: int
+    best_val_accuracy: float
+    train_seconds: float
+    n_train: int
+    n_val: int
+    max_length: int
+    truncation: str
+    history: list[dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able fields (``--json``)."""
+        return asdict(self)
+
+
+@dataclass
+class _Trainer:
+    """What one fine-tuning run holds between epochs."""
+
+    cfg: TrainConfig
+    model: Any
+    encoder: TeacherEncoder
+    device: Any
+    takes_types: bool
+    optimizer: Any = None
+    scheduler: Any = None
+    scaler: Any = None
+
+
+def _prepare(labeled: Corpus, cfg: TrainConfig) -> tuple[_Trainer, Any]:
+    """Check the data and settings, load tokenizer and model: the trainer and its tokenizer."""
     cfg.check()
-    torch = require("torch", "teacher training")
-    tqdm = require("tqdm", "teacher training").tqdm
     if not labeled.is_labeled:
-        raise ValueError("the labeled set has rows without a class")
-    k = len(labeled.label_names)
+        raise DataError("the labeled set has rows without a class")
     if len(np.unique(labeled.labels)) < 2:
-        raise ValueError("the labeled set needs at least two classes present")
+        raise DataError("the labeled set needs at least two classes present")
     seed_everything(cfg.seed)
     device = pick_device(cfg.threads)
     tokenizer = load_tokenizer(cfg.model)
@@ -114,105 +147,146 @@ def train_teacher(labeled: Corpus, cfg: TrainConfig, out_dir: str | Path) -> dic
     model = load_classifier(cfg.model, labeled.label_names).to(device.name)
     limit = getattr(model.config, "max_position_embeddings", None)
     if limit is not None and cfg.max_length > limit:
-        raise ValueError(f"--max-length {cfg.max_length} exceeds what {cfg.model} supports ({limit} positions)")
+        raise DataError(f"--max-length {cfg.max_length} exceeds what {cfg.model} supports ({limit} positions)")
     takes_types = "token_type_ids" in tokenizer.model_input_names
+    return _Trainer(cfg, model, encoder, device, takes_types), tokenizer
 
+
+def _optimise(t: _Trainer, n_train: int) -> None:
+    """AdamW, the linear schedule over every step, and the fp16 loss scaler on CUDA."""
+    torch = require("torch", "teacher training")
+    steps_per_epoch = -(-int(np.ceil(n_train / t.cfg.batch_size)) // t.cfg.grad_accum)
+    total = steps_per_epoch * t.cfg.epochs
+    t.optimizer = _optimizer(t.model, t.cfg)
+    t.scheduler = _linear_schedule(t.optimizer, round(t.cfg.warmup * total), total)
+    t.scaler = torch.amp.GradScaler("cuda") if t.device.use_scaler else None
+
+
+def _step(t: _Trainer, rows: list[list[int]], target: np.ndarray) -> float:
+    """Forward and backward on one batch (the optimizer steps elsewhere); the batch's loss."""
+    torch = require("torch", "teacher training")
+    b = t.encoder.pad(rows)
+    feeds = {"input_ids": b.input_ids, "attention_mask": b.attention_mask}
+    if t.takes_types:
+        feeds["token_type_ids"] = b.token_type_ids
+    feeds = {n: torch.from_numpy(a).to(t.device.name) for n, a in feeds.items()}
+    with t.device.autocast():
+        logits = t.model(**feeds).logits
+    loss = torch.nn.functional.cross_entropy(logits.float(), torch.from_numpy(target).to(t.device.name))
+    scaled = loss / t.cfg.grad_accum
+    (t.scaler.scale(scaled) if t.scaler else scaled).backward()
+    return float(loss.detach())
+
+
+def _apply(t: _Trainer) -> None:
+    """One optimizer step: unscale, clip, step, schedule, clear."""
+    torch = require("torch", "teacher training")
+    if t.scaler:
+        t.scaler.unscale_(t.optimizer)
+    torch.nn.utils.clip_grad_norm_(t.model.parameters(), t.cfg.clip)
+    if t.scaler:
+        t.scaler.step(t.optimizer)
+        t.scaler.update()
+    else:
+        t.optimizer.step()
+    t.scheduler.step()
+    t.optimizer.zero_grad(set_to_none=True)
+
+
+def _epoch(t: _Trainer, batches: list[np.ndarray], rows: list[list[int]], labels: np.ndarray, desc: str) -> float:
+    """Train one epoch over ``batches`` (index arrays); the mean training loss."""
+    tqdm = require("tqdm", "teacher training").tqdm
+    t.model.train()
+    bar = tqdm(batches, desc=desc, unit="batch", disable=not t.cfg.progress, leave=False)
+    running, seen = 0.0, 0
+    t.optimizer.zero_grad(set_to_none=True)
+    for step, idx in enumerate(bar, start=1):
+        running += _step(t, [rows[i] for i in idx], labels[idx]) * len(idx)
+        seen += len(idx)
+        if step % t.cfg.grad_accum == 0 or step == len(batches):
+            _apply(t)
+        bar.set_postfix(loss=f"{running / seen:.4f}")
+    bar.close()
+    return running / max(1, seen)
+
+
+def fine_tune(labeled: Corpus, cfg: TrainConfig, out_dir: str | Path) -> TeacherResult:
+    """Fine-tune on ``labeled``, keep the epoch best on the carved validation split, save it to
+    ``out_dir/teacher`` with its ``training.json`` record."""
+    t, tokenizer = _prepare(labeled, cfg)
     tr_idx, va_idx = carve_validation(labeled, cfg.val_fraction, cfg.seed)
-    rows = encoder.encode(labeled.texts)
-    labels = labeled.labels
+    rows = t.encoder.encode(labeled.texts)
     lengths = np.array([len(r) for r in rows])
     rng = np.random.default_rng(cfg.seed)
-    steps_per_epoch = -(-int(np.ceil(len(tr_idx) / cfg.batch_size)) // cfg.grad_accum)
-    total = steps_per_epoch * cfg.epochs
-    optimizer = _optimizer(model, cfg)
-    scheduler = _linear_schedule(optimizer, round(cfg.warmup * total), total)
-    scaler = torch.amp.GradScaler("cuda") if device.use_scaler else None
-
+    _optimise(t, len(tr_idx))
     history: list[dict[str, Any]] = []
     best: tuple[float, int, dict] | None = None
     t0 = time.perf_counter()
     for epoch in range(1, cfg.epochs + 1):
-        model.train()
         batches = [tr_idx[b] for b in bucketed_batches(lengths[tr_idx], cfg.batch_size, rng)]
-        bar = tqdm(batches, desc=f"epoch {epoch}/{cfg.epochs}", unit="batch", disable=not cfg.progress, leave=False)
-        running, seen = 0.0, 0
-        optimizer.zero_grad(set_to_none=True)
-        for step, idx in enumerate(bar, start=1):
-            b = encoder.pad([rows[i] for i in idx])
-            feeds = {"input_ids": b.input_ids, "attention_mask": b.attention_mask}
-            if takes_types:
-                feeds["token_type_ids"] = b.token_type_ids
-            feeds = {n: torch.from_numpy(a).to(device.name) for n, a in feeds.items()}
-            target = torch.from_numpy(labels[idx]).to(device.name)
-            with device.autocast():
-                logits = model(**feeds).logits
-            loss = torch.nn.functional.cross_entropy(logits.float(), target)
-            scaled = loss / cfg.grad_accum
-            (scaler.scale(scaled) if scaler else scaled).backward()
-            if step % cfg.grad_accum == 0 or step == len(batches):
-                if scaler:
-                    scaler.unscale_(optimizer)
-                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
-                if scaler:
-                    scaler.step(optimizer)
-                    scaler.update()
-                else:
-                    optimizer.step()
-                scheduler.step()
-                optimizer.zero_grad(set_to_none=True)
-            running += float(loss.detach()) * len(idx)
-            seen += len(idx)
-            bar.set_postfix(loss=f"{running / seen:.4f}")
-        bar.close()
-        val_logits = torch_logits(
-            model, encoder, [rows[i] for i in va_idx], device=device.name, autocast=device.autocast
+        loss = _epoch(t, batches, rows, labeled.labels, f"epoch {epoch}/{cfg.epochs}")
+        val = torch_logits(
+            t.model, t.encoder, [rows[i] for i in va_idx], device=t.device.name, autocast=t.device.autocast
         )
-        acc = float(np.mean(val_logits.argmax(1) == labels[va_idx]))
+        acc = float(np.mean(val.argmax(1) == labeled.labels[va_idx]))
         entry = {
             "epoch": epoch,
-            "train_loss": running / max(1, seen),
+            "train_loss": loss,
             "val_accuracy": acc,
             "elapsed_s": round(time.perf_counter() - t0, 1),
         }
         history.append(entry)
         if cfg.progress:
             print(
-                f"epoch {epoch}: train loss {entry['train_loss']:.4f}, val accuracy {acc:.4f} "
-                f"({len(va_idx)} texts), {entry['elapsed_s']}s",
+                f"epoch {epoch}: train loss {loss:.4f}, val accuracy {acc:.4f} ({len(va_idx)} texts), "
+                f"{entry['elapsed_s']}s",
                 file=sys.stderr,
                 flush=True,
             )
         if best is None or acc > best[0]:
-            best = (acc, epoch, copy.deepcopy({n: t.detach().cpu() for n, t in model.state_dict().items()}))
+            best = (acc, epoch, copy.deepcopy({n: w.detach().cpu() for n, w in t.model.state_dict().items()}))
     assert best is not None
-    model.load_state_dict(best[2])
-    seconds = time.perf_counter() - t0
+    t.model.load_state_dict(best[2])
     record = {
-        "settings": {k_: v for k_, v in asdict(cfg).items() if k_ not in ("progress", "data")},
+        "settings": {k: v for k, v in asdict(cfg).items() if k not in ("progress", "data")},
         "data": cfg.data,
         "label_names": list(labeled.label_names),
-        "num_labels": k,
+        "num_labels": len(labeled.label_names),
         "max_length": cfg.max_length,
         "truncation": cfg.truncation,
-        "device": device.name,
-        "threads": device.threads,
+        "device": t.device.name,
+        "threads": t.device.threads,
         "n_train": len(tr_idx),
         "n_val": len(va_idx),
         "val_ids": [labeled.ids[i] for i in va_idx],
         "history": history,
         "best_epoch": best[1],
         "best_val_accuracy": best[0],
-        "train_seconds": round(seconds, 1),
+        "train_seconds": round(time.perf_counter() - t0, 1),
         "share_at_max_length": float(np.mean(lengths >= cfg.max_length)),
     }
-    save_teacher(model.to("cpu"), tokenizer, record, Path(out_dir) / "teacher")
-    return record
+    target = save_teacher(t.model.to("cpu"), tokenizer, record, Path(out_dir) / "teacher")
+    return result_of(target, record)
+
+
+def result_of(folder: Path, record: dict[str, Any]) -> TeacherResult:
+    """The :class:`TeacherResult` of a saved teacher from its ``training.json`` record."""
+    return TeacherResult(
+        path=str(folder),
+        model=str(record.get("settings", {}).get("model", "")),
+        best_epoch=record["best_epoch"],
+        best_val_accuracy=record["best_val_accuracy"],
+        train_seconds=record["train_seconds"],
+        n_train=record["n_train"],
+        n_val=record["n_val"],
+        max_length=record["max_length"],
+        truncation=record["truncation"],
+        history=record["history"],
+    )
 
 
 def save_teacher(model, tokenizer, record: dict[str, Any], target: Path) -> Path:
     """``save_pretrained`` model and tokenizer plus the record, as one atomic folder."""
-    import json
-
     with atomic_dir(target) as tmp:
         model.save_pretrained(tmp, safe_serialization=True)
         tokenizer.save_pretrained(tmp)

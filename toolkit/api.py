@@ -1,0 +1,509 @@
+"""The Python API of the whole job: one typed function per stage, each returning a dataclass.
+
+Every ``edge-distill`` command is a thin layer over one of these (it parses arguments, calls the
+function and prints the result's :meth:`to_dict` with ``--json``), and ``edge-distill run`` chains
+them with a stage cache. Data options are one :class:`DataOptions`; settings are the stages' own
+config dataclasses (:class:`TrainConfig`, :class:`StudentConfig`, :class:`LabelOptions`,
+:class:`TeacherExportOptions`).
+
+=====================  ==========================  =============================
+function               CLI                         result
+=====================  ==========================  =============================
+train_baseline         ``baseline``                :class:`BaselineResult`
+train_teacher          ``teacher train``           :class:`TeacherResult`
+label_transfer_set     ``teacher label``           :class:`LabelResult`
+merge_logits           ``teacher merge``           :class:`MergeResult`
+distill_student        ``student``                 :class:`StudentResult`
+export_student_onnx    ``export student``          :class:`StudentExportResult`
+export_teacher_onnx    ``export teacher``          :class:`TeacherExportResult`
+evaluate_models        (``run``)                   :class:`EvaluationResult`
+run_benchmark          (``run``)                   :class:`BenchmarkResult`
+write_run_report       (``run``)                   :class:`ReportResult`
+=====================  ==========================  =============================
+
+Importing this module needs only the base install; each function imports the optional extra
+it needs (torch, scikit-learn, onnx, ...) when called, through :func:`toolkit.extras.require`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from edge_distill import runtime
+from edge_distill.runtime.errors import DataError, ParityError
+from edge_distill.toolkit.atomic import atomic_path, atomic_write_json, atomic_write_text
+from edge_distill.toolkit.baseline import BaselineResult, run_baseline
+from edge_distill.toolkit.data import Corpus, iter_jsonl
+from edge_distill.toolkit.evaluate import compare_models
+from edge_distill.toolkit.logits import LogitsTable, load_logits, read_data_record, save_data_record
+from edge_distill.toolkit.options import DataOptions, LabelOptions, TeacherExportOptions
+from edge_distill.toolkit.peers import load_peer
+from edge_distill.toolkit.student.distill import StudentConfig, evaluate, fit_student, gold_and_dev
+from edge_distill.toolkit.student.model import StudentModel
+from edge_distill.toolkit.student.prune import estimated_onnx_bytes
+from edge_distill.toolkit.student.store import load_student, save_student
+from edge_distill.toolkit.teacher.backbone import read_record
+from edge_distill.toolkit.teacher.heldout import heldout_reviews, int8_gate_texts
+from edge_distill.toolkit.teacher.label import LabelResult, label_corpus, onnx_labeler, torch_labeler
+from edge_distill.toolkit.teacher.shards import merge_shards, parse_shard
+from edge_distill.toolkit.teacher.train import TeacherResult, TrainConfig, fine_tune
+
+#: transfer texts (besides the test texts) the student export's gate re-draws from the student's data
+GATE_TRANSFER_TEXTS = 2000
+
+
+class _Result:
+    """``to_dict()`` for the result dataclasses: JSON-able, optional fields left out when unset."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}  # type: ignore[call-overload]
+
+
+# ----------------------------------------------------------------------------- baseline
+def train_baseline(
+    data: DataOptions, *, recipe: str = "tfidf", out: str | os.PathLike[str] | None = None
+) -> BaselineResult:
+    """Fit the baseline on the labeled set, score the test set; with ``out``, write
+    ``out/baseline.json`` and the test probabilities to ``out/predictions/baseline.npz``."""
+    splits = data.sized(unlabeled=0).load()  # the baseline never sees the transfer set
+    result, proba = run_baseline(splits.labeled, splits.test, recipe, random_state=data.seed)
+    result.data = {"source": data.source, "seed": data.seed, **splits.summary()}
+    if out is not None:
+        out = Path(out)
+        target = out / "predictions" / "baseline.npz"
+        with atomic_path(target) as tmp, open(tmp, "wb") as fh:
+            np.savez_compressed(fh, ids=np.asarray(splits.test.ids), probabilities=proba.astype(np.float32))
+        result.predictions, result.path = str(target), str(out / "baseline.json")
+        atomic_write_json(out / "baseline.json", result.to_dict())
+    return result
+
+
+# ----------------------------------------------------------------------------- teacher
+def train_teacher(data: DataOptions, out: str | os.PathLike[str], config: TrainConfig | None = None) -> TeacherResult:
+    """Fine-tune the teacher on the labeled set of ``data``; saved to ``out/teacher``.
+
+    The data options are recorded in ``training.json`` so the export's gate can redraw
+    held-out reviews the teacher never saw.
+    """
+    config = replace(config or TrainConfig(), data=data.record())
+    splits = data.sized(unlabeled=0).load()
+    return fine_tune(splits.labeled, config, out)
+
+
+def label_transfer_set(
+    teacher: str | os.PathLike[str],
+    data: DataOptions,
+    out: str | os.PathLike[str],
+    options: LabelOptions | None = None,
+) -> LabelResult:
+    """Write the teacher's logits for the transfer set of ``data`` to ``out/logits`` (resumable,
+    shardable), and the data options next to them so ``student`` can redraw the same texts."""
+    options = options or LabelOptions()
+    try:
+        shard = parse_shard(options.shard)
+    except ValueError as exc:
+        raise DataError(f"--shard: {exc}") from exc
+    backend = options.backend
+    if backend == "auto":
+        backend = "onnx" if str(teacher).endswith(".onnx") else "torch"
+    splits = data.load()
+    make = onnx_labeler if backend == "onnx" else torch_labeler
+    labeler = make(teacher, options.threads, options.batch_size)
+    result = label_corpus(
+        splits.unlabeled,
+        labeler,
+        out,
+        shard=shard,
+        chunk_size=options.chunk_size,
+        restart=options.restart,
+        progress=options.progress,
+    )
+    save_data_record(out, data.record())
+    return result
+
+
+@dataclass
+class MergeResult(_Result):
+    """The merged logits table of a sharded labeling."""
+
+    path: str
+    shards: int
+    texts: int
+
+
+def merge_logits(out: str | os.PathLike[str]) -> MergeResult:
+    """Check the shards under ``out/logits/shards`` and merge them into ``out/logits/logits.npz``."""
+    path, summary = merge_shards(Path(out))
+    return MergeResult(str(path), summary["shards"], summary["texts"])
+
+
+# ----------------------------------------------------------------------------- student
+@dataclass
+class StudentResult(_Result):
+    """A fitted, saved student: its size, choices and test metrics."""
+
+    recipe: str
+    student: str  # the saved folder (DIR/student)
+    sizes: dict[str, int]
+    metrics: dict[str, Any]
+    objective: dict[str, Any]
+    n_features: int
+    tuning: list[dict[str, Any]]
+    estimated_bytes: int | None = None  # of the exported student.onnx
+    unpruned: dict[str, Any] | None = None  # the model before pruning to a budget
+
+
+def transfer_of(unlabeled: Corpus, table: LogitsTable, *, exact: bool) -> tuple[Corpus, np.ndarray]:
+    """The transfer texts and their logits. ``exact``: every drawn text must have logits; else
+    the drawn pool is narrowed to the texts the logits hold (all of which must be in it)."""
+    if exact:
+        return unlabeled, table.lookup(unlabeled.ids)
+    have = set(table.ids)
+    keep = [i for i, k in enumerate(unlabeled.ids) if k in have]
+    if len(keep) < len(table):
+        raise DataError(
+            f"{len(table) - len(keep)} of the {len(table)} labeled texts are not in this data's transfer pool: "
+            "use the data options 'teacher label' used (source, --labeled, --test, --seed, fields)"
+        )
+    chosen = unlabeled.take(keep)
+    return chosen, table.lookup(chosen.ids)
+
+
+def distill_student(
+    logits: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    data: DataOptions | None = None,
+    config: StudentConfig | None = None,
+) -> StudentResult:
+    """Distill the teacher's logits into a student saved to ``out/student``.
+
+    ``logits`` is the ``.npz``, its folder, or the folder ``teacher label`` wrote into. The
+    transfer set is what the logits hold: without ``data`` the data options recorded next to
+    them are used; with ``data`` whose ``unlabeled`` is None, the pool is narrowed to the
+    texts that have logits; with an explicit size, exactly that draw (every text needs logits).
+    """
+    config = config or StudentConfig()
+    table = load_logits(logits)
+    if data is None:
+        record = read_data_record(logits)
+        if record is None:
+            raise DataError(f"{logits}: no data record beside the logits (an older labeling): give the data options")
+        data = DataOptions.from_record(record)
+    splits = data.load()
+    if table.label_names != splits.unlabeled.label_names:
+        raise DataError(
+            f"the logits' classes {list(table.label_names)} differ from the data's {list(splits.unlabeled.label_names)}"
+        )
+    transfer, teacher_logits = transfer_of(splits.unlabeled, table, exact=data.unlabeled is not None)
+    return fit_and_save_student(
+        transfer, teacher_logits, splits.labeled, splits.test, config, out, data.record(transfer.label_names)
+    )
+
+
+def _fit(transfer: Corpus, logits: np.ndarray, labeled: Corpus, config: StudentConfig):
+    """The model, the unpruned model's numbers and the tuning trials, for the config's recipe."""
+    if config.recipe == "seed":
+        from edge_distill.toolkit.student.seed import fit_seed  # imports scikit-learn at its top
+
+        return fit_seed(transfer.texts, logits, transfer.label_names), {}, []
+    (gold_texts, gold_labels), dev = gold_and_dev(labeled, config)
+    fit = fit_student(
+        transfer.texts, logits, transfer.label_names, config, gold_texts=gold_texts, gold_labels=gold_labels, dev=dev
+    )
+    return fit.model, fit.unpruned or {}, fit.tuning
+
+
+def fit_and_save_student(
+    transfer: Corpus,
+    logits: np.ndarray,
+    labeled: Corpus,
+    test: Corpus,
+    config: StudentConfig,
+    out: str | os.PathLike[str],
+    data_record: dict[str, Any] | None = None,
+) -> StudentResult:
+    """Fit on ``transfer`` + ``logits`` (``labeled`` gives gold rows and the tuning dev set),
+    measure on ``test`` (never used for a choice), save to ``out/student`` with its record."""
+    model, unpruned, trials = _fit(transfer, logits, labeled, config)
+    metrics = {}
+    if len(test) and test.is_labeled:
+        metrics["test"] = evaluate(model.pipeline().predict_proba(test.texts), test.labels)
+        if "model" in unpruned:
+            unpruned["test"] = evaluate(unpruned.pop("model").pipeline().predict_proba(test.texts), test.labels)
+    sizes = {"labeled": len(labeled), "unlabeled": len(transfer), "test": len(test), "transfer": len(transfer)}
+    model.info.update({"sizes": {**sizes, "n_features": model.n_features}, "metrics": metrics})
+    model.info["data"] = data_record or {}
+    if trials:
+        model.info["tuning"] = trials
+    folder = save_student(model, out)
+    return StudentResult(
+        recipe=config.recipe,
+        student=str(folder),
+        sizes=sizes,
+        metrics=metrics,
+        objective=model.info.get("objective", {}),
+        n_features=model.n_features,
+        tuning=trials,
+        estimated_bytes=estimated_onnx_bytes(model.vocabulary, model.coef.shape[0])
+        if model.recipe == "tfidf"
+        else None,
+        unpruned=unpruned or None,
+    )
+
+
+# ----------------------------------------------------------------------------- exports
+@dataclass
+class StudentExportResult(_Result):
+    """A written ``student.onnx`` and the parity gate it passed."""
+
+    path: str
+    bytes: int
+    n_features: int
+    parity: dict[str, Any]
+    gate_texts: str  # where the gate's real texts came from
+    ort: dict[str, Any] | None = None  # the ORT-format sibling and its own gate (``format="ort"``)
+
+
+def gate_texts(record: Mapping[str, Any], *, use_data: bool = True) -> tuple[list[str], str]:
+    """Real texts for the student gate re-drawn from the student's data record, and their origin."""
+    if not use_data:
+        return [], "none"
+    src = record.get("source") or record.get("data") or ""
+    if not record or not Path(src).exists():
+        return [], "none (the student's data is not available here)"
+    splits = DataOptions.from_record(record).load()
+    return splits.test.texts + splits.unlabeled.texts[:GATE_TRANSFER_TEXTS], f"{src} (test + transfer)"
+
+
+def export_student_onnx(
+    student: StudentModel | str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    texts: Sequence[str] | str | os.PathLike[str] | None = None,
+    use_data: bool = True,
+    tolerance: float = 1e-6,
+    format: str = "onnx",
+) -> StudentExportResult:
+    """Export a student (a model, or its folder) to one ONNX file behind the parity gate.
+
+    The gate runs the built-in adversarial set plus real texts: ``texts`` (a list, or a JSONL
+    file of ``{"text": ...}``), else the student's own data re-drawn from its record
+    (``use_data=False``: adversarial set only). A failed gate raises :class:`ParityError` and
+    writes nothing; a setting ONNX cannot reproduce raises a :class:`DataError` naming it.
+    ``format="ort"`` also writes the ORT-format sibling (``out`` may end in ``.ort``; the ``.onnx``
+    goes beside it), sealed and gated against the ``.onnx``, with its reduced-operator config.
+    """
+    if format not in ("onnx", "ort"):
+        raise DataError(f"format must be 'onnx' or 'ort', got {format!r}")
+    if format == "ort" and str(out).endswith(".ort"):
+        out = str(out)[: -len(".ort")] + ".onnx"
+    from edge_distill.exporters.ort_format import export_ort  # the 'export' extra
+    from edge_distill.exporters.student import export_student
+
+    model = student if isinstance(student, StudentModel) else load_student(student)
+    if isinstance(texts, (str, os.PathLike)):
+        gate, origin = [r.text for r in iter_jsonl(Path(texts), label_field=None)], str(texts)
+    elif texts is not None:
+        gate, origin = list(texts), f"{len(texts)} given texts"
+    else:
+        gate, origin = gate_texts(model.info.get("data", {}), use_data=use_data)
+    r = export_student(model, out, texts=gate, tol=tolerance)
+    ort = export_ort(out, texts=gate, tol=tolerance).as_dict() if format == "ort" else None
+    return StudentExportResult(r["path"], r["bytes"], r["n_features"], r["parity"], origin, ort)
+
+
+@dataclass
+class TeacherExportResult(_Result):
+    """The written teacher ONNX files and the gates they passed (``int8`` only when asked for)."""
+
+    labels: list[str]
+    max_length: int
+    truncation: str
+    fused: dict[str, int]
+    fp32: dict[str, Any]
+    int8: dict[str, Any] | None = None
+
+
+def export_teacher_onnx(
+    teacher: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    int8_out: str | os.PathLike[str] | None = None,
+    options: TeacherExportOptions | None = None,
+    heldout: Corpus | None = None,
+) -> TeacherExportResult:
+    """Export ``DIR/teacher`` to fp32 ONNX (and int8 with ``int8_out``) behind the parity gates.
+
+    ``heldout`` labeled texts feed the gates; by default they are redrawn from the data recorded
+    in ``training.json`` (labeled training-pool texts in neither the labeled nor the test set).
+    A failed gate raises :class:`ParityError` and writes nothing.
+    """
+    from edge_distill.exporters.teacher import Tolerances, export_teacher  # the 'export' extra
+
+    options = options or TeacherExportOptions()
+    calibration, extra = None, []
+    if heldout is None:
+        data = read_record(teacher).get("data", {})
+        if int8_out is not None:  # disjoint draws: the gate's labeled texts, calibration, extra agreement texts
+            o = options
+            gate = int8_gate_texts(data, o.check, o.calibration, o.agreement, o.seed, source=o.data)
+            heldout, calibration, extra = gate.check, gate.calibration or None, gate.agreement
+        else:
+            heldout = heldout_reviews(data, options.check, options.seed, source=options.data)
+    tol = Tolerances(options.fp32_tolerance, options.min_agreement, options.max_accuracy_drop)
+    try:
+        r = export_teacher(
+            teacher,
+            out,
+            int8_out=int8_out,
+            heldout=heldout,
+            calibration=calibration,
+            agreement_texts=extra,
+            tolerances=tol,
+            threads=options.threads,
+        )
+    except ParityError as exc:
+        if "nothing was written" in str(exc):
+            raise
+        raise type(exc)(f"{exc}; nothing was written") from exc
+    return TeacherExportResult(r["labels"], r["max_length"], r["truncation"], r["fused"], r["fp32"], r.get("int8"))
+
+
+# ----------------------------------------------------------------------------- evaluation, benchmark, report
+@dataclass
+class EvaluationResult(_Result):
+    """Every model's metrics on the same test texts, each paired against the reference (teacher)."""
+
+    models: dict[str, dict[str, Any]]
+    reference: str
+    n_test: int
+    path: str | None = None  # evaluation.json, once written
+
+
+def _probabilities(path: Path, texts: list[str]) -> np.ndarray:
+    """An ONNX artifact through the runtime, a folder as a saved peer."""
+    return load_peer(path).predict_proba(texts) if path.is_dir() else runtime.load(path).predict_proba(texts)
+
+
+def evaluate_models(
+    models: Mapping[str, str | os.PathLike[str]],
+    test: Corpus,
+    *,
+    probabilities: Mapping[str, np.ndarray] | None = None,
+    out: str | os.PathLike[str] | None = None,
+) -> EvaluationResult:
+    """Score every model (name -> ONNX file or peer folder; or ready ``probabilities``) on ``test``.
+
+    With ``out``: ``out/evaluation.json`` and every model's probabilities in
+    ``out/predictions/test.npz`` (with the test ids and labels).
+    """
+    probas = {name: np.asarray(p) for name, p in (probabilities or {}).items()}
+    for name, path in models.items():
+        probas[name] = _probabilities(Path(path), test.texts)
+    result = compare_models(test.labels, probas, test.label_names)
+    evaluation = EvaluationResult(result["models"], result["reference"], result["n_test"])
+    if out is not None:
+        out = Path(out)
+        predictions = {name: p.astype(np.float32) for name, p in probas.items()}
+        with atomic_path(out / "predictions" / "test.npz") as tmp, open(tmp, "wb") as fh:
+            np.savez_compressed(fh, ids=np.asarray(test.ids), labels=test.labels, **predictions)
+        evaluation.path = str(out / "evaluation.json")
+        atomic_write_json(out / "evaluation.json", result)
+    return evaluation
+
+
+@dataclass
+class BenchmarkResult(_Result):
+    """Latency, throughput, size and cold start of every contender (see :mod:`benchmarks.suite`)."""
+
+    contenders: dict[str, dict[str, Any]]
+    reference: str
+    settings: dict[str, Any]
+    environment: dict[str, Any]
+    path: str | None = None  # bench.json, once written
+
+
+def run_benchmark(
+    artifacts: Sequence[str | os.PathLike[str]],
+    texts: Sequence[str],
+    *,
+    rounds: int = 300,
+    cold_repeats: int = 3,
+    seed: int = 0,
+    progress: bool = True,
+    out: str | os.PathLike[str] | None = None,
+) -> BenchmarkResult:
+    """Measure every artifact on reviews drawn from ``texts``; with ``out``, write bench.json and bench.md."""
+    from edge_distill.benchmarks.suite import markdown, run_suite  # the 'bench' extra
+
+    r = run_suite(
+        [str(a) for a in artifacts], texts, rounds=rounds, progress=progress, seed=seed, cold_repeats=cold_repeats
+    )
+    result = BenchmarkResult(r["contenders"], r["reference"], r["settings"], r["environment"])
+    if out is not None:
+        result.path = str(atomic_write_json(Path(out) / "bench.json", r))
+        atomic_write_text(Path(out) / "bench.md", markdown(r) + "\n")
+    return result
+
+
+@dataclass
+class ReportResult(_Result):
+    """The run's report (``report.json``'s content) and the files written for it."""
+
+    report: dict[str, Any]
+    paths: dict[str, str]
+
+
+def write_run_report(
+    out: str | os.PathLike[str],
+    run: dict[str, Any],
+    evaluation: EvaluationResult | Mapping[str, Any],
+    bench: BenchmarkResult | Mapping[str, Any] | None = None,
+    scaling: list[dict[str, Any]] | None = None,
+) -> ReportResult:
+    """Merge evaluation and benchmark into ``report.json``, ``report.md`` and ``figures/*.png``."""
+    from edge_distill.toolkit.report import build_report, write_report  # figures need the 'bench' extra
+
+    ev = evaluation.to_dict() if isinstance(evaluation, EvaluationResult) else dict(evaluation)
+    bench_data = bench.to_dict() if isinstance(bench, BenchmarkResult) else (dict(bench) if bench else None)
+    if bench_data is not None:
+        bench_data.pop("path", None)
+    report = build_report(run, ev, bench_data, scaling)
+    return ReportResult(report, write_report(Path(out), report))
+
+
+__all__ = [
+    "BaselineResult",
+    "BenchmarkResult",
+    "DataOptions",
+    "EvaluationResult",
+    "LabelOptions",
+    "LabelResult",
+    "MergeResult",
+    "ReportResult",
+    "StudentConfig",
+    "StudentExportResult",
+    "StudentResult",
+    "TeacherExportOptions",
+    "TeacherExportResult",
+    "TeacherResult",
+    "TrainConfig",
+    "distill_student",
+    "evaluate_models",
+    "export_student_onnx",
+    "export_teacher_onnx",
+    "fit_and_save_student",
+    "label_transfer_set",
+    "merge_logits",
+    "run_benchmark",
+    "train_baseline",
+    "train_teacher",
+    "write_run_report",
+]

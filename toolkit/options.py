@@ -1,0 +1,152 @@
+"""The options every stage shares, as typed dataclasses: the one place the CLI, ``run`` and the API
+describe which texts a stage sees and how the teacher is labeled and exported.
+
+:class:`DataOptions` is the data source, its fields and the split sizes and seed: every stage
+that draws texts draws them from one of these, so ``teacher train``, ``teacher label`` and
+``student`` agree on the texts as long as they are given the same options (``run`` gives them
+one object). It is stored with every model (:meth:`DataOptions.record`) so a later step redraws
+the same splits (:meth:`DataOptions.from_record`).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+from edge_distill.runtime.errors import DataError
+from edge_distill.toolkit.data import Splits, load_splits
+
+#: name of the data record written next to a run's logits (``DIR/logits/data.json``)
+DATA_RECORD = "data.json"
+
+
+@dataclass(frozen=True)
+class DataOptions:
+    """Where the texts come from and how the labeled, unlabeled and test sets are drawn.
+
+    A size of ``None`` means every text left. ``source`` is anything :func:`toolkit.data.load_dataset`
+    reads (a folder of JSONL/CSV splits, a file, ``imdb``, ``hf:NAME``).
+    """
+
+    source: str
+    labeled: int | None = 1000
+    unlabeled: int | None = None
+    test: int | None = 1000
+    seed: int = 0
+    stratify: bool = True
+    text_field: str = "text"
+    label_field: str = "label"
+    label_names: tuple[str, ...] | None = None
+    test_split: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("labeled", "unlabeled", "test"):
+            n = getattr(self, name)
+            if n is not None and (not isinstance(n, int) or n < 0):
+                raise DataError(f"{name} must be a whole number >= 0 or None (all), got {n!r}")
+        if self.label_names is not None:
+            object.__setattr__(self, "label_names", tuple(self.label_names))
+        object.__setattr__(self, "source", str(self.source))
+
+    def load(self) -> Splits:
+        """Read the source and draw the splits (deterministic for these options)."""
+        return load_splits(
+            self.source,
+            n_labeled=self.labeled,
+            n_unlabeled=self.unlabeled,
+            n_test=self.test,
+            seed=self.seed,
+            stratify=self.stratify,
+            text_field=self.text_field,
+            label_field=self.label_field or None,
+            label_names=self.label_names,
+            test_split=self.test_split,
+        )
+
+    def sized(self, **sizes: int | None) -> DataOptions:
+        """The same draw with other sizes (e.g. ``unlabeled=0`` for a stage that needs no transfer set)."""
+        return replace(self, **sizes)
+
+    def key(self) -> dict[str, Any]:
+        """These options as JSON-able settings (part of every stage key)."""
+        d = asdict(self)
+        d["label_names"] = list(self.label_names) if self.label_names else None
+        return d
+
+    def record(self, label_names: tuple[str, ...] | list[str] | None = None) -> dict[str, Any]:
+        """The options as stored with a model; a local source is made absolute so the record
+        still finds it from another working directory. ``data`` and ``source`` both name it
+        (older readers look for either)."""
+        src = self.source
+        if src != "imdb" and not src.startswith("hf:"):
+            src = os.path.abspath(src)
+        rec = {**self.key(), "source": src, "data": src}
+        if label_names is not None:
+            rec["label_names"] = list(label_names)
+        return rec
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any], source: str | None = None) -> DataOptions:
+        """The options a :meth:`record` (or a record of an earlier version) describes."""
+        src = source or record.get("source") or record.get("data")
+        if not src:
+            raise DataError("the record names no data source; pass the data explicitly")
+        names = record.get("label_names")
+        return cls(
+            source=str(src),
+            labeled=record.get("labeled"),
+            unlabeled=record.get("unlabeled"),
+            test=record.get("test"),
+            seed=int(record.get("seed", 0)),
+            stratify=bool(record.get("stratify", True)),
+            text_field=record.get("text_field") or "text",
+            label_field=record.get("label_field") or "label",
+            label_names=tuple(names) if names else None,
+            test_split=record.get("test_split"),
+        )
+
+
+@dataclass(frozen=True)
+class LabelOptions:
+    """How ``teacher label`` runs: backend, sharding, chunking (none of it changes the logits)."""
+
+    backend: str = "auto"  # auto: onnx for a .onnx teacher, else torch
+    shard: str = "0/1"  # I/N or 'auto' (the launcher's rank)
+    chunk_size: int = 1024
+    batch_size: int = 32
+    threads: int | None = None
+    restart: bool = False
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        if self.backend not in ("auto", "torch", "onnx"):
+            raise DataError(f"backend must be auto, torch or onnx, got {self.backend!r}")
+        if self.chunk_size < 1 or self.batch_size < 1:
+            raise DataError(f"chunk size and batch size must be >= 1, got {self.chunk_size}, {self.batch_size}")
+
+
+@dataclass(frozen=True)
+class TeacherExportOptions:
+    """The teacher export's parity gates and where their held-out reviews come from."""
+
+    check: int = 1000  # held-out labeled reviews for the gates
+    fp32_tolerance: float = 1e-4
+    min_agreement: float = 0.985  # of the 95% Wilson lower bound of int8's label agreement with fp32
+    max_accuracy_drop: float = 0.005
+    seed: int = 1234  # of the held-out draw
+    calibration: int = 1000  # held-out texts (disjoint from the gate's) that choose int8's fp32 nodes
+    agreement: int = 2000  # unlabeled texts added to the int8 agreement (it needs no labels)
+    data: str | None = None  # where the training data is now, if it moved since training
+    threads: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.check < 1 or self.calibration < 0 or self.agreement < 0:
+            raise DataError(
+                f"check must be >= 1, calibration and agreement >= 0: got {self.check}, "
+                f"{self.calibration}, {self.agreement}"
+            )
+
+    def key(self) -> dict[str, Any]:
+        """The settings that decide the exported files (threads do not)."""
+        return {k: v for k, v in asdict(self).items() if k != "threads"}
