@@ -505,7 +505,7 @@ def load_dataset(
     classes = resolve_classes(label_names, classes_file, (r.label for rs in raw.values() for r in rs))
     if not classes.names:  # an all-unlabeled source: classes come from the labeled data it is used with
         classes = Classes(("0", "1"), NAMES_FROM_IDS)
-    _check_class_count(classes.names, classes.origin if classes.given else str(path))
+    _check_class_count(classes.names, str(path))  # names from the labels (the others are checked already)
     return {split: _to_corpus(rs, classes, f"{path}[{split}]") for split, rs in raw.items()}
 
 
