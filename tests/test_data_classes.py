@@ -48,6 +48,7 @@ def test_int_labels_without_names_are_ids_and_recorded(tmp_path: Path) -> None:
     assert c.label_names == ("0", "1", "2") and not c.names_given and c.names_from == NAMES_FROM_IDS
     s = make_splits({"train": c}, n_labeled=9, n_unlabeled=5, n_test=6, seed=0)
     assert not s.names_given and "no names given" in s.describe()
+    assert s.classes_record() == {"names": ["0", "1", "2"], "given": False, "from": NAMES_FROM_IDS}
 
 
 def test_names_from_option_then_classes_txt_then_strings(tmp_path: Path) -> None:

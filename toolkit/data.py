@@ -34,6 +34,7 @@ import urllib.request
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -547,6 +548,10 @@ class Splits:
     def names_given(self) -> bool:
         """False when the classes are only ids "0".."K-1" (no --label-names, classes.txt or label strings)."""
         return self.labeled.names_given
+
+    def classes_record(self) -> dict[str, Any]:
+        """The classes as the report records them: names, whether they were given, and from where."""
+        return {"names": list(self.label_names), "given": self.names_given, "from": self.labeled.names_from}
 
     def summary(self) -> dict[str, int]:
         """Sizes, for logs and run records."""
