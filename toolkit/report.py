@@ -274,8 +274,13 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         "## Figures",
         "",
-        "![accuracy against latency](figures/accuracy_latency.png)",
-        "![artifact sizes](figures/sizes.png)",
+        # listed as figures() draws them: the first two need the benchmark's numbers
+        *(
+            ["![accuracy against latency](figures/accuracy_latency.png)"]
+            if any("speed" in m for m in models.values())
+            else []
+        ),
+        *(["![artifact sizes](figures/sizes.png)"] if (bench or {}).get("contenders") else []),
         *(f"![confusion matrix: {n}](figures/{_confusion_file(n)})" for n, m in models.items() if "confusion" in m),
     ]
     if report.get("scaling"):
