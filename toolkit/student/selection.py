@@ -134,6 +134,46 @@ def _describe(c: dict[str, Any]) -> str:
     return f"{grams}, min_df {c['min_df']}, C = {c['C']:g}{t}, {c['objective']} objective"
 
 
+class _AgreementScorer:
+    """Fits candidates on the fitting texts and scores agreement with the teacher on the held-out ones.
+
+    Feature matrices are cached by (n-gram range, min_df): the C and objective steps reuse them.
+    """
+
+    def __init__(self, fit_texts, dev_texts, fit_logits: np.ndarray, target: np.ndarray, random_state: int) -> None:
+        self.fit_texts, self.dev_texts = fit_texts, dev_texts
+        self.fit_logits, self.target, self.random_state = fit_logits, target, random_state
+        self.cache: dict[tuple, tuple[Any, Any]] = {}
+        self.rows: list[dict[str, Any]] = []
+
+    def score(self, settings: dict[str, Any]) -> float:
+        """Agreement of one candidate (and a row for the table)."""
+        key = (tuple(settings["ngram_range"]), settings["min_df"])
+        start = time.perf_counter()
+        if key not in self.cache:
+            feats = fit_features(self.fit_texts, {"ngram_range": key[0], "min_df": key[1]})
+            self.cache[key] = (feats.rows(), feats.transform(self.dev_texts))
+        X, X_dev = self.cache[key]
+        model = fit_objective(
+            settings["objective"],
+            X,
+            self.fit_logits,
+            C=settings["C"],
+            temperature=settings["temperature"],
+            random_state=self.random_state,
+        )
+        agreement = float(np.mean(scores(model, X_dev).argmax(axis=1) == self.target))
+        seconds = round(time.perf_counter() - start, 2)
+        self.rows.append({**settings, "agreement": agreement, "n_features": X.shape[1], "seconds": seconds})
+        return agreement
+
+    def keep_only(self, settings: dict[str, Any]) -> None:
+        """Drop every cached feature matrix but the one of ``settings`` (memory stays bounded)."""
+        keep = (tuple(settings["ngram_range"]), settings["min_df"])
+        for key in [k for k in self.cache if k != keep]:
+            del self.cache[key]
+
+
 def select_student_settings(
     texts: Sequence[str],
     logits: np.ndarray,
@@ -160,66 +200,32 @@ def select_student_settings(
     if max_texts is not None and len(texts) > max_texts:
         idx = np.sort(np.random.default_rng(random_state).permutation(len(texts))[:max_texts])
     fit_i, dev_i = (idx[j] for j in _held_out_split(len(idx), held_out, random_state))
-    fit_texts, dev_texts = [texts[i] for i in fit_i], [texts[i] for i in dev_i]
-    target = logits[dev_i].argmax(axis=1)
-    rows: list[dict[str, Any]] = []
-    cache: dict[tuple, tuple[Any, Any]] = {}
-
-    def score(settings: dict[str, Any]) -> float:
-        key = (tuple(settings["ngram_range"]), settings["min_df"])
-        start = time.perf_counter()
-        if key not in cache:
-            feats = fit_features(fit_texts, {"ngram_range": key[0], "min_df": key[1]})
-            cache[key] = (feats.rows(), feats.transform(dev_texts))
-        X, X_dev = cache[key]
-        model = fit_objective(
-            settings["objective"],
-            X,
-            logits[fit_i],
-            C=settings["C"],
-            temperature=settings["temperature"],
-            random_state=random_state,
-        )
-        agreement = float(np.mean(scores(model, X_dev).argmax(axis=1) == target))
-        rows.append(
-            {
-                **settings,
-                "agreement": agreement,
-                "n_features": X.shape[1],
-                "seconds": round(time.perf_counter() - start, 2),
-            }
-        )
-        return agreement
-
+    scorer = _AgreementScorer(
+        [texts[i] for i in fit_i], [texts[i] for i in dev_i], logits[fit_i], logits[dev_i].argmax(axis=1), random_state
+    )
     default = {**grid["features"][0], "C": DEFAULT_C, "temperature": DEFAULT_TEMPERATURE, "objective": "soft"}
     best = dict(default)
-    default_agreement = best_agreement = score(best)
-    steps = [[{**best, **f} for f in grid["features"][1:]]]
+    default_agreement = best_agreement = scorer.score(best)
+    steps = [[dict(f) for f in grid["features"][1:]]]
     steps.append([{"C": c} for c in grid["C"] if c != DEFAULT_C])
     steps.append([{"objective": o, "temperature": t} for o, t in grid["objective"]])
     for step in steps:
         for change in step:
             cand = {**best, **change}
-            agreement = score(cand)
+            agreement = scorer.score(cand)
             if agreement >= best_agreement + MIN_GAIN:
                 best, best_agreement = cand, agreement
-            keep = (tuple(best["ngram_range"]), best["min_df"])
-            for key in [k for k in cache if k != keep]:  # at most two feature matrices in memory
-                del cache[key]
+            scorer.keep_only(best)
     best["ngram_range"] = tuple(best["ngram_range"])
+    same = best == {**default, "ngram_range": best["ngram_range"]}
     reason = (
         f"{_describe(best)}: agreement with the teacher's labels {best_agreement:.4f} on {len(dev_i):,} "
-        f"held-out transfer texts, against {default_agreement:.4f} with the defaults "
-        f"({_describe(default)})"
-        + (
-            f"; no candidate did better by {MIN_GAIN}."
-            if best == {**default, "ngram_range": best["ngram_range"]}
-            else "."
-        )
+        f"held-out transfer texts, against {default_agreement:.4f} with the defaults ({_describe(default)})"
+        + (f"; no candidate did better by {MIN_GAIN}." if same else ".")
     )
     return SettingsChoice(
         chosen=best,
-        candidates=rows,
+        candidates=scorer.rows,
         reason=reason,
         n_fit=len(fit_i),
         n_held_out=len(dev_i),
