@@ -6,7 +6,9 @@ min_df, C, temperature, objective) are fitted on the first and scored by agreeme
 teacher's argmax on the second. It needs no gold label at all, so neither the test nor the
 validation split is read. The search is coordinate-wise (features, then C, then objective and
 temperature, each step keeping the best so far): nine fits on a sample of at most 4,000
-texts, about a minute on two cores whatever the size of the transfer set.
+texts, whatever the size of the transfer set. Measured (one core busy, stand-in teacher):
+32 s of CPU on SST-2 (2 classes), 126 s on emotion and 137 s on TREC (6 classes: the soft
+objective fits one weighted row per class).
 
 :func:`sweep` (the older study): logistic regressions on gold labels carved from train, for
 the features alone, before any teacher exists. Example::
