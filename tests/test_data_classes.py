@@ -176,3 +176,19 @@ def test_class_without_labeled_example_names_the_class(tmp_path: Path) -> None:
             seed=0,
             n_validation=0,
         )
+
+
+def test_heldout_texts_never_test_nor_training(tmp_path: Path) -> None:
+    from edge_distill.toolkit.teacher.heldout import heldout_texts
+
+    rows = _rows(150)
+    _jsonl(tmp_path / "train.jsonl", rows[:100])
+    _jsonl(tmp_path / "validation.jsonl", rows[100:120])
+    _jsonl(tmp_path / "test.jsonl", rows[120:])
+    record = {"data": str(tmp_path), "labeled": 30, "test": None, "seed": 0, "text_field": "body", "label_field": "cat"}
+    s = load_splits(tmp_path, n_labeled=30, n_unlabeled=0, n_test=None, seed=0, text_field="body", label_field="cat")
+    held = heldout_texts(record, 500)
+    assert len(held) == 70 and held.is_labeled
+    assert not set(held.texts) & (set(s.labeled.texts) | set(s.test.texts) | set(s.validation.texts))
+    record["labeled"] = 100  # all of train is labeled: the validation set is what is left
+    assert set(heldout_texts(record, 500).texts) == {t for t, _ in rows[100:120]}
