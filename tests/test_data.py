@@ -221,7 +221,10 @@ def test_splits_are_deterministic_disjoint_and_stratified() -> None:
     assert not (lab & unl) and not (lab & tst) and not (unl & tst)
     assert len(a.test) == 20 and "train text 0" in tst  # the full test split, its overlap kept there
     assert a.unlabeled.is_unlabeled and len(a.unlabeled) == 40
-    assert a.summary() == {"labeled": 20, "unlabeled": 40, "test": 20}
+    assert a.summary() == {"labeled": 20, "unlabeled": 40, "test": 20, "validation": 2}
+    val = set(a.validation.texts)  # carved from train (no validation split), disjoint from the rest
+    assert a.validation.is_labeled and not val & (lab | unl | tst)
+    assert "no validation split" in a.origins["validation"]
     frac = ds["train"].labels[[i for i, t in enumerate(ds["train"].texts) if t in lab]].mean()
     assert abs(a.labeled.labels.mean() - ds["train"].labels.mean()) <= 0.05 and frac == a.labeled.labels.mean()
 
@@ -231,7 +234,7 @@ def test_unlabeled_pool_all_and_too_many() -> None:
     s = make_splits(ds, n_labeled=20, n_unlabeled=None, n_test=10, seed=0)
     # unsup (30 + 1 that is a test text only if drawn) + train rows not labeled (40, minus test overlaps)
     assert all(t not in set(s.test.texts) for t in s.unlabeled.texts)
-    assert len(s.unlabeled) >= 30 + 40 - 2
+    assert len(s.unlabeled) >= 30 + 40 - 2 - len(s.validation)  # validation rows are carved from train
     with pytest.raises(DataError, match="asked for 500 labeled texts"):
         make_splits(ds, n_labeled=500, n_unlabeled=0, n_test=10, seed=0)
 
@@ -252,7 +255,8 @@ def test_text_id_is_stable() -> None:
 # ----------------------------------------------------------------------------- real data
 def test_real_imdb_as_shared(imdb: dict[str, Corpus]) -> None:
     assert {k: len(v) for k, v in imdb.items()} == {"train": 25000, "test": 25000, "unsup": 50000}
-    assert imdb["train"].label_names == ("negative", "positive")
+    # no names guessed from the folder's name: bare 0/1 ids (pass --label-names negative,positive)
+    assert imdb["train"].label_names == ("0", "1") and not imdb["train"].names_given
     assert np.bincount(imdb["test"].labels).tolist() == [12500, 12500]
     s = make_splits(imdb, n_labeled=1000, n_unlabeled=None, n_test=None, seed=0)
     assert len(s.test) == 25000
@@ -262,7 +266,29 @@ def test_real_imdb_as_shared(imdb: dict[str, Corpus]) -> None:
 
 
 def test_real_sst2_as_shared(sst2_dir: Path) -> None:
-    ds = load_dataset(sst2_dir)
+    ds = load_dataset(sst2_dir, label_names=["negative", "positive"])
     assert len(ds["validation"]) == 872 and ds["test-unlabeled"].is_unlabeled
-    s = make_splits(ds, n_labeled=200, n_unlabeled=500, n_test=None, seed=0)
-    assert len(s.test) == 872  # SST-2 tests on its validation split
+    assert ds["train"].names_from == "--label-names"
+    for test_split in (None, "validation"):
+        s = make_splits(ds, n_labeled=200, n_unlabeled=500, n_test=None, seed=0, test_split=test_split)
+        assert len(s.test) == 872  # SST-2 tests on its validation split ...
+        assert len(s.validation) == 20 and "carved from 'train'" in s.origins["validation"]  # ... so carve one
+        assert not set(s.validation.texts) & set(s.test.texts)
+
+
+def test_real_emotion_uses_its_validation_split(real_data_dir: Path) -> None:
+    """train/validation/test with classes.txt: six named classes, validation for choices, test for tests."""
+    s = data.load_splits(real_data_dir / "emotion", n_labeled=1000, n_unlabeled=0, n_test=None, seed=0)
+    assert s.label_names == ("sadness", "joy", "love", "anger", "fear", "surprise") and s.names_given
+    assert len(s.test) == 2000 and s.origins["validation"] == "the 'validation' split"
+    assert len(s.validation) >= 1990 and not set(s.validation.texts) & set(s.test.texts)  # shared texts dropped
+    assert not set(s.labeled.texts) & (set(s.validation.texts) | set(s.test.texts))
+    assert np.bincount(s.labeled.labels).min() >= 30  # stratified: 'surprise' is 3.6% of train
+
+
+def test_real_trec_names_from_classes_txt(real_data_dir: Path) -> None:
+    s = data.load_splits(real_data_dir / "trec", n_labeled=60, n_unlabeled=0, n_test=None, seed=0)
+    assert s.label_names == ("ABBR", "DESC", "ENTY", "HUM", "LOC", "NUM")
+    assert np.bincount(s.labeled.labels).min() >= 1  # ABBR is 1.6%: still one example of it
+    single = data.load_dataset(real_data_dir / "trec" / "test.jsonl.gz")  # one file: classes.txt beside it
+    assert single["test"].label_names[0] == "ABBR"

@@ -15,7 +15,7 @@ from edge_distill.toolkit.evaluate import (
     mcnemar,
     wilson_ci,
 )
-from edge_distill.toolkit.report import build_report, write_report
+from edge_distill.toolkit.report import build_report, markdown, write_report
 
 
 def test_wilson_matches_closed_form() -> None:
@@ -118,3 +118,92 @@ def test_report_files(tmp_path: Path) -> None:
     assert "| student | 0.7500" in md and "against teacher_onnx: p50 400.0× lower" in md
     for name in ("accuracy_latency", "sizes", "scaling"):
         assert Path(paths[name]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_per_class_and_confusion_match_sklearn() -> None:
+    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
+    rng = np.random.default_rng(2)
+    y = rng.integers(0, 4, 300)
+    pred = np.where(rng.random(300) < 0.7, y, rng.integers(0, 4, 300))
+    pred[pred == 3] = 2  # class 3 is never predicted: precision 0, not an error
+    m = classification_metrics(y, pred, ["w", "x", "y", "z"])
+    p, r, f, sup = precision_recall_fscore_support(y, pred, labels=[0, 1, 2, 3], zero_division=0)
+    assert [row["class"] for row in m["per_class"]] == ["w", "x", "y", "z"]
+    assert np.allclose([row["f1"] for row in m["per_class"]], f)
+    assert np.allclose([row["precision"] for row in m["per_class"]], p)
+    assert np.allclose([row["recall"] for row in m["per_class"]], r)
+    assert [row["support"] for row in m["per_class"]] == sup.tolist()
+    assert m["confusion"] == confusion_matrix(y, pred, labels=[0, 1, 2, 3]).tolist()
+    assert np.trace(np.asarray(m["confusion"])) / 300 == pytest.approx(m["accuracy"])
+
+
+@pytest.mark.parametrize(
+    ("source", "imdb"),
+    [
+        ("imdb", True),
+        ("/work/shared/data/imdb", True),
+        ("../shared/data/imdb/", True),
+        ("data/IMDB", True),
+        ("/tmp/aclImdb_v1.tar.gz", True),
+        ("/x/aclImdb", True),
+        ("/work/shared/data/imdb/train.jsonl.gz", True),
+        ("hf:stanfordnlp/imdb", True),
+        ("/work/shared/data/sst2", False),
+        ("/work/shared/data/trec", False),
+        ("/data/imdb_reviews_translated.csv", False),
+        ("hf:emotion", False),
+        (None, False),
+    ],
+)
+def test_imdb_source(source, imdb: bool) -> None:
+    from edge_distill.toolkit.report import is_imdb_source
+
+    assert is_imdb_source(source) is imdb
+
+
+def _multiclass_report(data: str, run_extra: dict | None = None):
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 90)
+    teacher = np.eye(3)[y] * 0.8 + 0.2 / 3
+    student = teacher.copy()
+    student[:20] = np.roll(student[:20], 1, axis=1)
+    evaluation = compare_models(y, {"teacher": teacher, "student": student}, ["0", "1", "2"])
+    run = {"data": data, "labeled": 30, "unlabeled": 60, "test": 90, "seed": 0, **(run_extra or {})}
+    return build_report(run, evaluation, None)
+
+
+def test_multiclass_report_speaks_of_its_data(tmp_path: Path) -> None:
+    choice = {
+        "chosen": {"ngram_range": [1, 2], "min_df": 1, "C": 10.0, "temperature": 1.0, "objective": "soft"},
+        "reason": "1-2-grams agree best with the teacher on 200 held-out transfer texts.",
+        "candidates": [
+            {"ngram_range": [1, 2], "min_df": 1, "C": 10.0, "temperature": 1.0, "objective": "soft"}
+            | {"agreement": 0.91, "seconds": 0.4}
+        ],
+    }
+    report = _multiclass_report(
+        "../shared/data/trec", {"student_settings": choice, "splits": "90 test (the 'test' split)"}
+    )
+    paths = write_report(tmp_path, report)
+    md = (tmp_path / "report.md").read_text()
+    assert "review" not in md.lower()  # questions, not reviews
+    assert "seed notebook" not in md and report["seed_notebook"] is None
+    assert "class names were not given" in md  # integer labels, no names
+    assert report["classes"] == {"names": ["0", "1", "2"], "given": False, "from": "class ids (no names given)"}
+    assert "## Per class" in md and "| class | teacher precision | teacher recall | teacher F1 |" in md
+    assert "## Student settings" in md and "agree best with the teacher" in md and "| (1, 2) | 1 | 10 |" in md
+    saved = json.loads((tmp_path / "report.json").read_text())
+    conf = np.asarray(saved["models"]["student"]["confusion"])
+    assert conf.shape == (3, 3) and conf.sum() == 90 and np.trace(conf) == 70
+    for model in ("teacher", "student"):
+        assert Path(paths[f"confusion_{model}"]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert f"figures/confusion_{model}.png" in md
+
+
+def test_named_classes_and_imdb_seed_table(tmp_path: Path) -> None:
+    named = {"names": ["neg", "pos", "mixed"], "given": True, "from": "/data/classes.txt"}
+    report = _multiclass_report("../shared/data/imdb", {"classes": named})
+    md = markdown(report)
+    assert "Against the seed notebook" in md and report["seed_notebook"]["student"] == 0.87
+    assert "not given" not in md and "`neg`, `pos`, `mixed` (from /data/classes.txt)" in md

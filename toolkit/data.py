@@ -6,10 +6,18 @@ files (one split per file, named by the file's stem, as in ``../shared/data/imdb
 Face ``datasets`` name (``hf:NAME``), and ``imdb`` (the official tarball, downloaded once into
 a cache folder and verified by sha256).
 
-Labels are mapped to class ids explicitly: ``label_names`` fixes the classes (an int label is
-an index into it, a string label must be one of the names); without it the classes are
-inferred. The label ``-1`` (or ``None`` when the label column is optional) means *unlabeled*.
-Every bad input raises :class:`DataError` naming the file and line.
+Classes, in this order (never guessed from a data set's or file's name): ``label_names``
+(``--label-names``); else a ``classes.txt`` beside the data (line *i* names class *i*; for a
+single file, in its folder); else the label strings themselves (sorted). Integer labels without
+names become ``"0"``..``"K-1"`` and the corpus records ``names_given=False`` so the report can
+say so. An int label is an index into the names, a string label must be one of them. The label
+``-1`` (or ``None`` when the label column is optional) means *unlabeled*.
+
+Splits: ``train`` is the labeled pool; ``test`` (else, where no labeled test split exists, the
+validation split) the test pool; a ``validation`` / ``valid`` / ``dev`` / ``val`` split that is
+not the test split is the validation set (model and setting selection); without one, the
+validation set is carved from train. Every bad input raises :class:`DataError` naming the file
+and line, or the class.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ import urllib.request
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -39,6 +48,11 @@ IMDB_SHA256 = "c40f74a18d3b61f90feba1e17730e0d38e8b97c05fde7008942e91923d1658fe"
 _JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
 _CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz")
 _TAR_SUFFIXES = (".tar.gz", ".tgz", ".tar")
+CLASSES_FILE = "classes.txt"
+#: split names taken for a validation split (in this order of preference)
+VALIDATION_NAMES = ("validation", "valid", "dev", "val")
+#: what the names are when none were given: the class ids as strings
+NAMES_FROM_IDS = "class ids (no names given)"
 _ACL_MEMBER = re.compile(r"(?:^|/)(train|test)/(pos|neg|unsup)/(\d+)_(\d+)\.txt$")
 
 
@@ -49,13 +63,23 @@ def text_id(text: str) -> str:
 
 @dataclass(frozen=True)
 class Corpus:
-    """One split: texts, int64 class ids (``-1`` = unlabeled), stable ids, class names."""
+    """One split: texts, int64 class ids (``-1`` = unlabeled), stable ids, class names.
+
+    ``names_from`` says where the class names came from (``--label-names``, a ``classes.txt``,
+    the label strings, or :data:`NAMES_FROM_IDS` when the labels were bare integers).
+    """
 
     texts: list[str]
     labels: np.ndarray
     label_names: tuple[str, ...]
     ids: list[str] = field(default_factory=list)
     source: str = ""
+    names_from: str = "given"
+
+    @property
+    def names_given(self) -> bool:
+        """False when the class names are only the class ids ("0".."K-1")."""
+        return self.names_from != NAMES_FROM_IDS
 
     def __post_init__(self) -> None:
         if not self.ids:
@@ -86,6 +110,7 @@ class Corpus:
             self.label_names,
             [self.ids[i] for i in index],
             self.source,
+            self.names_from,
         )
 
     @staticmethod
@@ -100,6 +125,7 @@ class Corpus:
             parts[0].label_names if parts else (),
             [i for p in parts for i in p.ids],
             "+".join(p.source for p in parts),
+            parts[0].names_from if parts else "given",
         )
 
 
@@ -235,12 +261,27 @@ def _finish_acl(origin: str, raw: dict[str, list]) -> dict[str, Corpus]:
     out = {}
     for split, rows in raw.items():
         rows.sort(key=lambda r: (r[1].label is None, r[1].label or 0, r[0]))
-        out[split] = _to_corpus([r for _, r in rows], SENTIMENT_LABELS, f"{origin}[{split}]")
+        # the aclImdb layout names its classes itself (folders neg/ and pos/)
+        out[split] = _to_corpus([r for _, r in rows], ACL_CLASSES, f"{origin}[{split}]")
     return out
 
 
 # ----------------------------------------------------------------------------- labels
-def _label_id(raw: object, names: Sequence[str], where: str) -> int:
+@dataclass(frozen=True)
+class Classes:
+    """The class names in id order and where they came from (for messages and the report)."""
+
+    names: tuple[str, ...]
+    origin: str  # "--label-names", a classes.txt path, "the label strings" or NAMES_FROM_IDS
+
+    @property
+    def given(self) -> bool:
+        """False when the names are only the class ids."""
+        return self.origin != NAMES_FROM_IDS
+
+
+def _label_id(raw: object, classes: Classes, where: str) -> int:
+    names = classes.names
     if raw is None or raw == UNLABELED or raw == "-1":
         return UNLABELED
     if isinstance(raw, bool):
@@ -250,20 +291,26 @@ def _label_id(raw: object, names: Sequence[str], where: str) -> int:
     if isinstance(raw, int):
         if 0 <= raw < len(names):
             return raw
-        raise DataError(f"{where}: label {raw} is not a class id 0..{len(names) - 1} ({list(names)})")
+        raise DataError(
+            f"{where}: label {raw} is not a class id 0..{len(names) - 1} (classes from {classes.origin}: {list(names)})"
+        )
     if isinstance(raw, str):
         s = raw.strip()
         if s in names:
-            return list(names).index(s)
+            return names.index(s)
         if s.lstrip("-").isdigit():
-            return _label_id(int(s), names, where)
+            return _label_id(int(s), classes, where)
         if s == "":
             raise DataError(f"{where}: missing label")
-    raise DataError(f"{where}: unknown label {raw!r} (classes: {list(names)})")
+    raise DataError(f"{where}: unknown label {raw!r} (classes from {classes.origin}: {list(names)})")
 
 
 def infer_label_names(raw_labels: Iterable[object]) -> tuple[str, ...]:
     """Class names from raw labels: ints 0..K-1 become "0".."K-1", strings are sorted."""
+    return _infer_classes(raw_labels).names
+
+
+def _infer_classes(raw_labels: Iterable[object]) -> Classes:
     ints, strs = set(), set()
     for raw in raw_labels:
         if raw is None or raw == UNLABELED or raw == "-1":
@@ -278,23 +325,69 @@ def infer_label_names(raw_labels: Iterable[object]) -> tuple[str, ...]:
     if ints and strs:
         raise DataError(f"labels mix ids {sorted(ints)} and names {sorted(strs)}: pass label_names")
     if strs:
-        return tuple(sorted(s.strip() for s in strs))
+        return Classes(tuple(sorted({s.strip() for s in strs})), "the label strings")
     if ints and min(ints) < 0:
         raise DataError(f"negative class id {min(ints)} (only -1, meaning unlabeled, is allowed)")
-    return tuple(str(i) for i in range(max(ints) + 1)) if ints else ()
+    return Classes(tuple(str(i) for i in range(max(ints) + 1)) if ints else (), NAMES_FROM_IDS)
 
 
-def _to_corpus(records: list[_Record], names: Sequence[str], source: str) -> Corpus:
+def read_classes_file(path: Path) -> tuple[str, ...]:
+    """Class names from a ``classes.txt``: one a line, line *i* names class *i*.
+
+    Empty lines (but a final newline), duplicate names and a single class are refused.
+    """
+    names: list[str] = []
+    lines = [line.rstrip("\r\n") for _, line in _read_lines(path)]
+    for lineno, line in enumerate(lines, start=1):
+        name = line.strip()
+        if not name:
+            raise DataError(f"{path}:{lineno}: empty line (line i must name class i)")
+        if name in names:
+            raise DataError(f"{path}:{lineno}: duplicate class name {name!r} (also line {names.index(name) + 1})")
+        names.append(name)
+    _check_class_count(names, str(path))
+    return tuple(names)
+
+
+def _check_class_count(names: Sequence[str], origin: str) -> None:
+    if len(names) < 2:
+        raise DataError(
+            f"{origin}: {len(names)} class{'' if len(names) == 1 else 'es'} {list(names)}: "
+            "a classifier needs at least two"
+        )
+
+
+def resolve_classes(
+    label_names: Sequence[str] | None, classes_file: Path | None, raw_labels: Iterable[object]
+) -> Classes:
+    """``label_names``, else ``classes_file`` (when it exists), else the labels themselves."""
+    if label_names:
+        names = tuple(str(n).strip() for n in label_names)
+        if len(set(names)) != len(names) or not all(names):
+            raise DataError(f"--label-names {list(names)}: names must be distinct and non-empty")
+        _check_class_count(names, "--label-names")
+        return Classes(names, "--label-names")
+    if classes_file is not None and classes_file.is_file():
+        return Classes(read_classes_file(classes_file), str(classes_file))
+    return _infer_classes(raw_labels)
+
+
+def _to_corpus(records: list[_Record], classes: Classes, source: str) -> Corpus:
     texts, labels = [], []
     for r in records:
         if not isinstance(r.text, str):
             raise DataError(f"{r.where}: text is {type(r.text).__name__}, expected a string")
+        if not r.text.strip():
+            raise DataError(f"{r.where}: empty text")
         texts.append(r.text)
-        labels.append(_label_id(r.label, names, r.where))
-    return Corpus(texts, np.asarray(labels, dtype=np.int64), tuple(names), source=source)
+        labels.append(_label_id(r.label, classes, r.where))
+    return Corpus(texts, np.asarray(labels, dtype=np.int64), classes.names, source=source, names_from=classes.origin)
 
 
 # ----------------------------------------------------------------------------- sources
+ACL_CLASSES = Classes(SENTIMENT_LABELS, "the aclImdb folders neg/ and pos/")
+
+
 def _file_split_name(path: Path) -> str:
     name = path.name
     for suffix in _JSONL_SUFFIXES + _CSV_SUFFIXES + (".json.gz",):
@@ -321,12 +414,6 @@ def _is_acl_dir(path: Path) -> Path | None:
         if (root / "train" / "pos").is_dir() or (root / "test" / "pos").is_dir():
             return root
     return None
-
-
-def _is_sentiment_preset(path: Path) -> bool:
-    """The shared IMDB and SST-2 folders: 0/1 labels mean negative/positive."""
-    stems = {_file_split_name(p) for p in path.iterdir()}
-    return {"train", "test", "unsup"} <= stems or {"train", "validation"} <= stems
 
 
 def cache_dir() -> Path:
@@ -380,8 +467,8 @@ def _read_hf(name: str, text_field: str, label_field: str | None) -> dict[str, C
             _Record(row[text_field], row[label_field] if label_field else None, f"{name}[{split}]:{i + 1}")
             for i, row in enumerate(table)
         ]
-        names = names or infer_label_names(r.label for r in records)
-        out[split] = _to_corpus(records, names, f"hf:{name}[{split}]")
+        classes = Classes(names, f"hf:{name} features") if names else _infer_classes(r.label for r in records)
+        out[split] = _to_corpus(records, classes, f"hf:{name}[{split}]")
     return out
 
 
@@ -409,17 +496,18 @@ def load_dataset(
         files = sorted(p for p in path.iterdir() if p.is_file() and p.name.endswith(_JSONL_SUFFIXES + _CSV_SUFFIXES))
         if not files:
             raise DataError(f"{path}: no .jsonl[.gz], .csv or .tsv files and no aclImdb layout")
-        if label_names is None and _is_sentiment_preset(path):
-            label_names = SENTIMENT_LABELS
+        classes_file = path / CLASSES_FILE
         raw = {_file_split_name(f): _read_file_records(f, text_field, label_field, delimiter) for f in files}
     elif path.name.endswith(_TAR_SUFFIXES):
         return _finish_acl(str(path), _collect_acl(_iter_tar(path), str(path)))
     else:
+        classes_file = path.parent / CLASSES_FILE
         raw = {_file_split_name(path): _read_file_records(path, text_field, label_field, delimiter)}
-    names = tuple(label_names) if label_names else infer_label_names(r.label for rs in raw.values() for r in rs)
-    if not names:
-        names = ("0", "1")  # an all-unlabeled source: classes come from the labeled data it is used with
-    return {split: _to_corpus(rs, names, f"{path}[{split}]") for split, rs in raw.items()}
+    classes = resolve_classes(label_names, classes_file, (r.label for rs in raw.values() for r in rs))
+    if not classes.names:  # an all-unlabeled source: classes come from the labeled data it is used with
+        classes = Classes(("0", "1"), NAMES_FROM_IDS)
+    _check_class_count(classes.names, str(path))  # names from the labels (the others are checked already)
+    return {split: _to_corpus(rs, classes, f"{path}[{split}]") for split, rs in raw.items()}
 
 
 def _collect_acl(items: Iterable[tuple[str, bytes]], origin: str) -> dict[str, list]:
@@ -429,23 +517,78 @@ def _collect_acl(items: Iterable[tuple[str, bytes]], origin: str) -> dict[str, l
 
 
 # ----------------------------------------------------------------------------- splitting
+def _empty(like: Corpus, source: str = "none") -> Corpus:
+    return Corpus([], np.zeros(0, np.int64), like.label_names, source=source, names_from=like.names_from)
+
+
 @dataclass(frozen=True)
 class Splits:
-    """A labeled set, an unlabeled transfer set (labels dropped) and a test set, disjoint by text."""
+    """Labeled, unlabeled transfer (labels dropped), test and validation sets, disjoint by text.
+
+    ``validation`` is for choices (the teacher's epoch, the student's settings), never ``test``;
+    it is empty when none was asked for. ``origins`` says where each set came from.
+    """
 
     labeled: Corpus
     unlabeled: Corpus
     test: Corpus
+    validation: Corpus | None = None
+    origins: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.validation is None:
+            object.__setattr__(self, "validation", _empty(self.labeled))
+
+    @property
+    def label_names(self) -> tuple[str, ...]:
+        """The class names, in id order."""
+        return self.labeled.label_names
+
+    @property
+    def names_given(self) -> bool:
+        """False when the classes are only ids "0".."K-1" (no --label-names, classes.txt or label strings)."""
+        return self.labeled.names_given
+
+    def classes_record(self) -> dict[str, Any]:
+        """The classes as the report records them: names, whether they were given, and from where."""
+        return {"names": list(self.label_names), "given": self.names_given, "from": self.labeled.names_from}
 
     def summary(self) -> dict[str, int]:
         """Sizes, for logs and run records."""
-        return {"labeled": len(self.labeled), "unlabeled": len(self.unlabeled), "test": len(self.test)}
+        return {
+            "labeled": len(self.labeled),
+            "unlabeled": len(self.unlabeled),
+            "test": len(self.test),
+            "validation": len(self.validation),
+        }
+
+    def describe(self) -> str:
+        """One sentence: the sizes, where each set came from, and where the class names came from."""
+        parts = [
+            f"{n:,} {k}" + (f" ({self.origins[k]})" if k in self.origins else "") for k, n in self.summary().items()
+        ]
+        return f"{'; '.join(parts)}; classes {list(self.label_names)} from {self.labeled.names_from}."
 
 
 def dedup_key(text: str) -> str:
     """The key under which two texts count as the same one (splits never share a key)."""
     # exact text: what "duplicate" means in the IMDB README; whitespace-only variants are folded
     return " ".join(text.split())
+
+
+def _quotas(counts: np.ndarray, n: int) -> np.ndarray:
+    """Per-class counts for a stratified draw of ``n``: proportional, every class at least one when n allows."""
+    quota = np.floor(counts / counts.sum() * n).astype(int)
+    rest = n - quota.sum()
+    # give the remainder to the largest fractional parts (ties: lowest class id)
+    frac = counts / counts.sum() * n - quota
+    for c in np.argsort(-frac, kind="stable")[:rest]:
+        quota[c] += 1
+    if n >= len(counts):  # a rare class still gets one example, taken from the largest quota
+        for c in np.flatnonzero(quota == 0):
+            quota[int(np.argmax(quota))] -= 1
+            quota[c] = 1
+    return quota
 
 
 def _draw(
@@ -479,21 +622,37 @@ def _draw(
         return eligible[:n], eligible[n:]
     labels = corpus.labels[eligible]
     classes, counts = np.unique(labels, return_counts=True)
-    quota = np.floor(counts / counts.sum() * n).astype(int)
-    rest = n - quota.sum()
-    # give the remainder to the largest fractional parts (ties: lowest class id), capped by supply
-    frac = counts / counts.sum() * n - quota
-    for c in np.argsort(-frac, kind="stable")[:rest]:
-        quota[c] += 1
     chosen = np.zeros(len(eligible), bool)
-    for c, q in zip(classes, quota, strict=True):
-        pos = np.flatnonzero(labels == c)[:q]
-        chosen[pos] = True
+    for c, q in zip(classes, _quotas(counts, n), strict=True):
+        chosen[np.flatnonzero(labels == c)[:q]] = True
     return eligible[chosen], eligible[~chosen]
 
 
-def split_roles(dataset: dict[str, Corpus], test_split: str | None = None) -> tuple[str, str | None, list[str]]:
-    """Which split is the labeled pool, which the test pool, and which are unlabeled pools."""
+def check_every_class(corpus: Corpus, what: str) -> None:
+    """Refuse a labeled set in which some declared class has no example (nothing could learn it)."""
+    if not len(corpus):
+        return
+    counts = np.bincount(corpus.labels[corpus.labels >= 0], minlength=len(corpus.label_names))
+    missing = [f"{corpus.label_names[c]!r} (id {c})" for c in np.flatnonzero(counts == 0)]
+    if missing:
+        raise DataError(
+            f"class {', '.join(missing)} has no example among the {len(corpus):,} {what} texts drawn from "
+            f"{corpus.source or 'the data'} (classes from {corpus.names_from}); give it examples or drop it"
+        )
+
+
+@dataclass(frozen=True)
+class SplitRoles:
+    """Which split plays which part: labeled pool, test pool, validation split, unlabeled pools."""
+
+    train: str
+    test: str | None  # None: the test set is carved from train
+    validation: str | None  # None: the validation set is carved from train
+    unlabeled: list[str]
+
+
+def split_roles(dataset: dict[str, Corpus], test_split: str | None = None) -> SplitRoles:
+    """Decide the roles from split names: ``train``; ``test`` (else a labeled validation split); validation."""
     if "train" not in dataset:
         if len(dataset) == 1:
             train = next(iter(dataset))
@@ -502,14 +661,23 @@ def split_roles(dataset: dict[str, Corpus], test_split: str | None = None) -> tu
     else:
         train = "train"
     if test_split is None:
-        for cand in ("test", "validation", "valid", "dev"):
-            if cand in dataset and dataset[cand].is_labeled:
+        for cand in ("test", *VALIDATION_NAMES):
+            if cand in dataset and cand != train and dataset[cand].is_labeled:
                 test_split = cand
                 break
     elif test_split not in dataset:
         raise DataError(f"no split {test_split!r} among {sorted(dataset)}")
-    unlabeled = [s for s, c in dataset.items() if s not in (train, test_split) and c.is_unlabeled]
-    return train, test_split, unlabeled
+    validation = next(
+        (s for s in VALIDATION_NAMES if s in dataset and s not in (train, test_split) and dataset[s].is_labeled), None
+    )
+    unlabeled = [s for s, c in dataset.items() if s not in (train, test_split, validation) and c.is_unlabeled]
+    return SplitRoles(train, test_split, validation, unlabeled)
+
+
+def default_validation_size(n_labeled: int, n_classes: int) -> int:
+    """How many train texts to carve for validation when the data has no validation split:
+    a tenth of the labeled set (as the teacher's own carve), at least one per class."""
+    return max(n_classes, round(0.1 * n_labeled))
 
 
 def make_splits(
@@ -522,32 +690,52 @@ def make_splits(
     stratify: bool = True,
     test_split: str | None = None,
     unlabeled_from_train: bool = True,
+    n_validation: int | None = None,
 ) -> Splits:
-    """Draw labeled, unlabeled and test sets with a seed, disjoint by (cleaned) text.
+    """Draw labeled, unlabeled, test and validation sets with a seed, disjoint by (cleaned) text.
 
     The test set comes from the test split (or, where there is none, from train) and is drawn
-    first, repeats included; its texts are never drawn into the labeled or unlabeled sets, which
-    also hold no repeats. ``None`` means "all that is left". The unlabeled
-    pool is every all-unlabeled split (``unsup``) plus, with ``unlabeled_from_train``, the train
-    rows not drawn as labeled, with their labels dropped.
+    first, repeats included; its texts are never drawn into the other sets, which hold no
+    repeats. A validation split (see :func:`split_roles`) gives the validation set (``None``:
+    all of it); without one it is carved from the train rows left after the labeled draw
+    (``None``: :func:`default_validation_size`); ``0`` means no validation set. ``None``
+    elsewhere means "all that is left". The unlabeled pool is every all-unlabeled split
+    (``unsup``) plus, with ``unlabeled_from_train``, the train rows not drawn, labels dropped.
     """
     rng = np.random.default_rng(seed)
-    train_name, test_name, unlabeled_names = split_roles(dataset, test_split)
-    train = dataset[train_name]
+    roles = split_roles(dataset, test_split)
+    train = dataset[roles.train]
     if not train.is_labeled:
-        raise DataError(f"the {train_name!r} split has unlabeled rows; it must be fully labeled")
-    test_pool = train if test_name is None else dataset[test_name]
+        raise DataError(f"the {roles.train!r} split has unlabeled rows; it must be fully labeled")
+    test_pool = train if roles.test is None else dataset[roles.test]
     # repeats inside the test split stay (the full IMDB test set is 25,000 rows); only the
     # texts shared with the other sets are removed, from the other sets
     test_idx, _ = _draw(test_pool, n_test, rng, set(), stratify, "test", dedup=False)
     test = test_pool.take(test_idx)
     used = {dedup_key(t) for t in test.texts}
+    origins = {"test": f"the {roles.test!r} split" if roles.test else f"carved from {roles.train!r}"}
+    validation = None
+    if roles.validation is not None and n_validation != 0:
+        val_idx, _ = _draw(dataset[roles.validation], n_validation, rng, used, stratify, "validation")
+        validation = dataset[roles.validation].take(val_idx)
+        used |= {dedup_key(t) for t in validation.texts}
+        origins["validation"] = f"the {roles.validation!r} split"
     lab_idx, rest = _draw(train, n_labeled, rng, used, stratify, "labeled")
     labeled = train.take(lab_idx)
-    if test_name is None:  # test rows came from train too
+    check_every_class(labeled, "labeled")
+    if roles.test is None:  # test rows came from train too
         rest = np.setdiff1d(rest, test_idx, assume_unique=False)
     used |= {dedup_key(t) for t in labeled.texts}
-    pools = [dataset[s].take(np.arange(len(dataset[s])), drop_labels=True) for s in unlabeled_names]
+    if roles.validation is None and n_validation != 0:
+        validation, rest = _carve_validation(train, rest, n_validation, len(labeled), rng, used, stratify)
+        used |= {dedup_key(t) for t in validation.texts}
+        why = (
+            f"its validation split {roles.test!r} is the test set"
+            if roles.test in VALIDATION_NAMES
+            else "the data has no validation split"
+        )
+        origins["validation"] = f"carved from {roles.train!r}: {why}"
+    pools = [dataset[s].take(np.arange(len(dataset[s])), drop_labels=True) for s in roles.unlabeled]
     if unlabeled_from_train and len(rest):
         pools.append(train.take(np.sort(rest), drop_labels=True))
     if pools:
@@ -557,8 +745,27 @@ def make_splits(
     elif n_unlabeled:
         raise DataError("no unlabeled texts are available (no unlabeled split and nothing left in train)")
     else:
-        unlabeled = Corpus([], np.zeros(0, np.int64), train.label_names, source="none")
-    return Splits(labeled, unlabeled, test)
+        unlabeled = _empty(train)
+    return Splits(labeled, unlabeled, test, validation, origins)
+
+
+def _carve_validation(
+    train: Corpus,
+    rest: np.ndarray,
+    n: int | None,
+    n_labeled: int,
+    rng: np.random.Generator,
+    used: set[str],
+    stratify: bool,
+) -> tuple[Corpus, np.ndarray]:
+    """A validation set from the train rows ``rest`` (not labeled, not test), and the rows still left."""
+    pool = train.take(np.sort(rest))
+    if n is None:  # the default size, as many as there are when fewer are left
+        eligible = len({dedup_key(t) for t in pool.texts} - used)
+        n = min(default_validation_size(n_labeled, len(train.label_names)), eligible)
+    idx, _ = _draw(pool, n, rng, used, stratify, "validation")
+    taken = np.sort(rest)[idx]
+    return pool.take(idx), np.setdiff1d(rest, taken)
 
 
 def load_splits(
@@ -569,6 +776,7 @@ def load_splits(
     n_test: int | None,
     seed: int,
     stratify: bool = True,
+    n_validation: int | None = None,
     **read_options,
 ) -> Splits:
     """:func:`load_dataset` then :func:`make_splits`: what every CLI command starts with."""
@@ -581,4 +789,5 @@ def load_splits(
         seed=seed,
         stratify=stratify,
         test_split=test_split,
+        n_validation=n_validation,
     )

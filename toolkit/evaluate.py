@@ -48,13 +48,34 @@ def expected_calibration_error(y_true: np.ndarray, proba: np.ndarray, bins: int 
     return float(ece)
 
 
+def confusion(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
+    """Counts ``[K, K]``: row = true class, column = predicted class (every class, even unseen)."""
+    metrics = require("sklearn.metrics", "evaluation")
+    return metrics.confusion_matrix(y_true, y_pred, labels=list(range(n_classes)))
+
+
+def per_class(report: dict[str, Any], label_names: Sequence[str]) -> list[dict[str, Any]]:
+    """Precision, recall, F1 and support of each class, in class-id order (from the sklearn report)."""
+    return [
+        {
+            "class": name,
+            "precision": float(report[name]["precision"]),
+            "recall": float(report[name]["recall"]),
+            "f1": float(report[name]["f1-score"]),
+            "support": int(report[name]["support"]),
+        }
+        for name in label_names
+    ]
+
+
 def classification_metrics(
     y_true: Sequence[int] | np.ndarray,
     y_pred: Sequence[int] | np.ndarray,
     label_names: Sequence[str],
     proba: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """accuracy, macro_f1, ci95, n_test, the per-class report, and ECE when ``proba`` is given."""
+    """accuracy, macro_f1, ci95, n_test, the per-class report and table, the confusion matrix, and
+    ECE when ``proba`` is given."""
     metrics = require("sklearn.metrics", "evaluation")
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if len(y_true) == 0:
@@ -70,6 +91,8 @@ def classification_metrics(
             y_true, y_pred, labels=labels, target_names=list(label_names), output_dict=True, zero_division=0
         ),
     }
+    out["per_class"] = per_class(out["report"], label_names)
+    out["confusion"] = confusion(y_true, y_pred, len(label_names)).tolist()
     if proba is not None:
         out["ece"] = expected_calibration_error(y_true, np.asarray(proba))
     return out
@@ -120,4 +143,4 @@ def compare_models(
             m["agreement_with_teacher"] = float(np.mean(preds[name] == preds[reference]))
             m["mcnemar_vs_teacher"] = mcnemar(y_true, preds[name], preds[reference])
         out[name] = m
-    return {"models": out, "reference": reference, "n_test": len(y_true)}
+    return {"models": out, "reference": reference, "n_test": len(y_true), "label_names": list(label_names)}

@@ -1,8 +1,9 @@
-"""Labeled reviews the teacher never trained on, for the export's int8 gate and for model choice.
+"""Labeled texts the teacher never trained on, for the export's int8 gate and for model choice.
 
 Redraws the splits exactly as training did (from the ``data`` block of ``training.json``) and
-returns labeled rows of the training pool that are in neither the labeled set nor the test
-set: held out from fine-tuning, and never the test split (so no choice is tuned on it).
+returns labeled texts of the training pool in none of the labeled, test and validation sets
+(falling back to the validation set when none is left). Never the test split, so no choice
+is tuned on it.
 """
 
 from __future__ import annotations
@@ -15,8 +16,12 @@ import numpy as np
 from edge_distill.toolkit.data import Corpus, DataError, dedup_key, load_dataset, make_splits, split_roles
 
 
-def heldout_reviews(data: dict[str, Any], n: int, seed: int = 1234, source: str | None = None) -> Corpus:
-    """Up to ``n`` labeled training-pool texts outside the labeled and test sets (seeded draw)."""
+def heldout_texts(data: dict[str, Any], n: int, seed: int = 1234, source: str | None = None) -> Corpus:
+    """Up to ``n`` labeled texts outside the labeled, test and validation sets (seeded draw).
+
+    Where that leaves nothing (e.g. all of a validation split is the validation set), the
+    validation set itself is used: it is held out from fine-tuning and is not the test set.
+    """
     src = source or (data or {}).get("data")
     if not data or not src:
         raise DataError("the teacher's training.json records no data source; pass --data to the export")
@@ -35,15 +40,22 @@ def heldout_reviews(data: dict[str, Any], n: int, seed: int = 1234, source: str 
         seed=data.get("seed", 0),
         stratify=data.get("stratify", True),
         test_split=data.get("test_split"),
+        n_validation=data.get("validation"),
     )
-    train_name, _, _ = split_roles(dataset, data.get("test_split"))
-    pool = dataset[train_name]
-    used = {dedup_key(t) for t in splits.labeled.texts + splits.test.texts}
+    roles = split_roles(dataset, data.get("test_split"))
+    pool = dataset[roles.train]
+    used = {dedup_key(t) for t in splits.labeled.texts + splits.test.texts + splits.validation.texts}
     free = [i for i in range(len(pool)) if dedup_key(pool.texts[i]) not in used]
     if not free:
+        if len(splits.validation):
+            return splits.validation.take(np.arange(min(n, len(splits.validation))))
         raise DataError(f"{src}: no labeled texts left outside the labeled and test sets")
     pick = np.random.default_rng(seed).permutation(np.asarray(free, np.int64))[:n]
     return pool.take(np.sort(pick))
+
+
+#: the name earlier callers use (the texts are not always reviews)
+heldout_reviews = heldout_texts
 
 
 def _calibration_share(available: int, n_calibration: int, n_other: int) -> int:
@@ -81,8 +93,8 @@ def unlabeled_texts(data: dict[str, Any], n: int, seed: int = 1234, source: str 
         label_field=data.get("label_field", "label"),
         label_names=tuple(names) if names else None,
     )
-    _, _, unlabeled = split_roles(dataset, data.get("test_split"))
-    texts = [t for name in unlabeled for t in dataset[name].texts]
+    roles = split_roles(dataset, data.get("test_split"))
+    texts = [t for name in roles.unlabeled for t in dataset[name].texts]
     return [texts[i] for i in np.random.default_rng(seed).permutation(len(texts))[:n]]
 
 

@@ -1,0 +1,69 @@
+"""Student settings chosen per data set by agreement with the teacher on held-out transfer texts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from edge_distill.toolkit.student.selection import SettingsChoice, select_student_settings
+
+WORDS = ("film", "plot", "actor", "scene", "story", "music", "camera", "light", "sound", "edit", "cast", "role")
+
+
+def _negation_data(n: int = 800, seed: int = 0) -> tuple[list[str], np.ndarray]:
+    """The teacher's class depends on word order: "not good" is bad, "good" without "not" is good.
+
+    Unigrams see the same words in both ("not" appears in every text), so only bigrams can follow
+    the teacher: a selection that ignores agreement would keep unigrams.
+    """
+    rng = np.random.default_rng(seed)
+    texts, y = [], []
+    for _ in range(n):
+        filler = list(rng.choice(WORDS, 6))
+        good = rng.random() < 0.5
+        phrase = ["not", "good"] if not good else ["good", "not"]  # "not" always present
+        pos = int(rng.integers(0, len(filler)))
+        texts.append(" ".join(filler[:pos] + phrase + filler[pos:]))
+        y.append(int(good))
+    y = np.asarray(y)
+    logits = np.stack([-2.0 * (2 * y - 1), 2.0 * (2 * y - 1)], axis=1) + rng.normal(0, 0.3, (n, 2))
+    return texts, logits
+
+
+def test_chooses_bigrams_when_the_teacher_needs_them() -> None:
+    texts, logits = _negation_data()
+    grid = {"features": ({"ngram_range": (1, 1), "min_df": 1}, {"ngram_range": (1, 2), "min_df": 1})}
+    choice = select_student_settings(texts, logits, ["bad", "good"], grid=grid, random_state=0)
+    assert isinstance(choice, SettingsChoice)
+    assert tuple(choice.chosen["ngram_range"]) == (1, 2)
+    uni = next(r for r in choice.candidates if tuple(r["ngram_range"]) == (1, 1))
+    best = max(r["agreement"] for r in choice.candidates)
+    assert uni["agreement"] < 0.7 < best  # unigrams cannot tell "not good" from "good not"
+    assert choice.n_held_out == 160 and choice.n_fit == 640
+    assert "held-out transfer texts" in choice.reason and "1-2-grams" in choice.reason
+    # every axis was tried: features, every C, the other objectives
+    assert {r["C"] for r in choice.candidates} >= {3.0, 10.0, 30.0, 100.0}
+    assert {r["objective"] for r in choice.candidates} == {"soft", "hard", "logit"}
+    cfg = choice.student_config(with_gold=True)
+    assert cfg.features["ngram_range"] == (1, 2) and cfg.objective == choice.chosen["objective"] and cfg.with_gold
+    assert choice.as_dict()["chosen"] == choice.chosen
+
+
+def test_multiclass_and_deterministic() -> None:
+    rng = np.random.default_rng(3)
+    topics = [["ball", "goal", "team"], ["vote", "party", "law"], ["chip", "code", "app"]]
+    y = rng.integers(0, 3, 450)
+    texts = [" ".join(list(rng.choice(topics[c], 3)) + list(rng.choice(WORDS, 4))) for c in y]
+    logits = np.eye(3)[y] * 3 + rng.normal(0, 0.5, (450, 3))
+    a = select_student_settings(texts, logits, ["sport", "politics", "tech"], random_state=1)
+    b = select_student_settings(texts, logits, ["sport", "politics", "tech"], random_state=1)
+    assert a.chosen == b.chosen and [r["agreement"] for r in a.candidates] == [r["agreement"] for r in b.candidates]
+    assert max(r["agreement"] for r in a.candidates) > 0.95
+
+
+def test_refuses_mismatched_or_tiny_input() -> None:
+    texts, logits = _negation_data(20)
+    with pytest.raises(ValueError, match="do not match"):
+        select_student_settings(texts, logits[:5], ["a", "b"])
+    with pytest.raises(ValueError, match="too few"):
+        select_student_settings(texts[:2], logits[:2], ["a", "b"])

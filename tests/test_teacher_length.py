@@ -1,0 +1,54 @@
+"""The teacher's maximum length follows the texts: counted as the encoder counts, rounded, capped."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("transformers")
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    from edge_distill.toolkit.teacher.backbone import DEFAULT_MODEL, load_tokenizer
+
+    return load_tokenizer(DEFAULT_MODEL)
+
+
+def test_lengths_count_specials_as_the_encoder_does(tokenizer) -> None:
+    from edge_distill.runtime.truncation import TeacherEncoder
+    from edge_distill.toolkit.teacher.length import token_lengths
+
+    texts = ["short one", "a somewhat longer sentence about nothing at all<br />really", "x " * 300]
+    lengths = token_lengths(tokenizer, texts)
+    encoder = TeacherEncoder(tokenizer.backend_tokenizer, 4096, "head")
+    assert lengths.tolist() == [len(r) for r in encoder.encode(texts)]
+    assert lengths[0] == 4  # [CLS] short one [SEP]
+    assert lengths[2] == 302  # not truncated
+
+
+def test_choose_max_length_quantile_rounding_and_caps(tokenizer) -> None:
+    from edge_distill.toolkit.teacher.length import choose_max_length, token_lengths
+
+    # 100 texts of 1..100 words ("word" is one token): 3..102 tokens with [CLS] and [SEP]
+    texts = [" ".join(["word"] * n) for n in range(1, 101)]
+    assert token_lengths(tokenizer, texts).tolist() == list(range(3, 103))
+    assert choose_max_length(tokenizer, texts, quantile=1.0) == 104  # 102 rounded up to 8
+    assert choose_max_length(tokenizer, texts, quantile=0.5) == 56  # the 50th: 52 tokens
+    assert choose_max_length(tokenizer, texts, quantile=1.0, multiple=1) == 102
+    assert choose_max_length(tokenizer, texts, quantile=1.0, cap=64) == 64
+    assert choose_max_length(tokenizer, texts, quantile=1.0, model_max_length=80) == 80
+    long = [" ".join(["word"] * 2000)] * 3
+    assert choose_max_length(tokenizer, long) == 512  # the model's own limit (and the default cap)
+    assert choose_max_length(tokenizer, long, cap=4096) == 512  # never past the tokenizer's 512
+    with pytest.raises(ValueError, match="no texts"):
+        choose_max_length(tokenizer, [])
+
+
+def test_profile_reports_truncated_share(tokenizer) -> None:
+    from edge_distill.toolkit.teacher.length import length_profile
+
+    texts = [" ".join(["word"] * n) for n in range(1, 101)]
+    prof = length_profile(tokenizer, texts, 52)
+    assert prof["max"] == 102 and prof["share_truncated"] == pytest.approx(0.5)
+    assert prof["p50"] == int(np.quantile(np.arange(3, 103), 0.5))
