@@ -5,16 +5,21 @@ the mean, p50 and p99 show both regimes: the p50 is the student's latency when l
 the texts reach the teacher, the p99 the teacher's. The share that reached the teacher is
 reported with them. Example::
 
-    python -m edge_distill.benchmarks.cascade RUN/cascade.json --data /work/shared/data/imdb --test 1000
+    python -m edge_distill.benchmarks.cascade RUN/cascade.json --data ../shared/data/imdb --test 1000
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import time
 from collections.abc import Sequence
 from typing import Any
 
 from edge_distill.benchmarks.harness import environment, percentiles
+from edge_distill.runtime.cascade import load_cascade
+from edge_distill.toolkit.data import load_splits
+from edge_distill.toolkit.options import parse_size
 
 
 def time_cascade(cascade, texts: Sequence[str], *, warmup: int = 10, limit: int | None = None) -> dict[str, Any]:
@@ -46,18 +51,11 @@ def time_cascade(cascade, texts: Sequence[str], *, warmup: int = 10, limit: int 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m edge_distill.benchmarks.cascade SPEC --data DIR``: time a saved cascade on a run's test texts."""
-    import argparse
-    import json
-
-    from edge_distill.runtime.cascade import load_cascade
-    from edge_distill.toolkit.commands.common import size
-    from edge_distill.toolkit.data import load_splits
-
     p = argparse.ArgumentParser(prog="python -m edge_distill.benchmarks.cascade", description=main.__doc__)
     p.add_argument("spec", help="a cascade.json written by edge_distill.toolkit.cascade.save_cascade_spec")
     p.add_argument("--data", required=True, help="as for 'edge-distill run'; the texts come from its test split")
-    p.add_argument("--labeled", type=size, default=1000)
-    p.add_argument("--test", type=size, default=1000)
+    p.add_argument("--labeled", type=parse_size, default=1000)
+    p.add_argument("--test", type=parse_size, default=1000)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1, help="onnxruntime threads (default: %(default)s)")
     args = p.parse_args(argv)

@@ -26,8 +26,11 @@ import time
 from pathlib import Path
 
 import numpy as np
+import onnxruntime
 
+from edge_distill import runtime
 from edge_distill.benchmarks.harness import environment, percentiles
+from edge_distill.toolkit.atomic import atomic_write_bytes, atomic_write_text
 
 CLIENTS = ("python", "node", "wasm_node", "browser")
 
@@ -73,9 +76,6 @@ def _browser_block(path: Path, text: str, rounds: int, warmup: int) -> tuple[lis
 
 def measure(path: Path, text: str, *, rounds: int, warmup: int, blocks: int, clients=CLIENTS) -> dict:
     """Per-client percentiles (ms), versions and p50 ratios to Python for the student at ``path``."""
-    import onnxruntime
-
-    from edge_distill import runtime
 
     clf = runtime.load(path, threads=1)
     (label,), proba = clf.predict_with_proba([text])
@@ -120,7 +120,6 @@ def main(argv: list[str] | None = None) -> int:
     from edge_distill.benchmarks import js_clients
     from edge_distill.benchmarks.student_latency import build_students, review_of_length
     from edge_distill.exporters.student import export_bytes
-    from edge_distill.toolkit.atomic import atomic_write_bytes
 
     clients = tuple(c for c in args.clients.split(",") if c)
     if set(clients) - set(CLIENTS) or "python" not in clients:
@@ -144,8 +143,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     text = json.dumps(result, indent=2, sort_keys=True)
     if args.out:
-        from edge_distill.toolkit.atomic import atomic_write_text
-
         atomic_write_text(args.out, text + "\n")
     print(text)
     lat, ratio = result["latency"], result["p50_over_python"]

@@ -29,6 +29,10 @@ from pathlib import Path
 import numpy as np
 
 from edge_distill.benchmarks.harness import Contender, block_latency, environment, interleaved_latency, throughput
+from edge_distill.runtime.base import open_session
+from edge_distill.runtime.student import StudentClassifier
+from edge_distill.toolkit.atomic import atomic_write_text
+from edge_distill.toolkit.data import load_dataset
 
 
 def review_of_length(texts: list[str], words: int) -> str:
@@ -40,7 +44,6 @@ def build_students(data: str, sizes: list[int], seed: int = 0):
     """Students over the ``size`` most frequent n-grams for each size (plain data + sklearn)."""
     from sklearn.linear_model import LogisticRegression
 
-    from edge_distill.toolkit.data import load_dataset
     from edge_distill.toolkit.student.distill import fit_features
     from edge_distill.toolkit.student.model import model_from_fitted
 
@@ -67,8 +70,6 @@ def build_students(data: str, sizes: list[int], seed: int = 0):
 def student_contenders(model, name: str, threads: int) -> tuple[Contender, Contender]:
     """The exported student (through the runtime) and its scikit-learn pipeline."""
     from edge_distill.exporters.student import export_bytes
-    from edge_distill.runtime.base import open_session
-    from edge_distill.runtime.student import StudentClassifier
 
     data = export_bytes(model, check_ops=False)
     sess, meta = open_session(data, f"{name}.onnx", threads=threads)
@@ -133,8 +134,6 @@ def main(argv: list[str] | None = None) -> int:
     }
     text = json.dumps(result, indent=2, sort_keys=True)
     if args.out:
-        from edge_distill.toolkit.atomic import atomic_write_text
-
         atomic_write_text(args.out, text + "\n")
     print(text)
     r = result["ratios"]

@@ -25,6 +25,7 @@ from edge_distill.benchmarks import contenders as cont
 from edge_distill.benchmarks.harness import block_latency, cold_start, environment, interleaved_latency, throughput
 from edge_distill.toolkit.atomic import atomic_write_text
 from edge_distill.toolkit.data import load_splits
+from edge_distill.toolkit.options import parse_size
 
 
 def pick_reviews(texts: Sequence[str]) -> dict[str, str]:
@@ -131,8 +132,6 @@ def markdown(bench: dict[str, Any]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m edge_distill.benchmarks.suite ARTIFACT ... --data DIR``: the suite on a run's test texts."""
-    from edge_distill.toolkit.commands.common import size  # TODO(lead): move size parsing out of the CLI
-
     p = argparse.ArgumentParser(prog="python -m edge_distill.benchmarks.suite", description=main.__doc__)
     p.add_argument(
         "artifacts",
@@ -140,8 +139,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         help=".onnx files, student folders, teacher folders or peer folders; the first is the reference of the ratios",
     )
     p.add_argument("--data", required=True, help="as for 'edge-distill run'; the reviews come from its test split")
-    p.add_argument("--labeled", type=size, default=1000)
-    p.add_argument("--test", type=size, default=1000)
+    p.add_argument("--labeled", type=parse_size, default=1000)
+    p.add_argument("--test", type=parse_size, default=1000)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--rounds", type=int, default=300)
     p.add_argument("--cold-repeats", type=int, default=3)

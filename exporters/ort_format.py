@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+import onnxruntime as ort
 
 from edge_distill.exporters.student_parity import TOLERANCE, adversarial_texts
 from edge_distill.runtime import schema
@@ -61,7 +62,6 @@ def _student(data: bytes, name: str) -> tuple[StudentClassifier, str]:
 
 def ort_bytes(onnx_bytes: bytes, checksum: str) -> bytes:
     """The sealed ORT-format bytes of the sealed ``onnx_bytes`` whose checksum is ``checksum``."""
-    import onnxruntime as ort
 
     unsealed = onnx_bytes.replace(checksum.encode(), PLACEHOLDER.encode())
     with tempfile.TemporaryDirectory() as tmp:

@@ -31,7 +31,10 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+import numpy as np
+
 from edge_distill.runtime.errors import DataError
+from edge_distill.toolkit.atomic import atomic_write_bytes
 
 #: The build every other one is compared with (the onnxruntime the export checks run in).
 REFERENCE = "onnxruntime 1.32.0, Python 3.11, glibc 2.36 (Debian 12), linux-x86_64"
@@ -181,7 +184,6 @@ def _table_of(probe: dict, reference_lower: dict[int, int], reference_word: set[
 def measure(node: str = "node", clients: Iterable[str] = ("node", "web")) -> dict[str, dict]:
     """Measure :data:`CLIENTS` afresh: the reference (this onnxruntime) and each JavaScript client
     run the graph's two ops on every code point; needs ``npm ci`` in examples/node and examples/web."""
-    import numpy as np
 
     from edge_distill.exporters.student_checks import _run, all_code_points, lowercase_probe, word_class_probe
     from edge_distill.toolkit.features import word_ranges
@@ -195,8 +197,6 @@ def measure(node: str = "node", clients: Iterable[str] = ("node", "web")) -> dic
     names = {"node": "onnxruntime-node", "web": "onnxruntime-web"}
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
-        from edge_distill.toolkit.atomic import atomic_write_bytes
-
         atomic_write_bytes(f"{tmp}/lower.onnx", lowercase_probe().SerializeToString())
         atomic_write_bytes(f"{tmp}/word.onnx", word_class_probe(word_ranges()).SerializeToString())
         for client in clients:

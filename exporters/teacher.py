@@ -31,6 +31,7 @@ accuracy points on the labeled reviews.
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import tempfile
@@ -52,6 +53,7 @@ from edge_distill.runtime.teacher import TeacherClassifier
 from edge_distill.runtime.truncation import TeacherEncoder
 from edge_distill.toolkit.atomic import atomic_write_bytes
 from edge_distill.toolkit.data import Corpus
+from edge_distill.toolkit.evaluate import wilson_ci
 from edge_distill.toolkit.extras import require
 
 FUSED_OPS = ("Attention", "MultiHeadAttention", "SkipLayerNormalization", "EmbedLayerNormalization")
@@ -78,7 +80,6 @@ class Tolerances:
 
 
 def _model_inputs(model, tokenizer) -> list[str]:
-    import inspect
 
     params = set(inspect.signature(model.forward).parameters)
     names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in params]
@@ -206,7 +207,6 @@ def quantize_int8(fp32_model, workdir: Path, ffn_layers: int | None = None, *, f
 
 def agreement_figures(ref: np.ndarray, got: np.ndarray, confidence: float = 0.95) -> dict[str, Any]:
     """Label agreement of ``got`` with ``ref`` logits, its Wilson interval, and the logit error."""
-    from edge_distill.toolkit.evaluate import wilson_ci
 
     same = ref.argmax(1) == got.argmax(1)
     lo, hi = wilson_ci(int(same.sum()), len(same), confidence)

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from edge_distill.runtime import load
 from edge_distill.runtime.base import Classifier, validate_texts
 from edge_distill.runtime.errors import ArtifactError
 
@@ -135,7 +136,6 @@ def read_spec(spec: str | os.PathLike[str]) -> dict[str, Any]:
 
 def load_cascade(spec: str | os.PathLike[str], *, threads: int | None = None) -> CascadeClassifier:
     """The cascade a spec describes; each ONNX file is loaded (and its checksum verified) by :func:`runtime.load`."""
-    from edge_distill.runtime import load
 
     p = Path(spec)
     obj = read_spec(p)

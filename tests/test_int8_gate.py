@@ -73,7 +73,8 @@ def test_agreement_is_decided_by_the_lower_bound_not_the_point():
 def test_heldout_gate_sets_are_disjoint(tiny_run):
     check, cal = tiny_run["check"], tiny_run["cal"]
     assert len(check) > 0 and len(cal) > 0 and not set(check.ids) & set(cal.ids)
-    assert abs(len(check) - len(cal)) <= 1  # the tiny pool (80 texts) is shared in proportion
+    # asked 40 + 40 from a pool of fewer than 80 texts: the calibration gets a third of it
+    assert len(check) + len(cal) < 80 and len(cal) == (len(check) + len(cal)) // 3
 
 
 def _select(run, tol, n=None):

@@ -233,7 +233,7 @@ def test_int8_gate_failure_writes_nothing(run_dir, tiny, capsys):
 
 def test_runtime_loads_without_torch(exported, run_dir):
     code = (
-        "import sys, json, runtime\n"
+        "import sys, json\nfrom edge_distill import runtime\n"
         f"c = runtime.load({str(exported['int8'])!r})\n"
         "p = c.predict_proba(['good great fun', 'awful boring bad', '', '😀 这部电影', 'the ' * 500])\n"
         "assert p.shape == (5, 2) and abs(float(p.sum()) - 5) < 1e-4\n"

@@ -65,6 +65,7 @@ def build_tiny(root: Path) -> dict[str, Path]:
     data.mkdir()
     for name, n in (("train", 240), ("test", 60)):
         _write_split(data / f"{name}.jsonl.gz", [(_review(rng, i % 2), i % 2) for i in range(n)])
+    (data / "classes.txt").write_text("negative\npositive\n", encoding="utf-8")  # line i names class i
     _write_split(data / "unsup.jsonl.gz", [(_review(rng, int(rng.integers(0, 2))), -1) for _ in range(300)])
     ckpt = root / "tiny-bert"
     ckpt.mkdir()

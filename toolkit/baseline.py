@@ -23,11 +23,7 @@ from edge_distill.runtime.textclean import clean_text
 from edge_distill.toolkit.data import Corpus
 from edge_distill.toolkit.evaluate import classification_metrics
 from edge_distill.toolkit.extras import require
-from edge_distill.toolkit.features import make_vectorizer
-
-RECIPES = ("tfidf", "seed")
-#: the C grid searched by cross-validation in the default recipe
-C_GRID = (1.0, 3.0, 10.0, 30.0, 100.0)
+from edge_distill.toolkit.features import C_GRID, RECIPES, make_vectorizer
 
 
 @dataclass

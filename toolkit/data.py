@@ -40,6 +40,7 @@ import numpy as np
 
 from edge_distill.runtime.errors import DataError
 from edge_distill.toolkit.atomic import atomic_path
+from edge_distill.toolkit.extras import require
 
 UNLABELED = -1
 SENTIMENT_LABELS = ("negative", "positive")
@@ -455,7 +456,6 @@ def fetch_imdb(url: str | None = None, sha256: str | None = None, timeout: float
 
 
 def _read_hf(name: str, text_field: str, label_field: str | None) -> dict[str, Corpus]:
-    from edge_distill.toolkit.extras import require
 
     datasets = require("datasets", "reading a Hugging Face dataset by name")
     ds = datasets.load_dataset(name)

@@ -33,6 +33,13 @@ from edge_distill.runtime.textclean import BR_PATTERN as BR_LOWER
 _BR_LOWER = re.compile(BR_LOWER)
 _BR_ANY_CASE = re.compile(BR_LOWER, re.IGNORECASE)
 
+#: feature recipes: ``tfidf`` (these exportable TF-IDF features) and ``seed`` (the seed notebook's
+#: CountVectorizer 1-3-grams: a reference, not exportable); the baseline and the student take both
+RECIPES = ("tfidf", "seed")
+#: the inverse regularisation strengths every linear model here is tuned over (baseline CV,
+#: the student's --tune and its per-data-set settings selection)
+C_GRID = (1.0, 3.0, 10.0, 30.0, 100.0)
+
 FEATURE_DEFAULTS: dict[str, Any] = {
     "ngram_range": (1, 2),
     "min_df": 2,

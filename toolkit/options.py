@@ -21,6 +21,20 @@ from edge_distill.toolkit.data import Splits, load_splits
 DATA_RECORD = "data.json"
 
 
+def parse_size(text: str) -> int | None:
+    """A split size as people write it: a whole number >= 0 (``10_000``, ``10,000``), or ``all``/``-1``
+    for every row left (None). A bad value is a ValueError naming it."""
+    if text.strip().lower() in ("all", "-1"):
+        return None
+    try:
+        n = int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise ValueError(f"expected a whole number or 'all', got {text!r}") from None
+    if n < 0:
+        raise ValueError(f"expected a size >= 0, got {n}")
+    return n
+
+
 @dataclass(frozen=True)
 class DataOptions:
     """Where the texts come from and how the labeled, unlabeled and test sets are drawn.

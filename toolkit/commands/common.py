@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from edge_distill.toolkit.options import DataOptions
+from edge_distill.toolkit.options import DataOptions, parse_size
 
 
 def add_data_arguments(
@@ -62,16 +62,11 @@ def add_json(p: argparse.ArgumentParser) -> None:
 
 
 def size(text: str) -> int | None:
-    """A split size: a non-negative int, or ``all``/``-1`` for everything."""
-    if text.lower() in ("all", "-1"):
-        return None
+    """A split size for argparse: :func:`toolkit.options.parse_size`, its error as argparse's."""
     try:
-        n = int(text.replace("_", "").replace(",", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number or 'all', got {text!r}") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"expected a size >= 0, got {n}")
-    return n
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _names(text: str) -> tuple[str, ...]:

@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from edge_distill import runtime
+from edge_distill.runtime.cascade import CascadeClassifier, read_spec
 from edge_distill.runtime.errors import DataError
 
 HELP = "classify texts with a student or teacher ONNX file"
@@ -133,9 +134,6 @@ def _records(args: argparse.Namespace) -> Iterator[Record]:
 
 def _cascade(args: argparse.Namespace):
     """MODEL (a student) and --cascade TEACHER, with the threshold from --threshold or --spec."""
-    from edge_distill import runtime
-    from edge_distill.runtime.cascade import CascadeClassifier, read_spec
-    from edge_distill.toolkit.data import DataError
 
     if (args.threshold is None) == (args.spec is None):
         raise DataError("--cascade needs exactly one of --threshold T or --spec cascade.json")

@@ -16,7 +16,7 @@ import numpy as np
 from edge_distill.runtime.errors import DataError
 from edge_distill.toolkit.data import Corpus
 from edge_distill.toolkit.extras import require
-from edge_distill.toolkit.features import make_vectorizer
+from edge_distill.toolkit.features import C_GRID, make_vectorizer
 from edge_distill.toolkit.student.model import RECIPES, StudentModel, model_from_fitted
 from edge_distill.toolkit.student.objectives import OBJECTIVES, Gold, fit_objective, scores
 from edge_distill.toolkit.student.prune import estimated_onnx_bytes, select_features
@@ -27,7 +27,6 @@ from edge_distill.toolkit.student.prune import estimated_onnx_bytes, select_feat
 DEFAULT_C = 30.0
 #: T = 1 and 2 were within 0.5 point on dev with a stand-in teacher; --tune chooses on real logits
 DEFAULT_TEMPERATURE = 1.0
-C_GRID = (3.0, 10.0, 30.0, 100.0)
 T_GRID = (1.0, 2.0)
 #: share of the labeled set held out for ``tune`` together with ``with_gold``
 HELDOUT_FRACTION = 0.3

@@ -16,11 +16,8 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
-from edge_distill.toolkit.features import FEATURE_DEFAULTS, make_vectorizer
+from edge_distill.toolkit.features import FEATURE_DEFAULTS, RECIPES, make_vectorizer
 from edge_distill.toolkit.student.linear_logit import LinearLogitClassifier, seed_vectorizer
-
-#: feature recipes: ``tfidf`` (exportable) and ``seed`` (the seed notebook, reference only)
-RECIPES = ("tfidf", "seed")
 
 
 @dataclass

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from edge_distill.toolkit.data import load_dataset
 from edge_distill.toolkit.features import FEATURE_DEFAULTS
 from edge_distill.toolkit.student.distill import (
     C_GRID,
@@ -242,7 +243,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--dev", type=int, default=5_000, help="train texts held out to measure on (default: 5000)")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
-    from edge_distill.toolkit.data import load_dataset
 
     train = load_dataset(args.data)["train"]
     order = np.random.default_rng(args.seed).permutation(len(train))

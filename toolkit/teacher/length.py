@@ -24,6 +24,9 @@ from typing import Any
 
 import numpy as np
 
+from edge_distill.runtime.truncation import TeacherEncoder
+from edge_distill.toolkit.data import load_splits
+
 #: transformers' "no limit" sentinel for ``model_max_length`` is ~1e30; anything above this is no limit
 _NO_LIMIT = 1 << 20
 
@@ -35,7 +38,6 @@ def _backend(tokenizer):
 
 def token_lengths(tokenizer, texts: Sequence[str]) -> np.ndarray:
     """Each text's length in teacher tokens, special tokens included, before any truncation."""
-    from edge_distill.runtime.truncation import TeacherEncoder
 
     encoder = TeacherEncoder(_backend(tokenizer), _NO_LIMIT, "head")
     return np.asarray([len(r) for r in encoder.encode(list(texts))], np.int64)
@@ -93,7 +95,6 @@ def _time_forward(model, tokenizer, texts: Sequence[str], max_length: int, fixed
     """Seconds (best of ``repeats``) for a forward pass over ``texts`` (length-sorted batches, as labeling)."""
     import torch
 
-    from edge_distill.runtime.truncation import TeacherEncoder
     from edge_distill.toolkit.teacher.inference import torch_logits
 
     encoder = TeacherEncoder(_backend(tokenizer), max_length, "head+tail", tokenizer.pad_token_id)
@@ -119,7 +120,6 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     import torch
 
-    from edge_distill.toolkit.data import load_splits
     from edge_distill.toolkit.teacher.backbone import DEFAULT_MODEL, load_classifier, load_tokenizer
 
     torch.set_num_threads(args.threads)
