@@ -27,6 +27,7 @@ import gzip
 import hashlib
 import io
 import json
+import logging
 import os
 import re
 import tarfile
@@ -41,6 +42,8 @@ import numpy as np
 from edge_distill.runtime.errors import DataError
 from edge_distill.toolkit.atomic import atomic_path
 from edge_distill.toolkit.extras import require
+
+log = logging.getLogger("edge_distill.data")
 
 UNLABELED = -1
 SENTIMENT_LABELS = ("negative", "positive")
@@ -599,8 +602,12 @@ def _draw(
     stratify: bool,
     what: str,
     dedup: bool = True,
+    at_most: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Indices drawn from ``corpus`` (and the ones left), skipping excluded (and repeated) texts."""
+    """Indices drawn from ``corpus`` (and the ones left), skipping excluded (and repeated) texts.
+
+    ``at_most``: ``n`` is a cap (test and transfer sets: a small data set gives what it has, with a
+    warning); otherwise asking for more than there is, is an error (the labeled set)."""
     order = rng.permutation(len(corpus))
     seen: set[str] = set(exclude)
     eligible = []
@@ -613,6 +620,9 @@ def _draw(
     eligible = np.asarray(eligible, dtype=np.int64)
     if n is None:
         return eligible, np.zeros(0, np.int64)
+    if n > len(eligible) and at_most:
+        log.warning("asked for up to %d %s texts; %s has %d: using all of them", n, what, corpus.source, len(eligible))
+        n = len(eligible)
     if n > len(eligible):
         raise DataError(
             f"asked for {n} {what} texts but {corpus.source or 'the pool'} has only {len(eligible)} "
@@ -710,7 +720,7 @@ def make_splits(
     test_pool = train if roles.test is None else dataset[roles.test]
     # repeats inside the test split stay (the full IMDB test set is 25,000 rows); only the
     # texts shared with the other sets are removed, from the other sets
-    test_idx, _ = _draw(test_pool, n_test, rng, set(), stratify, "test", dedup=False)
+    test_idx, _ = _draw(test_pool, n_test, rng, set(), stratify, "test", dedup=False, at_most=roles.test is not None)
     test = test_pool.take(test_idx)
     used = {dedup_key(t) for t in test.texts}
     origins = {"test": f"the {roles.test!r} split" if roles.test else f"carved from {roles.train!r}"}
@@ -740,7 +750,7 @@ def make_splits(
         pools.append(train.take(np.sort(rest), drop_labels=True))
     if pools:
         pool = Corpus.concat(pools)
-        unl_idx, _ = _draw(pool, n_unlabeled, rng, used, False, "unlabeled")
+        unl_idx, _ = _draw(pool, n_unlabeled, rng, used, False, "unlabeled", at_most=True)
         unlabeled = pool.take(unl_idx, drop_labels=True)
     elif n_unlabeled:
         raise DataError("no unlabeled texts are available (no unlabeled split and nothing left in train)")
