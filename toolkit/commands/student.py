@@ -113,12 +113,12 @@ def student_config(args: argparse.Namespace, *, seed: int) -> StudentConfig:
     given = {k: v for k, v in (("C", args.C), ("temperature", args.temperature)) if v is not None}
     explicit = {"ngram_range": args.ngram_range, "min_df": args.min_df}
     explicit = {k: v for k, v in explicit.items() if v is not None}
-    objective = args.objective or ("soft" if given or explicit else "auto")
-    if objective == "auto" and (given or explicit):
+    if args.objective == "auto" and (given or explicit):
         raise DataError(
             "--objective auto chooses C, temperature, n-grams and min_df itself: drop them or name an objective"
         )
-    features = {"ngram_range": (1, 2), "min_df": 2, **explicit, "sublinear_tf": args.sublinear_tf}
+    objective = args.objective or "auto"  # with any setting given, the rest default (see StudentConfig)
+    features = {**explicit, "sublinear_tf": args.sublinear_tf}
     return StudentConfig(
         recipe=args.recipe,
         objective=objective,

@@ -39,18 +39,19 @@ HELDOUT_FRACTION = 0.3
 class StudentConfig:
     """How to fit the student.
 
-    ``objective="auto"`` (the default): the n-gram range, min_df, C, temperature and objective
-    are chosen per data set by agreement with the teacher on held-out transfer texts
-    (:func:`toolkit.student.selection.select_student_settings`); an explicit objective uses
-    ``C``, ``temperature`` and ``features`` as given. ``recipe`` ``seed`` reproduces the seed
+    ``objective="auto"`` (the default) with no ``C``, ``temperature``, ``ngram_range`` or
+    ``min_df`` given: those and the objective are chosen per data set by agreement with the
+    teacher on held-out transfer texts (:func:`toolkit.student.selection.select_student_settings`).
+    Any of them given (or an explicit objective): the given ones are used, the rest default
+    (soft, C = 30, T = 1, 1-2-grams, min_df 2). ``recipe`` ``seed`` reproduces the seed
     notebook (a reference, not exportable); ``tune`` chooses C and T on labeled texts held out
     from training, or on the validation set where there is one (see :func:`gold_and_dev`).
     """
 
     recipe: str = "tfidf"
     objective: str = AUTO
-    C: float = DEFAULT_C
-    temperature: float = DEFAULT_TEMPERATURE
+    C: float | None = None  # None: chosen ("auto"), else DEFAULT_C
+    temperature: float | None = None  # None: chosen ("auto"), else DEFAULT_TEMPERATURE
     with_gold: bool = False
     gold_weight: float = 1.0
     features: dict[str, Any] = field(default_factory=dict)
@@ -68,8 +69,18 @@ class StudentConfig:
     @property
     def selects(self) -> bool:
         """True when the settings are to be chosen on the transfer set (``objective="auto"``, tfidf)."""
-        return self.objective == AUTO and self.recipe == "tfidf"
-        if self.C <= 0 or self.temperature <= 0:
+        given = (self.C, self.temperature, self.features.get("ngram_range"), self.features.get("min_df"))
+        return self.objective == AUTO and self.recipe == "tfidf" and all(v is None for v in given)
+
+    def with_defaults(self) -> StudentConfig:
+        """The config with every setting left open filled with its default (no selection)."""
+        return replace(
+            self,
+            objective="soft" if self.objective == AUTO else self.objective,
+            C=DEFAULT_C if self.C is None else self.C,
+            temperature=DEFAULT_TEMPERATURE if self.temperature is None else self.temperature,
+        )
+        if (self.C is not None and self.C <= 0) or (self.temperature is not None and self.temperature <= 0):
             raise DataError(f"C and temperature must be > 0, got C={self.C}, T={self.temperature}")
 
 
@@ -141,15 +152,16 @@ def resolve_settings(
     hold texts out, the defaults are used and the record says why.
     """
     if not config.selects:
-        return config, None
+        return config.with_defaults(), None
     from edge_distill.toolkit.student.selection import select_student_settings  # imports this module
 
     try:
         choice = select_student_settings(texts, logits, label_names, random_state=config.random_state)
     except ValueError as exc:
-        chosen = {**config.features, "C": DEFAULT_C, "temperature": DEFAULT_TEMPERATURE, "objective": "soft"}
+        resolved = config.with_defaults()
+        chosen = {**resolved.features, "C": resolved.C, "temperature": resolved.temperature, "objective": "soft"}
         record = {"chosen": chosen, "candidates": [], "reason": f"defaults: {exc}", "selected": False}
-        return replace(config, objective="soft", C=DEFAULT_C, temperature=DEFAULT_TEMPERATURE), record
+        return resolved, record
     c = choice.chosen
     chosen = {k: v for k, v in c.items() if k not in ("C", "temperature", "objective")}
     features = {**config.features, **chosen, "ngram_range": tuple(c["ngram_range"])}
