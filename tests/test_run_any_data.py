@@ -183,3 +183,25 @@ def test_a_validation_split_chooses_the_teacher_epoch_never_the_test_split(tmp_p
     report = json.loads((out / "report.json").read_text())
     assert report["classes"]["names"] == sorted(CLASSES)  # no classes.txt: the label strings, sorted
     assert "'validation' split" in report["run"]["splits"]
+
+
+def test_run_takes_the_cascade_validation_and_auto_options(tmp_path) -> None:
+    """--validation reaches the one DataOptions; the cascade flags reach RunConfig; the student's
+    settings are chosen unless one is given; the teacher's length follows the data unless given."""
+    from edge_distill.runtime.errors import DataError
+    from edge_distill.toolkit.cli import build_parser
+    from edge_distill.toolkit.commands.run import run_config
+
+    base = ["run", "--data", "d", "--out", str(tmp_path)]
+    cfg = run_config(build_parser().parse_args(base))
+    assert cfg.cascade and cfg.cascade_target == "max_share" and cfg.cascade_max_share == 0.15
+    assert cfg.data.validation is None and cfg.student.selects and cfg.teacher.max_length == "auto"
+    argv = [*base, "--validation", "300", "--no-cascade", "--cascade-target", "match_teacher"]
+    argv += ["--cascade-max-share", "0.3", "--student-args", "--C 10", "--teacher-args", "--max-length 128"]
+    cfg = run_config(build_parser().parse_args(argv))
+    assert cfg.data.validation == 300 and cfg.data.record()["validation"] == 300
+    assert (cfg.cascade, cfg.cascade_target, cfg.cascade_max_share) == (False, "match_teacher", 0.3)
+    assert not cfg.student.selects and cfg.student.with_defaults().objective == "soft" and cfg.student.C == 10
+    assert cfg.teacher.max_length == 128
+    with pytest.raises(DataError, match="--objective auto chooses"):
+        run_config(build_parser().parse_args([*base, "--objective", "auto", "--student-args", "--C 10"]))

@@ -160,6 +160,7 @@ def run_pipeline(cfg: RunConfig) -> RunResult:
         bench = json.loads((out / "bench.json").read_text())
     run_info = _run_info(cfg, time.perf_counter() - t0, done, teacher, export_q, peers, label_with)
     run_info["student_settings"] = student.info.get("settings_choice")
+    run_info["objective"] = (student.info.get("objective") or {}).get("name") or cfg.student.objective
     evaluation_data = json.loads((out / "evaluation.json").read_text())
     report = write_run_report(out, run_info, evaluation_data, bench, scaling, _cascade_report(cfg, out, cascade)).report
     log.info("%-16s done: %s", "report", out / "report.md")
@@ -176,7 +177,7 @@ def _run_info(
     label_with: str,
 ) -> dict[str, Any]:
     """The run block of the report: settings, classes, sets, what each stage cost and whether it was cached."""
-    splits = _splits(cfg.data)
+    splits = cfg.data.load()  # with the transfer set, so the sets' sizes are the run's
     return {
         **cfg.data_key(),
         "data": cfg.data.source,
