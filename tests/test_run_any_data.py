@@ -205,3 +205,33 @@ def test_run_takes_the_cascade_validation_and_auto_options(tmp_path) -> None:
     assert cfg.teacher.max_length == 128
     with pytest.raises(DataError, match="--objective auto chooses"):
         run_config(build_parser().parse_args([*base, "--objective", "auto", "--student-args", "--C 10"]))
+
+
+def test_distiller_chooses_the_teacher_epoch_on_given_validation_texts(tmp_path) -> None:
+    from tiny_teacher import build_tiny
+
+    from edge_distill.runtime.errors import DataError
+    from edge_distill.toolkit import Distiller
+    from edge_distill.toolkit.data import load_dataset
+    from edge_distill.toolkit.student.distill import StudentConfig
+    from edge_distill.toolkit.teacher.train import TrainConfig
+
+    tiny = build_tiny(tmp_path)
+    ds = load_dataset(tiny["data"], label_names=("negative", "positive"))
+    train, test = ds["train"], ds["test"]
+    texts, labels = train.texts[:120], train.labels[:120].tolist()
+    val_texts, val_labels = test.texts[:30], ["negative" if y == 0 else "positive" for y in test.labels[:30]]
+    d = Distiller(
+        str(tiny["ckpt"]),
+        label_names=["negative", "positive"],
+        teacher_config=TrainConfig(lr=3e-3, epochs=2, batch_size=8, threads=1, progress=False),
+        student_config=StudentConfig(features={"min_df": 1}),
+        random_state=0,
+    ).fit(texts, labels, ds["unsup"].texts[:100], validation_texts=val_texts, validation_labels=val_labels)
+    r = d.teacher_result_
+    assert r is not None and r.n_train == 120 and r.n_val == 30 and r.validation.startswith("the validation set")
+    assert r.length_profile is not None and r.max_length == r.length_profile["max_length"] <= 64
+    with pytest.raises(DataError, match="go together"):
+        Distiller(str(tiny["ckpt"]), label_names=["negative", "positive"]).fit(
+            texts, labels, ["x"], validation_texts=val_texts
+        )
