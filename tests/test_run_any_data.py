@@ -235,3 +235,42 @@ def test_distiller_chooses_the_teacher_epoch_on_given_validation_texts(tmp_path)
         Distiller(str(tiny["ckpt"]), label_names=["negative", "positive"]).fit(
             texts, labels, ["x"], validation_texts=val_texts
         )
+
+
+def test_cascade_heldout_texts_are_never_test_or_trained_on(tmp_path) -> None:
+    """The threshold's texts: the validation split where there is one, else held-out train texts
+    outside the transfer set, else nothing (the run then skips the cascade with a note)."""
+    from edge_distill.toolkit.api import cascade_heldout
+    from edge_distill.toolkit.options import DataOptions
+
+    rng = np.random.default_rng(2)
+    folder = tmp_path / "d"
+    folder.mkdir()
+    for name, n in (("train", 120), ("validation", 30), ("test", 30)):
+        with open(folder / f"{name}.jsonl", "w", encoding="utf-8") as fh:
+            for text, intent in _rows(rng, n):
+                fh.write(json.dumps({"text": text, "label": intent}) + "\n")
+    data = DataOptions(str(folder), labeled=30, unlabeled=None, test=None)
+    splits = data.load()
+    trained_on = set(splits.unlabeled.ids) | set(splits.labeled.ids)
+    held, origin = cascade_heldout(data, splits, trained_on)
+    assert "'validation' split" in origin and set(held.ids) == set(splits.validation.ids)
+    assert not set(held.ids) & (trained_on | set(splits.test.ids))
+    # without the validation file: the carved validation set (every other train text is in the transfer set)
+    (folder / "validation.jsonl").unlink()
+    data = DataOptions(str(folder), labeled=30, unlabeled=None, test=None)
+    splits = data.load()
+    trained_on = set(splits.unlabeled.ids) | set(splits.labeled.ids)
+    held, origin = cascade_heldout(data, splits, trained_on)
+    assert "carved" in origin and len(held) == len(splits.validation) > 0
+    # no validation set and every train text trained on: no held-out texts, no cascade
+    data = DataOptions(str(folder), labeled=30, unlabeled=None, test=None, validation=0)
+    splits = data.load()
+    assert cascade_heldout(data, splits, set(splits.unlabeled.ids) | set(splits.labeled.ids)) == (None, "none")
+    # a smaller transfer set leaves held-out train texts
+    data = DataOptions(str(folder), labeled=30, unlabeled=20, test=None, validation=0)
+    splits = data.load()
+    trained_on = set(splits.unlabeled.ids) | set(splits.labeled.ids)
+    held, origin = cascade_heldout(data, splits, trained_on)
+    assert "train texts" in origin and len(held) == 120 - 30 - 20
+    assert not set(held.ids) & (trained_on | set(splits.test.ids))

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from edge_distill.benchmarks.contenders import size_of
-from edge_distill.runtime.errors import DataError, ParityError
+from edge_distill.runtime.errors import DataError, EdgeDistillError, ParityError
 from edge_distill.toolkit.api import (
     build_run_cascade,
     distill_student,
@@ -162,7 +162,7 @@ def run_pipeline(cfg: RunConfig) -> RunResult:
     run_info["student_settings"] = student.info.get("settings_choice")
     run_info["objective"] = (student.info.get("objective") or {}).get("name") or cfg.student.objective
     evaluation_data = json.loads((out / "evaluation.json").read_text())
-    report = write_run_report(out, run_info, evaluation_data, bench, scaling, _cascade_report(cfg, out, cascade)).report
+    report = write_run_report(out, run_info, evaluation_data, bench, scaling, _cascade_report(out, cascade)).report
     log.info("%-16s done: %s", "report", out / "report.md")
     return RunResult(report, str(out))
 
@@ -411,8 +411,9 @@ def _test_set(data: DataOptions) -> Corpus:
 def _cascade_stage(cfg: RunConfig, out: Path, upstream: list[StageResult]) -> StageResult | None:
     """Student first, the teacher where it is unsure: the threshold chosen on held-out labeled texts
     (never test, never the student's transfer texts). No such texts: a note, not a failure."""
-    if not cfg.cascade:
-        (out / "cascade.json").unlink(missing_ok=True)
+    if not cfg.cascade:  # no stale cascade files beside a run that asked for none
+        for stale in ("cascade.json", "cascade_report.json", "figures/cascade.png"):
+            (out / stale).unlink(missing_ok=True)
         return None
     key = {
         **cfg.data_key(),
@@ -424,9 +425,14 @@ def _cascade_stage(cfg: RunConfig, out: Path, upstream: list[StageResult]) -> St
 
 
 def _cascade(cfg: RunConfig, out: Path) -> dict[str, Any]:
-    result = build_run_cascade(
-        out, cfg.data, target=cfg.cascade_target, max_teacher_share=cfg.cascade_max_share
-    ).to_dict()
+    """The cascade, or a note saying why there is none: a comparison the run can go on without."""
+    try:
+        result = build_run_cascade(
+            out, cfg.data, target=cfg.cascade_target, max_teacher_share=cfg.cascade_max_share
+        ).to_dict()
+    except EdgeDistillError as exc:  # e.g. the benchmark extra missing: the rest of the run stands
+        result = {"ok": False, "heldout": "none", "note": f"no cascade: {type(exc).__name__}: {exc}"}
+        (out / "cascade.json").unlink(missing_ok=True)
     if not result["ok"]:
         log.warning("%-16s %s", "cascade", result["note"])
         (out / "figures" / "cascade.png").unlink(missing_ok=True)
@@ -434,7 +440,7 @@ def _cascade(cfg: RunConfig, out: Path) -> dict[str, Any]:
     return {k: result.get(k) for k in ("ok", "heldout", "note")} | {"plan": result.get("plan")}
 
 
-def _cascade_report(cfg: RunConfig, out: Path, stage: StageResult | None) -> dict[str, Any] | None:
+def _cascade_report(out: Path, stage: StageResult | None) -> dict[str, Any] | None:
     """The cascade block of the report (None when the run asked for none)."""
     if stage is None:
         return None
