@@ -168,7 +168,7 @@ def test_a_validation_split_chooses_the_teacher_epoch_never_the_test_split(tmp_p
     argv = _argv(data, _tiny_teacher(tmp_path), out, "--labeled", "90", "--unlabeled", "120", "--test", "all")
     assert main([*argv, "--no-cascade"]) == 0
     training = json.loads((out / "teacher" / "training.json").read_text())
-    assert training["validation"] == f"the validation set ({data}[validation])"
+    assert training["validation"] == "the validation set (the 'validation' split)"
     assert training["n_train"] == 90  # every labeled row trains: the epoch is chosen on the split
     assert training["n_val"] == 45 and len(training["history"]) == 4
     from edge_distill.toolkit.data import text_id

@@ -95,7 +95,9 @@ def train_teacher(data: DataOptions, out: str | os.PathLike[str], config: TrainC
     """
     config = replace(config or TrainConfig(), data=data.record())
     splits = data.sized(unlabeled=0).load()
-    return fine_tune(splits.labeled, config, out, validation=splits.validation)
+    origin = splits.origins.get("validation")  # e.g. "the 'validation' split", "carved from 'train': ..."
+    validation = replace(splits.validation, source=origin) if origin else splits.validation
+    return fine_tune(splits.labeled, config, out, validation=validation)
 
 
 def label_transfer_set(
