@@ -280,7 +280,24 @@ def fine_tune(
             best = (acc, epoch, copy.deepcopy({n: w.detach().cpu() for n, w in t.model.state_dict().items()}))
     assert best is not None
     t.model.load_state_dict(best[2])
-    record = {
+    record = _record(t, tokenizer, labeled, (tr_idx, val, val_from), history, best[:2], time.perf_counter() - t0)
+    target = save_teacher(t.model.to("cpu"), tokenizer, record, Path(out_dir) / "teacher")
+    return result_of(target, record)
+
+
+def _record(
+    t: _Trainer,
+    tokenizer,
+    labeled: Corpus,
+    split: tuple[np.ndarray, Corpus, str],
+    history: list[dict[str, Any]],
+    best: tuple[float, int],
+    seconds: float,
+) -> dict[str, Any]:
+    """``training.json``: settings, data, the token lengths, where the epoch was chosen, the history."""
+    cfg, (tr_idx, val, val_from) = t.cfg, split
+    lengths = np.array([len(r) for r in t.encoder.encode(labeled.texts)])
+    return {
         "settings": {k: v for k, v in asdict(cfg).items() if k not in ("progress", "data")},
         "data": cfg.data,
         "label_names": list(labeled.label_names),
@@ -298,11 +315,9 @@ def fine_tune(
         "history": history,
         "best_epoch": best[1],
         "best_val_accuracy": best[0],
-        "train_seconds": round(time.perf_counter() - t0, 1),
+        "train_seconds": round(seconds, 1),
         "share_at_max_length": float(np.mean(lengths >= cfg.max_length)),
     }
-    target = save_teacher(t.model.to("cpu"), tokenizer, record, Path(out_dir) / "teacher")
-    return result_of(target, record)
 
 
 def result_of(folder: Path, record: dict[str, Any]) -> TeacherResult:
