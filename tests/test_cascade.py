@@ -44,6 +44,7 @@ def models(tmp_path_factory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("cascade")
     tiny = build_tiny(root)
     train = ["teacher", "train", "--data", str(tiny["data"]), "--labeled", "160", "--test", "40", "--seed", "0"]
+    train += ["--label-names", "negative,positive"]  # the tiny data's labels are bare 0/1
     train += ["--model", str(tiny["ckpt"]), "--max-length", "24", "--lr", "3e-3", "--epochs", "4"]
     assert main([*train, "--batch-size", "8", "--threads", "1", "--no-progress", "--out", str(root / "run")]) == 0
     held = heldout_reviews(read_record(root / "run" / "teacher")["data"], 20)

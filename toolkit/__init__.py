@@ -8,7 +8,8 @@ One call from Python lists to a deployable, parity-gated student (``pip install
 
 or one typed function per stage (:mod:`edge_distill.toolkit.api`): ``train_baseline``,
 ``train_teacher``, ``label_transfer_set``, ``distill_student``, ``export_student_onnx``,
-``export_teacher_onnx``, ``evaluate_models``, ``run_benchmark``, ``write_run_report``, and
+``export_teacher_onnx``, ``evaluate_models``, ``build_run_cascade``, ``run_benchmark``,
+``write_run_report``, and
 ``run_pipeline`` for all of them with a stage cache. Importing this package is cheap: the names
 are loaded on first use, and heavy dependencies (torch, transformers, scikit-learn, onnx) only
 by the functions that need them.
@@ -36,6 +37,7 @@ _EXPORTS = {
         for name in (
             "BaselineResult",
             "BenchmarkResult",
+            "CascadeResult",
             "EvaluationResult",
             "LabelResult",
             "MergeResult",
@@ -44,6 +46,7 @@ _EXPORTS = {
             "StudentResult",
             "TeacherExportResult",
             "TeacherResult",
+            "build_run_cascade",
             "distill_student",
             "evaluate_models",
             "export_student_onnx",

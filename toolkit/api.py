@@ -16,6 +16,7 @@ merge_logits           ``teacher merge``           :class:`MergeResult`
 distill_student        ``student``                 :class:`StudentResult`
 export_student_onnx    ``export student``          :class:`StudentExportResult`
 export_teacher_onnx    ``export teacher``          :class:`TeacherExportResult`
+build_run_cascade      (``run``)                   :class:`CascadeResult`
 evaluate_models        (``run``)                   :class:`EvaluationResult`
 run_benchmark          (``run``)                   :class:`BenchmarkResult`
 write_run_report       (``run``)                   :class:`ReportResult`
@@ -39,7 +40,7 @@ from edge_distill import runtime
 from edge_distill.runtime.errors import DataError, ParityError
 from edge_distill.toolkit.atomic import atomic_path, atomic_write_json, atomic_write_text
 from edge_distill.toolkit.baseline import BaselineResult, run_baseline
-from edge_distill.toolkit.data import Corpus, iter_jsonl
+from edge_distill.toolkit.data import Corpus, Splits, iter_jsonl
 from edge_distill.toolkit.evaluate import compare_models
 from edge_distill.toolkit.logits import LogitsTable, load_logits, read_data_record, save_data_record
 from edge_distill.toolkit.options import DataOptions, LabelOptions, TeacherExportOptions
@@ -49,7 +50,7 @@ from edge_distill.toolkit.student.model import StudentModel
 from edge_distill.toolkit.student.prune import estimated_onnx_bytes
 from edge_distill.toolkit.student.store import load_student, save_student
 from edge_distill.toolkit.teacher.backbone import read_record
-from edge_distill.toolkit.teacher.heldout import heldout_reviews, int8_gate_texts
+from edge_distill.toolkit.teacher.heldout import heldout_texts, int8_gate_texts
 from edge_distill.toolkit.teacher.label import LabelResult, label_corpus, onnx_labeler, torch_labeler
 from edge_distill.toolkit.teacher.shards import merge_shards, parse_shard
 from edge_distill.toolkit.teacher.train import TeacherResult, TrainConfig, fine_tune
@@ -88,12 +89,15 @@ def train_baseline(
 def train_teacher(data: DataOptions, out: str | os.PathLike[str], config: TrainConfig | None = None) -> TeacherResult:
     """Fine-tune the teacher on the labeled set of ``data``; saved to ``out/teacher``.
 
-    The data options are recorded in ``training.json`` so the export's gate can redraw
-    held-out reviews the teacher never saw.
+    The epoch is chosen on the data's validation set (every labeled row trains), or where it is
+    empty on a split carved from the labeled set; never on the test split. The data options are
+    recorded in ``training.json`` so the export's gate can redraw held-out texts the teacher never saw.
     """
     config = replace(config or TrainConfig(), data=data.record())
     splits = data.sized(unlabeled=0).load()
-    return fine_tune(splits.labeled, config, out)
+    origin = splits.origins.get("validation")  # e.g. "the 'validation' split", "carved from 'train': ..."
+    validation = replace(splits.validation, source=origin) if origin else splits.validation
+    return fine_tune(splits.labeled, config, out, validation=validation)
 
 
 def label_transfer_set(
@@ -157,6 +161,7 @@ class StudentResult(_Result):
     tuning: list[dict[str, Any]]
     estimated_bytes: int | None = None  # of the exported student.onnx
     unpruned: dict[str, Any] | None = None  # the model before pruning to a budget
+    settings_choice: dict[str, Any] | None = None  # how "auto" settings were chosen (None: given)
 
 
 def transfer_of(unlabeled: Corpus, table: LogitsTable, *, exact: bool) -> tuple[Corpus, np.ndarray]:
@@ -203,17 +208,24 @@ def distill_student(
         )
     transfer, teacher_logits = transfer_of(splits.unlabeled, table, exact=data.unlabeled is not None)
     return fit_and_save_student(
-        transfer, teacher_logits, splits.labeled, splits.test, config, out, data.record(transfer.label_names)
+        transfer,
+        teacher_logits,
+        splits.labeled,
+        splits.test,
+        config,
+        out,
+        data.record(transfer.label_names),
+        validation=splits.validation,
     )
 
 
-def _fit(transfer: Corpus, logits: np.ndarray, labeled: Corpus, config: StudentConfig):
+def _fit(transfer: Corpus, logits: np.ndarray, labeled: Corpus, config: StudentConfig, validation: Corpus | None):
     """The model, the unpruned model's numbers and the tuning trials, for the config's recipe."""
     if config.recipe == "seed":
         from edge_distill.toolkit.student.seed import fit_seed  # imports scikit-learn at its top
 
         return fit_seed(transfer.texts, logits, transfer.label_names), {}, []
-    (gold_texts, gold_labels), dev = gold_and_dev(labeled, config)
+    (gold_texts, gold_labels), dev = gold_and_dev(labeled, config, validation)
     fit = fit_student(
         transfer.texts, logits, transfer.label_names, config, gold_texts=gold_texts, gold_labels=gold_labels, dev=dev
     )
@@ -228,10 +240,14 @@ def fit_and_save_student(
     config: StudentConfig,
     out: str | os.PathLike[str],
     data_record: dict[str, Any] | None = None,
+    *,
+    validation: Corpus | None = None,
 ) -> StudentResult:
-    """Fit on ``transfer`` + ``logits`` (``labeled`` gives gold rows and the tuning dev set),
-    measure on ``test`` (never used for a choice), save to ``out/student`` with its record."""
-    model, unpruned, trials = _fit(transfer, logits, labeled, config)
+    """Fit on ``transfer`` + ``logits`` (``labeled`` gives gold rows and, without a non-empty
+    ``validation`` set, the tuning dev set), measure on ``test`` (never used for a choice), save
+    to ``out/student`` with its record. "auto" settings are chosen on ``transfer`` (see
+    :func:`toolkit.student.distill.resolve_settings`)."""
+    model, unpruned, trials = _fit(transfer, logits, labeled, config, validation)
     metrics = {}
     if len(test) and test.is_labeled:
         metrics["test"] = evaluate(model.pipeline().predict_proba(test.texts), test.labels)
@@ -255,6 +271,7 @@ def fit_and_save_student(
         if model.recipe == "tfidf"
         else None,
         unpruned=unpruned or None,
+        settings_choice=model.info.get("settings_choice"),
     )
 
 
@@ -356,7 +373,7 @@ def export_teacher_onnx(
             gate = int8_gate_texts(data, o.check, o.calibration, o.agreement, o.seed, source=o.data)
             heldout, calibration, extra = gate.check, gate.calibration or None, gate.agreement
         else:
-            heldout = heldout_reviews(data, options.check, options.seed, source=options.data)
+            heldout = heldout_texts(data, options.check, options.seed, source=options.data)
     tol = Tolerances(options.fp32_tolerance, options.min_agreement, options.max_accuracy_drop)
     try:
         r = export_teacher(
@@ -374,6 +391,89 @@ def export_teacher_onnx(
             raise
         raise type(exc)(f"{exc}; nothing was written") from exc
     return TeacherExportResult(r["labels"], r["max_length"], r["truncation"], r["fused"], r["fp32"], r.get("int8"))
+
+
+# ----------------------------------------------------------------------------- cascade
+@dataclass
+class CascadeResult(_Result):
+    """A run's cascade (student first, the teacher where the student is unsure), or why there is none.
+
+    ``plan``: the threshold, the share sent to the teacher and the accuracy, chosen on held-out
+    labeled texts (``heldout``) the student never trained on; ``test``: accuracy and teacher
+    share on the test texts; ``bench``: the cascade timed one text at a time (mean, p50, p99).
+    """
+
+    ok: bool
+    heldout: str  # where the threshold's labeled texts came from
+    note: str | None = None  # why there is no cascade
+    teacher: str | None = None
+    plan: dict[str, Any] | None = None
+    test: dict[str, Any] | None = None
+    bench: dict[str, Any] | None = None
+    curve: dict[str, Any] | None = None
+    figure: str | None = None
+    path: str | None = None  # cascade.json, the spec ``edge-distill predict --cascade`` and the runtime load
+
+
+def cascade_heldout(
+    data: DataOptions, splits: Splits, trained_on: set[str], n: int = 1000, seed: int = 1234
+) -> tuple[Corpus | None, str]:
+    """Labeled texts to choose a cascade's threshold on, none of them test texts or texts the
+    student trained on: the data's validation split where it has one, else held-out labeled
+    train texts (:func:`heldout_texts`), else the validation set carved from train."""
+
+    def fresh(corpus: Corpus) -> Corpus:
+        return corpus.take([i for i, k in enumerate(corpus.ids) if k not in trained_on])
+
+    if splits.validation_is_split and len(fresh(splits.validation)):
+        return fresh(splits.validation), f"validation set: {splits.origins.get('validation')}"
+    try:
+        held = fresh(heldout_texts(data.record(splits.label_names), n, seed))
+    except DataError:
+        held = None
+    if held is not None and len(held):
+        return held, "labeled train texts in none of the labeled, test, validation and transfer sets"
+    if len(fresh(splits.validation)):
+        return fresh(splits.validation), f"validation set: {splits.origins.get('validation')}"
+    return None, "none"
+
+
+def build_run_cascade(
+    out: str | os.PathLike[str],
+    data: DataOptions,
+    *,
+    target: str = "max_share",
+    max_teacher_share: float = 0.15,
+    heldout: int = 1000,
+    seed: int = 1234,
+    bench_texts: int | None = 1000,
+) -> CascadeResult:
+    """The cascade of a run folder (``student.onnx``, the teacher ONNX, ``logits/``,
+    ``predictions/test.npz``): ``cascade.json``, ``cascade_report.json``, ``figures/cascade.png``.
+
+    Without labeled held-out texts outside the student's transfer set there is no cascade: the
+    result says why (``ok=False``) and no spec is written.
+    """
+    from edge_distill.toolkit.cascade import TARGETS, build_cascade
+
+    if target not in TARGETS or not 0 <= max_teacher_share <= 1:
+        raise DataError(f"cascade target must be one of {TARGETS} and 0 <= max share <= 1, got {target!r}, "
+                        f"{max_teacher_share}")  # fmt: skip
+    out = Path(out)
+    splits = data.sized(unlabeled=0).load()
+    trained_on = set(load_logits(out / "logits").ids) | set(splits.labeled.ids)
+    held, origin = cascade_heldout(data, splits, trained_on, heldout, seed)
+    (out / "cascade.json").unlink(missing_ok=True)  # never leave a stale spec beside a skipped cascade
+    if held is None:
+        note = "no labeled held-out texts outside the labeled, test and transfer sets: no cascade"
+        return CascadeResult(False, origin, note=note)
+    try:
+        r = build_cascade(out, held, splits.test, trained_on=trained_on, target=target,
+                          max_teacher_share=max_teacher_share, bench_texts=bench_texts)  # fmt: skip
+    except DataError as exc:
+        return CascadeResult(False, origin, note=f"no cascade: {exc}")
+    return CascadeResult(True, f"{len(held):,} texts: {origin}", None, r["teacher"], r["plan"], r["test"],
+                         r["bench"], r["curve"], r.get("figure"), str(out / "cascade.json"))  # fmt: skip
 
 
 # ----------------------------------------------------------------------------- evaluation, benchmark, report
@@ -440,7 +540,7 @@ def run_benchmark(
     progress: bool = True,
     out: str | os.PathLike[str] | None = None,
 ) -> BenchmarkResult:
-    """Measure every artifact on reviews drawn from ``texts``; with ``out``, write bench.json and bench.md."""
+    """Measure every artifact on texts drawn from ``texts``; with ``out``, write bench.json and bench.md."""
     from edge_distill.benchmarks.suite import markdown, run_suite  # the 'bench' extra
 
     r = run_suite(
@@ -467,21 +567,24 @@ def write_run_report(
     evaluation: EvaluationResult | Mapping[str, Any],
     bench: BenchmarkResult | Mapping[str, Any] | None = None,
     scaling: list[dict[str, Any]] | None = None,
+    cascade: CascadeResult | Mapping[str, Any] | None = None,
 ) -> ReportResult:
-    """Merge evaluation and benchmark into ``report.json``, ``report.md`` and ``figures/*.png``."""
+    """Merge evaluation, benchmark and cascade into ``report.json``, ``report.md`` and ``figures/*.png``."""
     from edge_distill.toolkit.report import build_report, write_report  # figures need the 'bench' extra
 
     ev = evaluation.to_dict() if isinstance(evaluation, EvaluationResult) else dict(evaluation)
     bench_data = bench.to_dict() if isinstance(bench, BenchmarkResult) else (dict(bench) if bench else None)
     if bench_data is not None:
         bench_data.pop("path", None)
-    report = build_report(run, ev, bench_data, scaling)
+    cascade_data = cascade.to_dict() if isinstance(cascade, CascadeResult) else (dict(cascade) if cascade else None)
+    report = build_report(run, ev, bench_data, scaling, cascade_data)
     return ReportResult(report, write_report(Path(out), report))
 
 
 __all__ = [
     "BaselineResult",
     "BenchmarkResult",
+    "CascadeResult",
     "DataOptions",
     "EvaluationResult",
     "LabelOptions",
@@ -495,6 +598,8 @@ __all__ = [
     "TeacherExportResult",
     "TeacherResult",
     "TrainConfig",
+    "build_run_cascade",
+    "cascade_heldout",
     "distill_student",
     "evaluate_models",
     "export_student_onnx",

@@ -552,6 +552,11 @@ class Splits:
         """False when the classes are only ids "0".."K-1" (no --label-names, classes.txt or label strings)."""
         return self.labeled.names_given
 
+    @property
+    def validation_is_split(self) -> bool:
+        """True when the validation set is a split of the data (not carved from train)."""
+        return len(self.validation) > 0 and self.origins.get("validation", "").startswith("the ")
+
     def classes_record(self) -> dict[str, Any]:
         """The classes as the report records them: names, whether they were given, and from where."""
         return {"names": list(self.label_names), "given": self.names_given, "from": self.labeled.names_from}

@@ -112,8 +112,20 @@ class Distiller:
         names = ("teacher", "label_names", "teacher_config", "student_config", "label_with", "work_dir")
         return {n: getattr(self, n) for n in (*names, "random_state", "progress")}
 
-    def fit(self, texts: Sequence[str], labels: Sequence[Any], unlabeled_texts: Sequence[str]) -> Distiller:
+    def fit(
+        self,
+        texts: Sequence[str],
+        labels: Sequence[Any],
+        unlabeled_texts: Sequence[str],
+        *,
+        validation_texts: Sequence[str] | None = None,
+        validation_labels: Sequence[Any] | None = None,
+    ) -> Distiller:
         """Teacher (fine-tuned or given), its logits on ``unlabeled_texts``, the student.
+
+        ``validation_texts`` / ``validation_labels`` (optional, labeled texts kept out of training)
+        choose the teacher's epoch (every labeled text then trains) and the student's C and T
+        with ``tune``; without them the teacher carves a validation split from ``texts``.
 
         Sets ``classes_``, ``teacher_`` (where the teacher is), ``teacher_result_`` (None for a
         given trained teacher), ``student_`` (a :class:`StudentModel`), ``student_result_`` and
@@ -123,6 +135,7 @@ class Distiller:
             raise DataError(f"label_with must be one of {LABEL_WITH}, got {self.label_with!r}")
         y, names = class_ids(labels, self.label_names)
         labeled = Corpus([str(t) for t in texts], y, names, source="texts")
+        validation = self._validation(validation_texts, validation_labels, names)
         pool = list(dict.fromkeys(str(t) for t in unlabeled_texts))  # one row per distinct text
         transfer = Corpus(pool, np.full(len(pool), -1, np.int64), names, source="unlabeled_texts")
         if not len(transfer):
@@ -130,7 +143,7 @@ class Distiller:
         tmp = None if self.work_dir is not None else tempfile.mkdtemp(prefix="edge-distill-")
         work = Path(self.work_dir if self.work_dir is not None else tmp)
         try:
-            labeler = self._labeler(labeled, work)
+            labeler = self._labeler(labeled, work, validation)
             if tuple(labeler.label_names) != names:
                 raise DataError(f"the teacher's classes {list(labeler.label_names)} differ from {list(names)}")
             label_corpus(transfer, labeler, work, progress=self.progress)
@@ -139,7 +152,7 @@ class Distiller:
             empty = Corpus([], np.zeros(0, np.int64), names)
             record = {"source": "python lists", "labeled": len(labeled), "unlabeled": len(transfer)}
             self.student_result_: StudentResult = fit_and_save_student(
-                transfer, logits, labeled, empty, config, work, record
+                transfer, logits, labeled, empty, config, work, record, validation=validation
             )
             self.student_: StudentModel = load_student(work)
         finally:
@@ -150,7 +163,17 @@ class Distiller:
         self._gate = labeled.texts + transfer.texts[:GATE_TRANSFER_TEXTS]
         return self
 
-    def _labeler(self, labeled: Corpus, work: Path) -> Labeler:
+    @staticmethod
+    def _validation(texts: Sequence[str] | None, labels: Sequence[Any] | None, names: tuple[str, ...]) -> Corpus | None:
+        """The validation corpus the optional arguments describe (both or neither)."""
+        if texts is None and labels is None:
+            return None
+        if texts is None or labels is None or len(texts) != len(labels):
+            raise DataError("validation_texts and validation_labels go together, one label per text")
+        y, _ = class_ids(labels, names)
+        return Corpus([str(t) for t in texts], y, names, source="validation_texts")
+
+    def _labeler(self, labeled: Corpus, work: Path, validation: Corpus | None = None) -> Labeler:
         """The teacher that labels the transfer set: fine-tuned here unless one was given."""
         teacher = Path(self.teacher)
         self.teacher_result_: TeacherResult | None = None
@@ -161,7 +184,7 @@ class Distiller:
             base = self.teacher_config or TrainConfig()
             config = replace(base, model=str(self.teacher), seed=self.random_state, progress=self.progress)
             config = replace(config, data={"source": "python lists", "labeled": len(labeled)})
-            self.teacher_result_ = fine_tune(labeled, config, work)
+            self.teacher_result_ = fine_tune(labeled, config, work, validation=validation)
             teacher = Path(self.teacher_result_.path)
         self.teacher_ = str(teacher)
         if self.label_with == "torch":

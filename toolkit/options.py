@@ -53,9 +53,10 @@ class DataOptions:
     label_field: str = "label"
     label_names: tuple[str, ...] | None = None
     test_split: str | None = None
+    validation: int | None = None  # None: all of a validation split, else a tenth of --labeled carved from train
 
     def __post_init__(self) -> None:
-        for name in ("labeled", "unlabeled", "test"):
+        for name in ("labeled", "unlabeled", "test", "validation"):
             n = getattr(self, name)
             if n is not None and (not isinstance(n, int) or n < 0):
                 raise DataError(f"{name} must be a whole number >= 0 or None (all), got {n!r}")
@@ -76,6 +77,7 @@ class DataOptions:
             label_field=self.label_field or None,
             label_names=self.label_names,
             test_split=self.test_split,
+            n_validation=self.validation,
         )
 
     def sized(self, **sizes: int | None) -> DataOptions:
@@ -118,6 +120,7 @@ class DataOptions:
             label_field=record.get("label_field") or "label",
             label_names=tuple(names) if names else None,
             test_split=record.get("test_split"),
+            validation=record.get("validation"),
         )
 
 
@@ -142,9 +145,9 @@ class LabelOptions:
 
 @dataclass(frozen=True)
 class TeacherExportOptions:
-    """The teacher export's parity gates and where their held-out reviews come from."""
+    """The teacher export's parity gates and where their held-out texts come from."""
 
-    check: int = 1000  # held-out labeled reviews for the gates
+    check: int = 1000  # held-out labeled texts for the gates
     fp32_tolerance: float = 1e-4
     min_agreement: float = 0.985  # of the 95% Wilson lower bound of int8's label agreement with fp32
     max_accuracy_drop: float = 0.005

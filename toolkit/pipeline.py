@@ -21,8 +21,9 @@ from typing import Any
 import numpy as np
 
 from edge_distill.benchmarks.contenders import size_of
-from edge_distill.runtime.errors import DataError, ParityError
+from edge_distill.runtime.errors import DataError, EdgeDistillError, ParityError
 from edge_distill.toolkit.api import (
+    build_run_cascade,
     distill_student,
     evaluate_models,
     export_student_onnx,
@@ -34,7 +35,7 @@ from edge_distill.toolkit.api import (
     write_run_report,
 )
 from edge_distill.toolkit.atomic import atomic_write_json
-from edge_distill.toolkit.data import Corpus
+from edge_distill.toolkit.data import Corpus, Splits
 from edge_distill.toolkit.features import FEATURE_DEFAULTS
 from edge_distill.toolkit.logits import load_logits
 from edge_distill.toolkit.options import DataOptions, LabelOptions, TeacherExportOptions
@@ -49,6 +50,8 @@ log = logging.getLogger("edge_distill.run")
 PEERS_DIR = "peers"
 #: which teacher labels the transfer set
 LABEL_WITH = ("int8", "fp32", "torch")
+#: what a cascade's threshold aims at (see :mod:`toolkit.cascade`)
+CASCADE_TARGETS = ("max_share", "match_teacher")
 
 
 @dataclass
@@ -74,6 +77,9 @@ class RunConfig:
     peers: bool = True  # fit fastText and Model2Vec on the student's data (skipped without the 'peers' extra)
     peer_params: dict[str, dict[str, Any]] = field(default_factory=dict)  # per-peer overrides of their defaults
     peer_gold: bool = True  # peers also learn the labeled set's gold labels (the student only with with_gold)
+    cascade: bool = True  # the student answers; its least confident texts go to the teacher
+    cascade_target: str = "max_share"  # max_share: best accuracy within the share | match_teacher
+    cascade_max_share: float = 0.15  # most of the texts the cascade may send to the teacher
     progress: bool = True
 
     def data_key(self) -> dict[str, Any]:
@@ -85,8 +91,12 @@ class RunConfig:
         return {k: v for k, v in asdict(self.teacher).items() if k not in ("progress", "threads", "data")}
 
     def student_key(self) -> dict[str, Any]:
-        """The student's settings, with the feature defaults they fill in."""
-        return {**asdict(self.student), "feature_defaults": FEATURE_DEFAULTS}
+        """The student's settings, with the feature defaults they fill in and whether they are chosen
+        on the transfer set (with the selection's grid, so a changed grid reruns the student)."""
+        key = {**asdict(self.student), "feature_defaults": FEATURE_DEFAULTS, "selects": self.student.selects}
+        if self.student.selects:
+            key["selection_grid"] = _code_version("edge_distill.toolkit.student.selection", "SETTINGS_GRID")
+        return key
 
     def teacher_model(self) -> str | None:
         """The teacher's backbone as the report and the Model2Vec peer name it (None: the packaged one)."""
@@ -109,6 +119,11 @@ def run_pipeline(cfg: RunConfig) -> RunResult:
     """Run (or resume) every stage and write the report."""
     if cfg.label_with not in LABEL_WITH:
         raise DataError(f"label_with must be one of {LABEL_WITH}, got {cfg.label_with!r}")
+    if cfg.cascade_target not in CASCADE_TARGETS or not 0 <= cfg.cascade_max_share <= 1:
+        raise DataError(
+            f"cascade target must be one of {CASCADE_TARGETS} and its max share in [0, 1], "
+            f"got {cfg.cascade_target!r}, {cfg.cascade_max_share}"
+        )
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
@@ -130,6 +145,9 @@ def run_pipeline(cfg: RunConfig) -> RunResult:
         lambda: _evaluate(cfg, out),
     )
     done = [baseline, teacher, export_t, export_q, labels, student, peers, export_s, evaluation]
+    cascade = _cascade_stage(cfg, out, [export_s, export_t, export_q, evaluation])
+    if cascade is not None:
+        done.append(cascade)
     scaling = _scaling_stages(cfg, out, labels, student, done)
     bench = None
     if cfg.bench:
@@ -141,8 +159,10 @@ def run_pipeline(cfg: RunConfig) -> RunResult:
         )
         bench = json.loads((out / "bench.json").read_text())
     run_info = _run_info(cfg, time.perf_counter() - t0, done, teacher, export_q, peers, label_with)
+    run_info["student_settings"] = student.info.get("settings_choice")
+    run_info["objective"] = (student.info.get("objective") or {}).get("name") or cfg.student.objective
     evaluation_data = json.loads((out / "evaluation.json").read_text())
-    report = write_run_report(out, run_info, evaluation_data, bench, scaling).report
+    report = write_run_report(out, run_info, evaluation_data, bench, scaling, _cascade_report(out, cascade)).report
     log.info("%-16s done: %s", "report", out / "report.md")
     return RunResult(report, str(out))
 
@@ -156,10 +176,13 @@ def _run_info(
     peers: StageResult,
     label_with: str,
 ) -> dict[str, Any]:
-    """The run block of the report: settings, what each stage cost and whether it was cached."""
+    """The run block of the report: settings, classes, sets, what each stage cost and whether it was cached."""
+    splits = cfg.data.load()  # with the transfer set, so the sets' sizes are the run's
     return {
         **cfg.data_key(),
         "data": cfg.data.source,
+        "classes": splits.classes_record(),
+        "splits": splits.describe(),
         "unlabeled": cfg.data.unlabeled,
         "objective": cfg.student.objective,
         "label_with": label_with,
@@ -375,9 +398,54 @@ def _fitted_peers(out: Path) -> dict[str, Path]:
 
 
 @functools.lru_cache(maxsize=1)
+def _splits(data: DataOptions) -> Splits:
+    """The run's labeled, test and validation sets (no transfer set), drawn once per process."""
+    return data.sized(unlabeled=0).load()
+
+
 def _test_set(data: DataOptions) -> Corpus:
-    """The run's test texts, drawn once per process for the evaluate and bench stages."""
-    return data.sized(unlabeled=0).load().test
+    """The run's test texts, for the evaluate and bench stages."""
+    return _splits(data).test
+
+
+def _cascade_stage(cfg: RunConfig, out: Path, upstream: list[StageResult]) -> StageResult | None:
+    """Student first, the teacher where it is unsure: the threshold chosen on held-out labeled texts
+    (never test, never the student's transfer texts). No such texts: a note, not a failure."""
+    if not cfg.cascade:  # no stale cascade files beside a run that asked for none
+        for stale in ("cascade.json", "cascade_report.json", "figures/cascade.png"):
+            (out / stale).unlink(missing_ok=True)
+        return None
+    key = {
+        **cfg.data_key(),
+        "target": cfg.cascade_target,
+        "max_share": cfg.cascade_max_share,
+        "code": _code_version("edge_distill.runtime.cascade", "SPEC_VERSION"),
+    }
+    return run_stage(out, "cascade", key, upstream, ["cascade_report.json"], lambda: _cascade(cfg, out))
+
+
+def _cascade(cfg: RunConfig, out: Path) -> dict[str, Any]:
+    """The cascade, or a note saying why there is none: a comparison the run can go on without."""
+    try:
+        result = build_run_cascade(
+            out, cfg.data, target=cfg.cascade_target, max_teacher_share=cfg.cascade_max_share
+        ).to_dict()
+    except EdgeDistillError as exc:  # e.g. the benchmark extra missing: the rest of the run stands
+        result = {"ok": False, "heldout": "none", "note": f"no cascade: {type(exc).__name__}: {exc}"}
+        (out / "cascade.json").unlink(missing_ok=True)
+    if not result["ok"]:
+        log.warning("%-16s %s", "cascade", result["note"])
+        (out / "figures" / "cascade.png").unlink(missing_ok=True)
+    atomic_write_json(out / "cascade_report.json", result)  # the whole result (the library writes part of it)
+    return {k: result.get(k) for k in ("ok", "heldout", "note")} | {"plan": result.get("plan")}
+
+
+def _cascade_report(out: Path, stage: StageResult | None) -> dict[str, Any] | None:
+    """The cascade block of the report (None when the run asked for none)."""
+    if stage is None:
+        return None
+    path = out / "cascade_report.json"
+    return json.loads(path.read_text()) if path.is_file() else {**stage.info, "ok": False}
 
 
 def _evaluate(cfg: RunConfig, out: Path) -> dict[str, Any]:

@@ -63,8 +63,10 @@ def build_report(
     evaluation: dict[str, Any],
     bench: dict[str, Any] | None,
     scaling: list[dict[str, Any]] | None = None,
+    cascade: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """One JSON document: run settings, classes, per-model metrics and speed, the seed's table (IMDB only)."""
+    """One JSON document: run settings, classes, per-model metrics and speed, the cascade, the seed's
+    table (IMDB only)."""
     models = {}
     contenders = (bench or {}).get("contenders", {})
     for name, m in evaluation["models"].items():
@@ -96,7 +98,54 @@ def build_report(
         "scaling": scaling or [],
         "peers": peer_verdict(models, (run.get("peers") or {}).get("skipped", {})),
         "seed_notebook": SEED_TABLE if is_imdb_source(run.get("data")) else None,
+        "cascade": _cascade_block(cascade),
     }
+
+
+def _cascade_block(cascade: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The cascade as the report keeps it: the plan, test numbers, timing, the chosen curve point."""
+    if not cascade:
+        return None
+    keep = ("ok", "note", "heldout", "teacher", "plan", "test", "bench", "figure", "path")
+    block = {k: cascade[k] for k in keep if cascade.get(k) is not None}
+    curve = cascade.get("curve") or {}
+    if curve:
+        block["curve"] = {k: curve[k] for k in ("chosen", "student_ms", "teacher_ms", "combine") if k in curve}
+    return block
+
+
+def _cascade_lines(report: dict[str, Any]) -> list[str]:
+    """The Cascade section: the plan chosen on held-out texts, its test numbers and timing."""
+    c = report.get("cascade")
+    if not c:
+        return []
+    lines = ["", "## Cascade", ""]
+    if not c.get("ok"):
+        return [*lines, f"No cascade in this run: {c.get('note', 'not built')}."]
+    plan, test, bench = c.get("plan", {}), c.get("test", {}), c.get("bench", {})
+    teacher_acc = report["models"].get("teacher", {}).get("accuracy")
+    lines += [
+        f"The student answers; where its confidence is below {plan.get('threshold', 0):.4f} the teacher "
+        f"(`{c.get('teacher')}`) is asked and the two are combined ({plan.get('combine')}). The threshold was "
+        f"chosen for `{plan.get('target')}` on {c.get('heldout')} (never the test set): there it sends "
+        f"{_pct(plan.get('teacher_share', 0))} of the texts to the teacher for accuracy "
+        f"{_pct(plan.get('accuracy', 0))} (student alone {_pct(plan.get('student_accuracy', 0))}, teacher "
+        f"{_pct(plan.get('teacher_accuracy', 0))})" + ("." if plan.get("met", True) else "; the target was not met."),
+        "",
+        "| | accuracy | sent to the teacher | mean ms | p50 ms | p99 ms |",
+        "|---|---:|---:|---:|---:|---:|",
+        f"| cascade on the test set | {_pct(test.get('accuracy', 0))} | {_pct(test.get('teacher_share', 0))} | "
+        f"{_ms(bench.get('mean_ms'))} | {_ms(bench.get('p50_ms'))} | {_ms(bench.get('p99_ms'))} |",
+    ]
+    if teacher_acc is not None:
+        lines += ["", f"The teacher alone: {_pct(teacher_acc)} on the same test texts."]
+    if c.get("figure"):
+        lines += ["", "![cascade: accuracy against mean latency](figures/cascade.png)"]
+    return lines
+
+
+def _ms(x: object) -> str:
+    return "–" if not isinstance(x, (int, float)) else f"{x:.3f}"
 
 
 def peer_verdict(models: dict[str, Any], skipped: dict[str, str] | None = None) -> dict[str, Any]:
@@ -229,6 +278,7 @@ def markdown(report: dict[str, Any]) -> str:
         )
     lines += _per_class_lines(report)
     lines += _settings_lines(run.get("student_settings"))
+    lines += _cascade_lines(report)
     lines += _peer_lines(report)
     if report.get("seed_notebook"):
         lines += ["", "## Against the seed notebook", "", "| model | seed notebook | this run |", "|---|---:|---:|"]

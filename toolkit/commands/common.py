@@ -35,7 +35,8 @@ def add_data_arguments(
         type=_names,
         default=None,
         metavar="A,B,...",
-        help="class names in id order (default: inferred; negative,positive for IMDB and SST-2)",
+        help="class names in id order (default: a classes.txt beside the data, else the label strings; "
+        "integer labels without names become 0..K-1)",
     )
     g.add_argument("--test-split", default=None, help="split to test on (default: test, else validation)")
     g.add_argument("--labeled", type=size, default=labeled, metavar="N", help="labeled texts (default: %(default)s)")
@@ -47,6 +48,14 @@ def add_data_arguments(
         help="unlabeled transfer texts, or 'all' (default: %(default)s)",
     )
     g.add_argument("--test", type=size, default=test, metavar="N", help="test texts, or 'all' (default: %(default)s)")
+    g.add_argument(
+        "--validation",
+        type=size,
+        default=None,
+        metavar="N",
+        help="validation texts for model and settings choices, never the test split: from the data's validation "
+        "split, else carved from train; 0 = none (default: all of the split, else a tenth of --labeled)",
+    )
     g.add_argument("--no-stratify", dest="stratify", action="store_false", help="draw without stratifying by class")
     add_seed(p)
 
@@ -89,6 +98,7 @@ def data_options(args: argparse.Namespace, **sizes: int | None) -> DataOptions:
         label_field=args.label_field,
         label_names=args.label_names,
         test_split=args.test_split,
+        validation=args.validation,
     ).sized(**sizes)
 
 

@@ -2,14 +2,14 @@
 
 The graph is exported with eager attention and the TorchScript exporter, fused by
 onnxruntime's BERT optimizer, and carries its tokenizer, labels, max length, truncation and
-a checksum. A parity gate runs first: fp32 must match PyTorch within 1e-4 on real reviews
+a checksum. A parity gate runs first: fp32 must match PyTorch within 1e-4 on real texts
 of many lengths (batch 1 unpadded included) and adversarial texts. With --int8, the nodes kept
 in fp32 are chosen by measured sensitivity on --calibration held-out texts, then the gate
 decides once on other texts: the 95% Wilson lower bound of int8's label agreement with fp32,
-on the --check labeled reviews plus --agreement unlabeled texts, must reach --min-agreement,
+on the --check labeled texts plus --agreement unlabeled texts, must reach --min-agreement,
 and accuracy may drop at most --max-accuracy-drop. A failed gate writes nothing and exits 5.
 
-Held-out reviews are redrawn from the data recorded in DIR/teacher/training.json: labeled
+Held-out texts are redrawn from the data recorded in DIR/teacher/training.json: labeled
 training-pool texts that are in neither the labeled set nor the test set.
 
 example:
@@ -50,7 +50,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def add_gate_arguments(p: argparse.ArgumentParser, *, seed_alias: bool = True) -> None:
     """The gates' settings (also what ``run`` accepts, where ``--seed`` is the data's seed)."""
     p.add_argument(
-        "--check", type=int, default=1000, metavar="N", help="held-out labeled reviews for the gates (default: 1000)"
+        "--check", type=int, default=1000, metavar="N", help="held-out labeled texts for the gates (default: 1000)"
     )
     p.add_argument("--fp32-tolerance", type=float, default=1e-4, help="max |Δlogit| fp32 vs PyTorch (default: 1e-4)")
     p.add_argument(
@@ -96,7 +96,7 @@ def gate_options(
 
 
 def run(args: argparse.Namespace) -> int:
-    """Draw held-out reviews, export, gate, write."""
+    """Draw held-out texts, export, gate, write."""
     out = Path(args.out)
     int8_out = None
     if args.int8 or args.int8_out:
@@ -113,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
         q = result.int8
         lines.append(
             f"int8: {q['path']} ({q['bytes'] / 1e6:.1f} MB), agreement {q['agreement']:.4f}, "
-            f"accuracy {q['accuracy_int8']:.4f} vs fp32 {q['accuracy_fp32']:.4f} on {q['reviews']} reviews"
+            f"accuracy {q['accuracy_int8']:.4f} vs fp32 {q['accuracy_fp32']:.4f} on {q['reviews']} texts"
         )
     emit(args, result, "\n".join(lines))
     return 0

@@ -1,10 +1,16 @@
 """Run everything: baseline → teacher fine-tune → labeling → student → exports → evaluation →
-latency benchmark → report, into one folder.
+cascade → latency benchmark → report, into one folder.
 
 Every stage is cached under DIR keyed by its inputs and settings (DIR/stages/*.json): rerun the
 same command after a crash, or with one option changed, and only what changed is redone. DIR
 ends up holding baseline.json, teacher/, logits/, student/, student.onnx, teacher.onnx,
-teacher.int8.onnx, evaluation.json, bench.json, report.json, report.md and figures/.
+teacher.int8.onnx, evaluation.json, cascade.json, bench.json, report.json, report.md and figures/.
+
+The data may be any labeled text collection (a folder of splits, a CSV/TSV/JSONL file with any
+column names, string or integer labels); the class names come from --label-names, else a
+classes.txt beside the data, else the label strings. The teacher's epoch and the cascade's
+threshold are chosen on the validation set (or other held-out labeled texts), the student's
+settings on held-out transfer texts: never on the test set.
 
 --teacher-args and --student-args take the options of 'teacher train' and 'student' (see their
 --help), quoted; the data options below are shared by every stage.
@@ -13,8 +19,9 @@ examples:
   edge-distill run --data ../shared/data/imdb --out runs/seed
   edge-distill run --data ../shared/data/imdb --out runs/full --unlabeled all --test all \\
       --scaling 1000,5000,10000,25000
-  edge-distill run --data ../shared/data/sst2 --out runs/sst2 --teacher-args "--max-length 128" \\
+  edge-distill run --data ../shared/data/sst2 --label-names negative,positive --out runs/sst2 \\
       --student-args "--with-gold --max-bytes 5MB"
+  edge-distill run --data intents.csv --text-field utterance --label-field intent --out runs/intents
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ from edge_distill.runtime.errors import DataError
 from edge_distill.toolkit.commands import export_teacher, student, teacher_train
 from edge_distill.toolkit.commands.common import add_data_arguments, add_json, data_options, emit, size
 from edge_distill.toolkit.options import LabelOptions
-from edge_distill.toolkit.pipeline import LABEL_WITH, RunConfig, RunResult, run_pipeline
+from edge_distill.toolkit.pipeline import CASCADE_TARGETS, LABEL_WITH, RunConfig, RunResult, run_pipeline
 
 HELP = "run the whole pipeline, from data to deployable artifacts and a report"
 
@@ -61,9 +68,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--objective",
-        choices=("soft", "logit", "hard"),
+        choices=("auto", "soft", "logit", "hard"),
         default=None,
-        help="student objective (default: soft; same as --student-args '--objective ...')",
+        help="student objective (default: auto, the student's settings chosen by agreement with the teacher on "
+        "held-out transfer texts; same as --student-args '--objective ...')",
     )
     p.add_argument(
         "--student-args",
@@ -88,6 +96,27 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="N,N,...",
         help="also distill students on these transfer sizes (subsets of one labeled pool) for the "
         "scaling study; 'all' allowed",
+    )
+    c = p.add_argument_group("cascade")
+    c.add_argument(
+        "--no-cascade",
+        dest="cascade",
+        action="store_false",
+        help="no cascade (the student answers; its least confident texts go to the teacher)",
+    )
+    c.add_argument(
+        "--cascade-target",
+        choices=CASCADE_TARGETS,
+        default="max_share",
+        help="what the cascade's threshold aims at, chosen on held-out labeled texts: the best accuracy sending "
+        "at most --cascade-max-share to the teacher, or the teacher's accuracy (default: %(default)s)",
+    )
+    c.add_argument(
+        "--cascade-max-share",
+        type=float,
+        default=0.15,
+        metavar="X",
+        help="most of the texts the cascade may send to the teacher, 0..1 (default: %(default)s)",
     )
     p.add_argument("--no-bench", dest="bench", action="store_false", help="skip the latency benchmark")
     p.add_argument(
@@ -131,6 +160,9 @@ def run_config(args: argparse.Namespace) -> RunConfig:
         cold_repeats=args.cold_repeats,
         scaling=args.scaling,
         peers=args.peers,
+        cascade=args.cascade,
+        cascade_target=args.cascade_target,
+        cascade_max_share=args.cascade_max_share,
         progress=args.progress,
     )
 

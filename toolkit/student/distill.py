@@ -8,7 +8,7 @@ those columns computes). Test texts are never used for any choice.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -28,22 +28,29 @@ DEFAULT_C = 30.0
 #: T = 1 and 2 were within 0.5 point on dev with a stand-in teacher; --tune chooses on real logits
 DEFAULT_TEMPERATURE = 1.0
 T_GRID = (1.0, 2.0)
+#: the objective that means "choose the settings on the transfer set"
+AUTO = "auto"
 #: share of the labeled set held out for ``tune`` together with ``with_gold``
 HELDOUT_FRACTION = 0.3
 
 
 @dataclass
 class StudentConfig:
-    """How to fit the student (defaults: soft objective, measured C and T).
+    """How to fit the student.
 
-    ``recipe`` ``seed`` reproduces the seed notebook (a reference, not exportable); ``tune``
-    chooses C and T on labeled texts held out from training (see :func:`gold_and_dev`).
+    ``objective="auto"`` (the default) with no ``C``, ``temperature``, ``ngram_range`` or
+    ``min_df`` given: those and the objective are chosen per data set by agreement with the
+    teacher on held-out transfer texts (:func:`toolkit.student.selection.select_student_settings`).
+    Any of them given (or an explicit objective): the given ones are used, the rest default
+    (soft, C = 30, T = 1, 1-2-grams, min_df 2). ``recipe`` ``seed`` reproduces the seed
+    notebook (a reference, not exportable); ``tune`` chooses C and T on labeled texts held out
+    from training, or on the validation set where there is one (see :func:`gold_and_dev`).
     """
 
     recipe: str = "tfidf"
-    objective: str = "soft"
-    C: float = DEFAULT_C
-    temperature: float = DEFAULT_TEMPERATURE
+    objective: str = AUTO
+    C: float | None = None  # None: chosen ("auto"), else DEFAULT_C
+    temperature: float | None = None  # None: chosen ("auto"), else DEFAULT_TEMPERATURE
     with_gold: bool = False
     gold_weight: float = 1.0
     features: dict[str, Any] = field(default_factory=dict)
@@ -55,9 +62,24 @@ class StudentConfig:
     def __post_init__(self) -> None:
         if self.recipe not in RECIPES:
             raise DataError(f"unknown student recipe {self.recipe!r}; expected one of {RECIPES}")
-        if self.objective not in OBJECTIVES:
-            raise DataError(f"unknown objective {self.objective!r}; expected one of {OBJECTIVES}")
-        if self.C <= 0 or self.temperature <= 0:
+        if self.objective not in (AUTO, *OBJECTIVES):
+            raise DataError(f"unknown objective {self.objective!r}; expected one of {(AUTO, *OBJECTIVES)}")
+
+    @property
+    def selects(self) -> bool:
+        """True when the settings are to be chosen on the transfer set (``objective="auto"``, tfidf)."""
+        given = (self.C, self.temperature, self.features.get("ngram_range"), self.features.get("min_df"))
+        return self.objective == AUTO and self.recipe == "tfidf" and all(v is None for v in given)
+
+    def with_defaults(self) -> StudentConfig:
+        """The config with every setting left open filled with its default (no selection)."""
+        return replace(
+            self,
+            objective="soft" if self.objective == AUTO else self.objective,
+            C=DEFAULT_C if self.C is None else self.C,
+            temperature=DEFAULT_TEMPERATURE if self.temperature is None else self.temperature,
+        )
+        if (self.C is not None and self.C <= 0) or (self.temperature is not None and self.temperature <= 0):
             raise DataError(f"C and temperature must be > 0, got C={self.C}, T={self.temperature}")
 
 
@@ -117,6 +139,33 @@ class FitResult:
     model: StudentModel
     unpruned: dict[str, Any] | None  # the model before pruning and its numbers (None: not pruned)
     tuning: list[dict[str, Any]]
+    settings_choice: dict[str, Any] | None = None  # how "auto" settings were chosen (None: given)
+
+
+def resolve_settings(
+    texts: Sequence[str], logits: np.ndarray, label_names: Sequence[str], config: StudentConfig
+) -> tuple[StudentConfig, dict[str, Any] | None]:
+    """The config with "auto" settings chosen on the transfer set, and the record of the choice.
+
+    Given settings come back unchanged (and no record). Where the transfer set is too small to
+    hold texts out, the defaults are used and the record says why.
+    """
+    if not config.selects:
+        return config.with_defaults(), None
+    from edge_distill.toolkit.student.selection import select_student_settings  # imports this module
+
+    try:
+        choice = select_student_settings(texts, logits, label_names, random_state=config.random_state)
+    except ValueError as exc:
+        resolved = config.with_defaults()
+        chosen = {**resolved.features, "C": resolved.C, "temperature": resolved.temperature, "objective": "soft"}
+        record = {"chosen": chosen, "candidates": [], "reason": f"defaults: {exc}", "selected": False}
+        return resolved, record
+    c = choice.chosen
+    chosen = {k: v for k, v in c.items() if k not in ("C", "temperature", "objective")}
+    features = {**config.features, **chosen, "ngram_range": tuple(c["ngram_range"])}
+    resolved = replace(config, objective=c["objective"], C=c["C"], temperature=c["temperature"], features=features)
+    return resolved, {**choice.as_dict(), "selected": True}
 
 
 def tune(
@@ -152,12 +201,14 @@ def fit_student(
 ) -> FitResult:
     """Distill ``logits`` (the teacher's, one row per text) into a TF-IDF linear student.
 
+    ``objective="auto"`` first chooses the settings on ``texts`` (:func:`resolve_settings`).
     With ``config.with_gold`` the labeled ``gold_texts`` join the training rows. With ``dev``
     (texts, labels held out from training) C and T are chosen on it; else the config's are used.
     """
     logits = np.asarray(logits, np.float64)
     if logits.shape != (len(texts), len(label_names)):
         raise DataError(f"logits {logits.shape} do not match {len(texts)} texts x {len(label_names)} classes")
+    config, choice = resolve_settings(texts, logits, label_names, config)
     use_gold = config.with_gold and len(gold_texts) > 0
     features = fit_features(list(texts) + (list(gold_texts) if use_gold else []), config.features)
     n = len(texts)
@@ -196,7 +247,9 @@ def fit_student(
         }
         model = _pruned(model, features, split, logits, config, C, T)
     model.info["config"] = {k: v for k, v in asdict(config).items() if k not in ("C", "temperature")}
-    return FitResult(model, unpruned, trials)
+    if choice is not None:
+        model.info["settings_choice"] = choice
+    return FitResult(model, unpruned, trials, choice)
 
 
 def _pruned(model: StudentModel, features: Features, split, logits: np.ndarray, config: StudentConfig, C, T):
@@ -217,14 +270,19 @@ def _pruned(model: StudentModel, features: Features, split, logits: np.ndarray, 
     return model_from_fitted(features.vectorizer, fitted, model.label_names, info, keep)
 
 
-def gold_and_dev(labeled: Corpus, config: StudentConfig) -> tuple[tuple[list[str], np.ndarray], tuple | None]:
+def gold_and_dev(
+    labeled: Corpus, config: StudentConfig, validation: Corpus | None = None
+) -> tuple[tuple[list[str], np.ndarray], tuple | None]:
     """Labeled rows for ``with_gold``, and the held-out dev set for ``tune`` (None without it).
 
-    Without ``with_gold`` the whole labeled set is unused by training and is the dev set; with
+    A non-empty ``validation`` set is the dev set (every labeled row can then train). Else,
+    without ``with_gold`` the whole labeled set is unused by training and is the dev set; with
     it, a seeded :data:`HELDOUT_FRACTION` of it is held out for tuning.
     """
     gold_idx, dev = np.arange(len(labeled)), None
-    if config.tune:
+    if config.tune and validation is not None and len(validation) and validation.is_labeled:
+        dev = (list(validation.texts), validation.labels)
+    elif config.tune:
         if not len(labeled) or not labeled.is_labeled:
             raise DataError("tuning needs labeled texts held out from training (--labeled N)")
         dev_idx = gold_idx
@@ -236,4 +294,4 @@ def gold_and_dev(labeled: Corpus, config: StudentConfig) -> tuple[tuple[list[str
     return ([labeled.texts[i] for i in gold_idx], labeled.labels[gold_idx]), dev
 
 
-__all__ = ["FitResult", "StudentConfig", "evaluate", "fit_student", "gold_and_dev"]
+__all__ = ["AUTO", "FitResult", "StudentConfig", "evaluate", "fit_student", "gold_and_dev"]

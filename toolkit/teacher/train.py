@@ -1,8 +1,10 @@
 """Fine-tuning the teacher on the labeled set.
 
 AdamW with linear warm-up and decay, gradient clipping and accumulation, bucketed dynamic
-padding, a validation split carved from the labeled set (stratified, seeded) scored after
-every epoch, and the best epoch kept. The result is written atomically to ``DIR/teacher/``
+padding, a validation set scored after every epoch and the best epoch kept: the data's
+validation set where there is one (then every labeled row trains), else a split carved from
+the labeled set (stratified, seeded). The maximum length follows the labeled texts by default
+(:func:`toolkit.teacher.length.choose_max_length`). The result is written atomically to ``DIR/teacher/``
 with ``save_pretrained`` (model + tokenizer) and ``training.json`` (settings and metrics).
 """
 
@@ -12,7 +14,7 @@ import copy
 import json
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,7 @@ from edge_distill.toolkit.teacher.backbone import (
 )
 from edge_distill.toolkit.teacher.batching import bucketed_batches
 from edge_distill.toolkit.teacher.inference import torch_logits
+from edge_distill.toolkit.teacher.length import choose_max_length, length_profile
 
 
 @dataclass
@@ -40,7 +43,7 @@ class TrainConfig:
     """Fine-tuning settings (defaults chosen on validation data carved from IMDB train)."""
 
     model: str = DEFAULT_MODEL
-    max_length: int = 512
+    max_length: int | str | None = "auto"  # "auto"/None: follow the labeled texts (capped at 512)
     truncation: str = "head+tail"
     lr: float = 1e-4
     epochs: int = 3
@@ -59,11 +62,18 @@ class TrainConfig:
         """Refuse settings that cannot work, with the reason."""
         if self.truncation not in STRATEGIES:
             raise DataError(f"truncation must be one of {STRATEGIES}, got {self.truncation!r}")
-        for name in ("max_length", "epochs", "batch_size", "grad_accum"):
+        if not self.auto_length and (not isinstance(self.max_length, int) or self.max_length < 1):
+            raise DataError(f"max_length must be 'auto' or a whole number >= 1, got {self.max_length!r}")
+        for name in ("epochs", "batch_size", "grad_accum"):
             if getattr(self, name) < 1:
                 raise DataError(f"{name} must be >= 1, got {getattr(self, name)}")
         if not (self.lr > 0 and 0 <= self.warmup < 1 and 0 < self.val_fraction < 1):
             raise DataError("need lr > 0, 0 <= warmup < 1 and 0 < val_fraction < 1")
+
+    @property
+    def auto_length(self) -> bool:
+        """True when the maximum length is to follow the data."""
+        return self.max_length is None or self.max_length == "auto"
 
 
 def carve_validation(corpus: Corpus, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -113,6 +123,8 @@ class TeacherResult:
     max_length: int
     truncation: str
     history: list[dict[str, Any]]
+    validation: str = "carved from the labeled set"  # where the epoch-choosing texts came from
+    length_profile: dict[str, Any] | None = None  # token lengths of the labeled texts at max_length
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able fields (``--json``)."""
@@ -128,6 +140,7 @@ class _Trainer:
     encoder: TeacherEncoder
     device: Any
     takes_types: bool
+    auto_length: bool = False  # the maximum length was chosen from the texts
     optimizer: Any = None
     scheduler: Any = None
     scaler: Any = None
@@ -143,13 +156,16 @@ def _prepare(labeled: Corpus, cfg: TrainConfig) -> tuple[_Trainer, Any]:
     seed_everything(cfg.seed)
     device = pick_device(cfg.threads)
     tokenizer = load_tokenizer(cfg.model)
-    encoder = TeacherEncoder(tokenizer.backend_tokenizer, cfg.max_length, cfg.truncation, tokenizer.pad_token_id)
     model = load_classifier(cfg.model, labeled.label_names).to(device.name)
     limit = getattr(model.config, "max_position_embeddings", None)
+    auto = cfg.auto_length
+    if auto:
+        cfg = replace(cfg, max_length=choose_max_length(tokenizer, labeled.texts, model_max_length=limit))
     if limit is not None and cfg.max_length > limit:
         raise DataError(f"--max-length {cfg.max_length} exceeds what {cfg.model} supports ({limit} positions)")
+    encoder = TeacherEncoder(tokenizer.backend_tokenizer, cfg.max_length, cfg.truncation, tokenizer.pad_token_id)
     takes_types = "token_type_ids" in tokenizer.model_input_names
-    return _Trainer(cfg, model, encoder, device, takes_types), tokenizer
+    return _Trainer(cfg, model, encoder, device, takes_types, auto_length=auto), tokenizer
 
 
 def _optimise(t: _Trainer, n_train: int) -> None:
@@ -210,12 +226,31 @@ def _epoch(t: _Trainer, batches: list[np.ndarray], rows: list[list[int]], labels
     return running / max(1, seen)
 
 
-def fine_tune(labeled: Corpus, cfg: TrainConfig, out_dir: str | Path) -> TeacherResult:
-    """Fine-tune on ``labeled``, keep the epoch best on the carved validation split, save it to
+def _val_split(labeled: Corpus, validation: Corpus | None, cfg: TrainConfig) -> tuple[np.ndarray, Corpus, str]:
+    """The training rows of ``labeled``, the epoch-choosing texts, and where those came from."""
+    if validation is not None and len(validation):
+        if not validation.is_labeled:
+            raise DataError("the validation set has rows without a class")
+        if tuple(validation.label_names) != tuple(labeled.label_names):
+            raise DataError(
+                f"validation classes {list(validation.label_names)} differ from {list(labeled.label_names)}"
+            )
+        return np.arange(len(labeled)), validation, f"the validation set ({validation.source})"
+    tr_idx, va_idx = carve_validation(labeled, cfg.val_fraction, cfg.seed)
+    return tr_idx, labeled.take(va_idx), f"carved from the labeled set ({cfg.val_fraction:.0%})"
+
+
+def fine_tune(
+    labeled: Corpus, cfg: TrainConfig, out_dir: str | Path, validation: Corpus | None = None
+) -> TeacherResult:
+    """Fine-tune on ``labeled``, keep the epoch best on ``validation`` (where given and non-empty:
+    every labeled row trains) or on a split carved from ``labeled``; save it to
     ``out_dir/teacher`` with its ``training.json`` record."""
     t, tokenizer = _prepare(labeled, cfg)
-    tr_idx, va_idx = carve_validation(labeled, cfg.val_fraction, cfg.seed)
+    cfg = t.cfg  # the maximum length resolved
+    tr_idx, val, val_from = _val_split(labeled, validation, cfg)
     rows = t.encoder.encode(labeled.texts)
+    val_rows = t.encoder.encode(val.texts)
     lengths = np.array([len(r) for r in rows])
     rng = np.random.default_rng(cfg.seed)
     _optimise(t, len(tr_idx))
@@ -225,10 +260,8 @@ def fine_tune(labeled: Corpus, cfg: TrainConfig, out_dir: str | Path) -> Teacher
     for epoch in range(1, cfg.epochs + 1):
         batches = [tr_idx[b] for b in bucketed_batches(lengths[tr_idx], cfg.batch_size, rng)]
         loss = _epoch(t, batches, rows, labeled.labels, f"epoch {epoch}/{cfg.epochs}")
-        val = torch_logits(
-            t.model, t.encoder, [rows[i] for i in va_idx], device=t.device.name, autocast=t.device.autocast
-        )
-        acc = float(np.mean(val.argmax(1) == labeled.labels[va_idx]))
+        logits = torch_logits(t.model, t.encoder, val_rows, device=t.device.name, autocast=t.device.autocast)
+        acc = float(np.mean(logits.argmax(1) == val.labels))
         entry = {
             "epoch": epoch,
             "train_loss": loss,
@@ -238,7 +271,7 @@ def fine_tune(labeled: Corpus, cfg: TrainConfig, out_dir: str | Path) -> Teacher
         history.append(entry)
         if cfg.progress:
             print(
-                f"epoch {epoch}: train loss {loss:.4f}, val accuracy {acc:.4f} ({len(va_idx)} texts), "
+                f"epoch {epoch}: train loss {loss:.4f}, val accuracy {acc:.4f} ({len(val)} texts), "
                 f"{entry['elapsed_s']}s",
                 file=sys.stderr,
                 flush=True,
@@ -247,26 +280,44 @@ def fine_tune(labeled: Corpus, cfg: TrainConfig, out_dir: str | Path) -> Teacher
             best = (acc, epoch, copy.deepcopy({n: w.detach().cpu() for n, w in t.model.state_dict().items()}))
     assert best is not None
     t.model.load_state_dict(best[2])
-    record = {
+    record = _record(t, tokenizer, labeled, (tr_idx, val, val_from), history, best[:2], time.perf_counter() - t0)
+    target = save_teacher(t.model.to("cpu"), tokenizer, record, Path(out_dir) / "teacher")
+    return result_of(target, record)
+
+
+def _record(
+    t: _Trainer,
+    tokenizer,
+    labeled: Corpus,
+    split: tuple[np.ndarray, Corpus, str],
+    history: list[dict[str, Any]],
+    best: tuple[float, int],
+    seconds: float,
+) -> dict[str, Any]:
+    """``training.json``: settings, data, the token lengths, where the epoch was chosen, the history."""
+    cfg, (tr_idx, val, val_from) = t.cfg, split
+    lengths = np.array([len(r) for r in t.encoder.encode(labeled.texts)])
+    return {
         "settings": {k: v for k, v in asdict(cfg).items() if k not in ("progress", "data")},
         "data": cfg.data,
         "label_names": list(labeled.label_names),
         "num_labels": len(labeled.label_names),
         "max_length": cfg.max_length,
+        "max_length_chosen": "auto (follows the labeled texts)" if t.auto_length else "given",
+        "length_profile": length_profile(tokenizer, labeled.texts, cfg.max_length),
         "truncation": cfg.truncation,
         "device": t.device.name,
         "threads": t.device.threads,
         "n_train": len(tr_idx),
-        "n_val": len(va_idx),
-        "val_ids": [labeled.ids[i] for i in va_idx],
+        "n_val": len(val),
+        "validation": val_from,
+        "val_ids": list(val.ids),
         "history": history,
         "best_epoch": best[1],
         "best_val_accuracy": best[0],
-        "train_seconds": round(time.perf_counter() - t0, 1),
+        "train_seconds": round(seconds, 1),
         "share_at_max_length": float(np.mean(lengths >= cfg.max_length)),
     }
-    target = save_teacher(t.model.to("cpu"), tokenizer, record, Path(out_dir) / "teacher")
-    return result_of(target, record)
 
 
 def result_of(folder: Path, record: dict[str, Any]) -> TeacherResult:
@@ -282,6 +333,8 @@ def result_of(folder: Path, record: dict[str, Any]) -> TeacherResult:
         max_length=record["max_length"],
         truncation=record["truncation"],
         history=record["history"],
+        validation=record.get("validation", "carved from the labeled set"),
+        length_profile=record.get("length_profile"),
     )
 
 
