@@ -80,10 +80,18 @@ def _resolve(node: ast.ImportFrom, module: str, is_pkg: bool) -> str:
 def _imports(path: Path, module: str) -> list[tuple[str, bool, int]]:
     """(imported module, at module level?, line) for every import in the file."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
+    typing_only = {
+        id(n)
+        for s in tree.body
+        if isinstance(s, ast.If) and getattr(s.test, "id", "") == "TYPE_CHECKING"
+        for n in ast.walk(s)
+    }  # imported for annotations only: never executed
     top = {id(n) for n in tree.body}
     top |= {id(n) for s in tree.body if isinstance(s, (ast.If, ast.Try)) for n in ast.walk(s)}
     out = []
     for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
         if isinstance(node, ast.Import):
             out += [(a.name, id(node) in top, node.lineno) for a in node.names]
         elif isinstance(node, ast.ImportFrom):

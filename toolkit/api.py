@@ -40,11 +40,13 @@ from edge_distill import runtime
 from edge_distill.runtime.errors import DataError, ParityError
 from edge_distill.toolkit.atomic import atomic_path, atomic_write_json, atomic_write_text
 from edge_distill.toolkit.baseline import BaselineResult, run_baseline
+from edge_distill.toolkit.cascade import TARGETS, build_cascade
 from edge_distill.toolkit.data import Corpus, Splits, iter_jsonl
 from edge_distill.toolkit.evaluate import compare_models
 from edge_distill.toolkit.logits import LogitsTable, load_logits, read_data_record, save_data_record
 from edge_distill.toolkit.options import DataOptions, LabelOptions, TeacherExportOptions
 from edge_distill.toolkit.peers import load_peer
+from edge_distill.toolkit.report import build_report, write_report  # figures need the 'bench' extra
 from edge_distill.toolkit.student.distill import StudentConfig, evaluate, fit_student, gold_and_dev
 from edge_distill.toolkit.student.model import StudentModel
 from edge_distill.toolkit.student.prune import estimated_onnx_bytes
@@ -454,7 +456,6 @@ def build_run_cascade(
     Without labeled held-out texts outside the student's transfer set there is no cascade: the
     result says why (``ok=False``) and no spec is written.
     """
-    from edge_distill.toolkit.cascade import TARGETS, build_cascade
 
     if target not in TARGETS or not 0 <= max_teacher_share <= 1:
         raise DataError(f"cascade target must be one of {TARGETS} and 0 <= max share <= 1, got {target!r}, "
@@ -570,7 +571,6 @@ def write_run_report(
     cascade: CascadeResult | Mapping[str, Any] | None = None,
 ) -> ReportResult:
     """Merge evaluation, benchmark and cascade into ``report.json``, ``report.md`` and ``figures/*.png``."""
-    from edge_distill.toolkit.report import build_report, write_report  # figures need the 'bench' extra
 
     ev = evaluation.to_dict() if isinstance(evaluation, EvaluationResult) else dict(evaluation)
     bench_data = bench.to_dict() if isinstance(bench, BenchmarkResult) else (dict(bench) if bench else None)

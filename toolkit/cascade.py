@@ -10,6 +10,7 @@ teacher and the whole curve costs one sort.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -17,10 +18,12 @@ from typing import Any
 
 import numpy as np
 
-from edge_distill.runtime.cascade import COMBINES, SPEC_FORMAT, SPEC_VERSION, combine_proba
-from edge_distill.runtime.errors import DataError
-from edge_distill.toolkit.atomic import atomic_write_json
+from edge_distill import runtime
+from edge_distill.runtime.cascade import COMBINES, SPEC_FORMAT, SPEC_VERSION, combine_proba, load_cascade
+from edge_distill.runtime.errors import DataError, MissingExtraError
+from edge_distill.toolkit.atomic import atomic_path, atomic_write_json
 from edge_distill.toolkit.data import Corpus
+from edge_distill.toolkit.extras import require_extra
 
 TARGETS = ("match_teacher", "max_share")
 
@@ -156,7 +159,6 @@ def plan_cascade(
     (``Corpus.ids``) of the texts the student was fitted on (its transfer set); they are left out,
     since the student is over-confident on them, and none left is a :class:`DataError`.
     """
-    from edge_distill import runtime
 
     s = runtime.load(student, kind="student") if isinstance(student, (str, os.PathLike)) else student
     t = runtime.load(teacher, kind="teacher") if isinstance(teacher, (str, os.PathLike)) else teacher
@@ -207,8 +209,6 @@ def latency_curve(plan: CascadePlan, student_ms: float, teacher_ms: float) -> di
 
 def plot_latency_curve(curve: dict[str, Any], path: str | os.PathLike[str], title: str = "") -> Path:
     """A PNG of :func:`latency_curve`: accuracy against mean latency, the chosen point marked (bench extra)."""
-    from edge_distill.toolkit.atomic import atomic_path
-    from edge_distill.toolkit.extras import require_extra
 
     require_extra("bench")
     import matplotlib
@@ -262,7 +262,6 @@ def save_cascade_spec(
 
 def _mean_ms(clf, texts: list[str]) -> float:
     """Mean batch-1 latency of ``clf`` over ``texts`` after one warm-up call, in ms."""
-    import time
 
     clf.predict_proba(texts[:1])
     t0 = time.perf_counter()
@@ -288,8 +287,6 @@ def build_cascade(
     The teacher is ``teacher.int8.onnx`` where its gate accepted it, else ``teacher.onnx``.
     """
     from edge_distill.benchmarks.cascade import time_cascade
-    from edge_distill.runtime.cascade import load_cascade
-    from edge_distill.runtime.errors import MissingExtraError
 
     out = Path(out)
     int8 = (out / "teacher.int8.onnx").is_file()

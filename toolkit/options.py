@@ -21,6 +21,12 @@ from edge_distill.toolkit.data import Splits, load_splits
 DATA_RECORD = "data.json"
 
 
+#: which teacher labels the transfer set
+LABEL_WITH = ("int8", "fp32", "torch")
+#: what a cascade's threshold aims at (see :mod:`toolkit.cascade`)
+CASCADE_TARGETS = ("max_share", "match_teacher")
+
+
 def parse_size(text: str) -> int | None:
     """A split size as people write it: a whole number >= 0 (``10_000``, ``10,000``), or ``all``/``-1``
     for every row left (None). A bad value is a ValueError naming it."""

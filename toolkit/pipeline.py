@@ -38,7 +38,7 @@ from edge_distill.toolkit.atomic import atomic_write_json
 from edge_distill.toolkit.data import Corpus, Splits
 from edge_distill.toolkit.features import FEATURE_DEFAULTS
 from edge_distill.toolkit.logits import load_logits
-from edge_distill.toolkit.options import DataOptions, LabelOptions, TeacherExportOptions
+from edge_distill.toolkit.options import CASCADE_TARGETS, LABEL_WITH, DataOptions, LabelOptions, TeacherExportOptions
 from edge_distill.toolkit.peers import PEERS, installed, make_peer, missing, training_set
 from edge_distill.toolkit.stages import StageResult, run_stage
 from edge_distill.toolkit.student.distill import StudentConfig
@@ -48,10 +48,6 @@ from edge_distill.toolkit.teacher.train import TrainConfig
 log = logging.getLogger("edge_distill.run")
 
 PEERS_DIR = "peers"
-#: which teacher labels the transfer set
-LABEL_WITH = ("int8", "fp32", "torch")
-#: what a cascade's threshold aims at (see :mod:`toolkit.cascade`)
-CASCADE_TARGETS = ("max_share", "match_teacher")
 
 
 @dataclass

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from edge_distill.toolkit.atomic import atomic_path, atomic_write_json, atomic_write_text
+from edge_distill.toolkit.extras import require
 from edge_distill.toolkit.peers import PEERS
 
 #: the seed notebook's numbers (IMDB, 1,000 labels, 1,000 test reviews)
@@ -27,6 +28,34 @@ SEED_TABLE = {"baseline": 0.79, "teacher": 0.89, "student": 0.87}
 BENCH_OF = {"student": "student_onnx", "teacher": "teacher_onnx", "teacher_int8": "teacher_int8"}
 #: what a user would deploy instead of the student
 PEER_NAMES = tuple(PEERS)
+
+
+def bench_markdown(bench: dict[str, Any]) -> str:
+    """The benchmark suite's results (as data: ``bench.json``) as a Markdown table."""
+    rows = [
+        "| contender | p50 ms | p90 ms | p99 ms | warm p50 ms | long p50 ms | batch-256 texts/s | cold start ms "
+        "| peak RSS MB | size MB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, r in bench["contenders"].items():
+        warm = f"{r['warm_p50_ms']:.3f}" if "warm_p50_ms" in r else "–"
+        rows.append(
+            f"| {name} | {r['p50_ms']:.3f} | {r['p90_ms']:.3f} | {r['p99_ms']:.3f} | {warm} | "
+            f"{r['latency_long']['p50_ms']:.3f} | {r['throughput_per_s']:.0f} | {r['cold_start_ms']:.0f} | "
+            f"{r['peak_rss_mb']:.0f} | {r['size_bytes'] / 1e6:.2f} |"
+        )
+    env, s = bench["environment"], bench["settings"]
+    rows.append("")
+    rows.append(
+        f"CPU: {env['cpu']} ({env['logical_cpus']} logical); latency at batch 1 with 1 thread, "
+        f"{s['rounds']} interleaved rounds after {s['warmup']} warm-up calls (each call may find its "
+        "caches evicted by another contender); warm p50: contenders take turns running "
+        f"{s.get('block', 25)} calls each, the first of each block dropped (reviews of "
+        f"{s['review_words']['typical']} and {s['review_words']['long']} words); throughput at batch "
+        f"{s['batch']} with {s['throughput_threads']} thread{'' if s['throughput_threads'] == 1 else 's'}; "
+        "cold start = fresh process to first prediction."
+    )
+    return "\n".join(rows)
 
 
 def is_imdb_source(source: object) -> bool:
@@ -291,8 +320,6 @@ def markdown(report: dict[str, Any]) -> str:
         )
     bench = report.get("bench")
     if bench:
-        from edge_distill.benchmarks.suite import markdown as bench_markdown
-
         lines += ["", "## Speed and size", "", bench_markdown(bench)]
         ref = bench["contenders"].get("student_onnx")
         if ref:
@@ -443,7 +470,6 @@ def _peer_lines(report: dict[str, Any]) -> list[str]:
 
 def figures(report: dict[str, Any], out: Path) -> list[Path]:
     """PNG figures: accuracy vs latency (log x), artifact sizes, and the scaling curve if any."""
-    from edge_distill.toolkit.extras import require
 
     matplotlib = require("matplotlib", "report figures")
     matplotlib.use("Agg")

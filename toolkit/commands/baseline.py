@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from edge_distill.toolkit.api import train_baseline
 from edge_distill.toolkit.commands.common import add_data_arguments, add_json, data_options, emit
 from edge_distill.toolkit.evaluate import format_report
 
@@ -34,6 +33,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from edge_distill.toolkit.api import train_baseline  # the 'train' extra
+
     result = train_baseline(data_options(args), recipe=args.recipe, out=args.out)
     m = result.metrics
     human = (

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 
-from edge_distill.toolkit.api import export_student_onnx
 from edge_distill.toolkit.commands.common import add_json, emit
 
 HELP = "export a student to ONNX (exact, checked by a parity gate)"
@@ -43,6 +42,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Export through the gate, report."""
+    from edge_distill.toolkit.api import export_student_onnx  # the 'train' extra
+
     result = export_student_onnx(
         args.student,
         args.out,

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from edge_distill.toolkit.api import export_teacher_onnx
 from edge_distill.toolkit.commands.common import add_json, emit
 from edge_distill.toolkit.options import TeacherExportOptions
 
@@ -97,6 +96,8 @@ def gate_options(
 
 def run(args: argparse.Namespace) -> int:
     """Draw held-out texts, export, gate, write."""
+    from edge_distill.toolkit.api import export_teacher_onnx  # the 'train' extra
+
     out = Path(args.out)
     int8_out = None
     if args.int8 or args.int8_out:

@@ -30,12 +30,15 @@ import argparse
 import logging
 import shlex
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from edge_distill.runtime.errors import DataError
 from edge_distill.toolkit.commands import export_teacher, student, teacher_train
 from edge_distill.toolkit.commands.common import add_data_arguments, add_json, data_options, emit, size
-from edge_distill.toolkit.options import LabelOptions
-from edge_distill.toolkit.pipeline import CASCADE_TARGETS, LABEL_WITH, RunConfig, RunResult, run_pipeline
+from edge_distill.toolkit.options import CASCADE_TARGETS, LABEL_WITH, LabelOptions
+
+if TYPE_CHECKING:  # annotations only: the pipeline needs the 'train' extra
+    from edge_distill.toolkit.pipeline import RunConfig, RunResult
 
 HELP = "run the whole pipeline, from data to deployable artifacts and a report"
 
@@ -142,6 +145,8 @@ def _parse(add, text: str, prog: str) -> argparse.Namespace:
 
 def run_config(args: argparse.Namespace) -> RunConfig:
     """The :class:`RunConfig` the arguments describe (stage options parsed by the stages' own parsers)."""
+    from edge_distill.toolkit.pipeline import RunConfig  # the 'train' extra
+
     t = _parse(lambda q: teacher_train.add_train_arguments(q, model=False), args.teacher_args, "--teacher-args")
     s = _parse(student.add_student_arguments, args.student_args, "--student-args")
     if args.objective is not None:
@@ -179,6 +184,8 @@ def run(args: argparse.Namespace) -> int:
     cfg = run_config(args)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     logging.getLogger("edge_distill").setLevel(logging.INFO)  # one line per stage; libraries stay quiet
+    from edge_distill.toolkit.pipeline import run_pipeline  # the 'train' extra
+
     result = run_pipeline(cfg)
     emit(args, result, _human(result))
     return 0

@@ -25,11 +25,14 @@ logit difference); it is a reference and cannot be exported.
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from edge_distill.runtime.errors import DataError
-from edge_distill.toolkit.api import StudentResult, distill_student
 from edge_distill.toolkit.commands.common import add_data_arguments, add_json, data_options, emit
-from edge_distill.toolkit.student.distill import StudentConfig
+
+if TYPE_CHECKING:  # annotations only: these modules need the 'train' extra
+    from edge_distill.toolkit.api import StudentResult
+    from edge_distill.toolkit.student.distill import StudentConfig
 
 HELP = "distill teacher logits into a TF-IDF + logistic-regression student"
 
@@ -110,6 +113,8 @@ def add_student_arguments(p: argparse.ArgumentParser) -> None:
 
 def student_config(args: argparse.Namespace, *, seed: int) -> StudentConfig:
     """The :class:`StudentConfig` the student arguments describe (bad values are a DataError)."""
+    from edge_distill.toolkit.student.distill import StudentConfig  # the 'train' extra
+
     given = {k: v for k, v in (("C", args.C), ("temperature", args.temperature)) if v is not None}
     explicit = {"ngram_range": args.ngram_range, "min_df": args.min_df}
     explicit = {k: v for k, v in explicit.items() if v is not None}
@@ -152,6 +157,8 @@ def _human(result: StudentResult) -> str:
 def run(args: argparse.Namespace) -> int:
     """Fit on the logits' transfer set, evaluate on the test split, save."""
     data = data_options(args) if args.data is not None else None
+    from edge_distill.toolkit.api import distill_student  # the 'train' extra
+
     result = distill_student(args.logits, args.out, data=data, config=student_config(args, seed=args.seed))
     emit(args, result, _human(result))
     return 0

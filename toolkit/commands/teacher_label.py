@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 
-from edge_distill.toolkit.api import label_transfer_set
 from edge_distill.toolkit.commands.common import add_data_arguments, add_json, data_options, emit
 from edge_distill.toolkit.options import LabelOptions
 
@@ -65,6 +64,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Label this shard of the transfer set."""
+    from edge_distill.toolkit.api import label_transfer_set  # the 'train' extra
+
     options = LabelOptions(
         backend=args.backend,
         shard=args.shard,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 
-from edge_distill.toolkit.api import merge_logits
 from edge_distill.toolkit.commands.common import add_json, emit
 
 HELP = "merge teacher logits shards into DIR/logits/logits.npz"
@@ -23,6 +22,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Check and merge."""
+    from edge_distill.toolkit.api import merge_logits  # the 'train' extra
+
     result = merge_logits(args.dir)
     emit(args, result, f"merged {result.shards} shards, {result.texts} texts, into {result.path}")
     return 0

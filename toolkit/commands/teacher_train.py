@@ -15,10 +15,12 @@ example:
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
-from edge_distill.toolkit.api import train_teacher
 from edge_distill.toolkit.commands.common import add_data_arguments, add_json, data_options, emit
-from edge_distill.toolkit.teacher.train import TrainConfig
+
+if TYPE_CHECKING:  # annotations only: these modules need the 'train' extra
+    from edge_distill.toolkit.teacher.train import TrainConfig
 
 HELP = "fine-tune the teacher on the labeled set"
 
@@ -83,6 +85,8 @@ def _max_length(text: str) -> int | str:
 
 def train_config(args: argparse.Namespace, *, seed: int, model: str | None = None) -> TrainConfig:
     """The :class:`TrainConfig` the fine-tuning arguments describe."""
+    from edge_distill.toolkit.teacher.train import TrainConfig  # the 'train' extra
+
     return TrainConfig(
         model=model or args.model,
         max_length=args.max_length,
@@ -103,6 +107,8 @@ def train_config(args: argparse.Namespace, *, seed: int, model: str | None = Non
 
 def run(args: argparse.Namespace) -> int:
     """Fine-tune, save, report."""
+    from edge_distill.toolkit.api import train_teacher  # the 'train' extra
+
     result = train_teacher(data_options(args, unlabeled=0), args.out, train_config(args, seed=args.seed))
     emit(
         args,
