@@ -14,7 +14,7 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("onnx")
 
-from tiny_teacher import FILLER, _tiny_tokenizer
+from tiny_teacher import FILLER, tiny_checkpoint
 
 from edge_distill.toolkit.cli import main
 
@@ -40,25 +40,8 @@ def _rows(rng: np.random.Generator, n: int) -> list[tuple[str, str]]:
 
 def _tiny_teacher(root: Path) -> Path:
     """A tiny 3-label BERT whose vocabulary holds the intent words."""
-    import torch
-    from transformers import BertConfig, BertForSequenceClassification
-
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *FILLER, *(w for ws in WORDS.values() for w in ws)]
-    ckpt = root / "tiny-bert-3"
-    ckpt.mkdir()
-    _tiny_tokenizer(vocab).save_pretrained(ckpt)
-    cfg = BertConfig(
-        vocab_size=len(vocab),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=64,
-        num_labels=3,
-    )
-    torch.manual_seed(0)
-    BertForSequenceClassification(cfg).save_pretrained(ckpt)
-    return ckpt
+    return tiny_checkpoint(root / "tiny-bert-3", vocab, num_labels=3)
 
 
 def _argv(data: Path, ckpt: Path, out: Path, *extra: str) -> list[str]:

@@ -56,21 +56,13 @@ def _tiny_tokenizer(vocab: list[str]):
     )
 
 
-def build_tiny(root: Path) -> dict[str, Path]:
-    """A tiny data folder (train/test/unsup) and a tiny BERT checkpoint with its tokenizer."""
+def tiny_checkpoint(path: Path, vocab: list[str], num_labels: int = 2) -> Path:
+    """A tiny randomly initialised BERT classifier (seeded) with a WordPiece tokenizer over ``vocab``."""
+    import torch
     from transformers import BertConfig, BertForSequenceClassification
 
-    rng = np.random.default_rng(0)
-    data = root / "data"
-    data.mkdir()
-    for name, n in (("train", 240), ("test", 60)):
-        _write_split(data / f"{name}.jsonl.gz", [(_review(rng, i % 2), i % 2) for i in range(n)])
-    (data / "classes.txt").write_text("negative\npositive\n", encoding="utf-8")  # line i names class i
-    _write_split(data / "unsup.jsonl.gz", [(_review(rng, int(rng.integers(0, 2))), -1) for _ in range(300)])
-    ckpt = root / "tiny-bert"
-    ckpt.mkdir()
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *POS, *NEG, *FILLER, "<", ">", "/", "br"]
-    _tiny_tokenizer(vocab).save_pretrained(ckpt)
+    path.mkdir()
+    _tiny_tokenizer(vocab).save_pretrained(path)
     cfg = BertConfig(
         vocab_size=len(vocab),
         hidden_size=32,
@@ -78,9 +70,22 @@ def build_tiny(root: Path) -> dict[str, Path]:
         num_attention_heads=2,
         intermediate_size=64,
         max_position_embeddings=64,
+        num_labels=num_labels,
     )
-    import torch
-
     torch.manual_seed(0)
-    BertForSequenceClassification(cfg).save_pretrained(ckpt)
+    BertForSequenceClassification(cfg).save_pretrained(path)
+    return path
+
+
+def build_tiny(root: Path) -> dict[str, Path]:
+    """A tiny data folder (train/test/unsup) and a tiny BERT checkpoint with its tokenizer."""
+    rng = np.random.default_rng(0)
+    data = root / "data"
+    data.mkdir()
+    for name, n in (("train", 240), ("test", 60)):
+        _write_split(data / f"{name}.jsonl.gz", [(_review(rng, i % 2), i % 2) for i in range(n)])
+    (data / "classes.txt").write_text("negative\npositive\n", encoding="utf-8")  # line i names class i
+    _write_split(data / "unsup.jsonl.gz", [(_review(rng, int(rng.integers(0, 2))), -1) for _ in range(300)])
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *POS, *NEG, *FILLER, "<", ">", "/", "br"]
+    ckpt = tiny_checkpoint(root / "tiny-bert", vocab)
     return {"root": root, "data": data, "ckpt": ckpt}

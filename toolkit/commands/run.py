@@ -16,8 +16,9 @@ settings on held-out transfer texts: never on the test set.
 --help), quoted; the data options below are shared by every stage.
 
 examples:
-  edge-distill run --data ../shared/data/imdb --out runs/seed
-  edge-distill run --data ../shared/data/imdb --out runs/full --unlabeled all --test all \\
+  edge-distill run --data ../shared/data/imdb --label-names negative,positive --out runs/seed
+  edge-distill run --data ../shared/data/imdb --label-names negative,positive --out runs/full \\
+      --unlabeled all --test all \\
       --scaling 1000,5000,10000,25000
   edge-distill run --data ../shared/data/sst2 --label-names negative,positive --out runs/sst2 \\
       --student-args "--with-gold --max-bytes 5MB"

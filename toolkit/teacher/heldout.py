@@ -16,6 +16,17 @@ import numpy as np
 from edge_distill.toolkit.data import Corpus, DataError, dedup_key, load_dataset, make_splits, split_roles
 
 
+def _dataset(data: dict[str, Any], source: str) -> dict[str, Corpus]:
+    """Every split of the data a training record describes, read as the record says."""
+    names = data.get("label_names")
+    return load_dataset(
+        source,
+        text_field=data.get("text_field", "text"),
+        label_field=data.get("label_field", "label"),
+        label_names=tuple(names) if names else None,
+    )
+
+
 def heldout_texts(data: dict[str, Any], n: int, seed: int = 1234, source: str | None = None) -> Corpus:
     """Up to ``n`` labeled texts outside the labeled, test and validation sets (seeded draw).
 
@@ -25,13 +36,7 @@ def heldout_texts(data: dict[str, Any], n: int, seed: int = 1234, source: str | 
     src = source or (data or {}).get("data")
     if not data or not src:
         raise DataError("the teacher's training.json records no data source; pass --data to the export")
-    names = data.get("label_names")
-    dataset = load_dataset(
-        src,
-        text_field=data.get("text_field", "text"),
-        label_field=data.get("label_field", "label"),
-        label_names=tuple(names) if names else None,
-    )
+    dataset = _dataset(data, src)
     splits = make_splits(
         dataset,
         n_labeled=data.get("labeled"),
@@ -86,13 +91,7 @@ def unlabeled_texts(data: dict[str, Any], n: int, seed: int = 1234, source: str 
     src = source or (data or {}).get("data")
     if not data or not src or n <= 0:
         return []
-    names = data.get("label_names")
-    dataset = load_dataset(
-        src,
-        text_field=data.get("text_field", "text"),
-        label_field=data.get("label_field", "label"),
-        label_names=tuple(names) if names else None,
-    )
+    dataset = _dataset(data, src)
     roles = split_roles(dataset, data.get("test_split"))
     texts = [t for name in roles.unlabeled for t in dataset[name].texts]
     return [texts[i] for i in np.random.default_rng(seed).permutation(len(texts))[:n]]
