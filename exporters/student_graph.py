@@ -216,18 +216,32 @@ def feature_table(model) -> tuple[np.ndarray, str | None]:
 TINY_MASS = 1e-300
 
 
-def build_student_graph(model, metadata: dict[str, str]):
-    """The ONNX ModelProto of a ``tfidf`` :class:`toolkit.student.model.StudentModel`."""
-    onnx = require("onnx", "the student export")
-    helper = onnx.helper
-    s = model.settings
-    tables = ngram_tables(model.vocabulary, tuple(s["ngram_range"]))
-    n_feat, n_rows = model.n_features, model.coef.shape[0]
-    g = _Graph()
-    i64 = lambda v: np.array(v, np.int64)  # noqa: E731
+def _i64(value) -> np.ndarray:
+    return np.array(value, np.int64)
 
+
+def build_student_graph(model, metadata: dict[str, str]):
+    """The ONNX ModelProto of a ``tfidf`` :class:`toolkit.student.model.StudentModel`.
+
+    The stages add their nodes in a fixed order (names are numbered as they are made), so the
+    graph is the same bytes for the same model: :data:`GRAPH_VERSION` keys the exports cache.
+    """
+    tables = ngram_tables(model.vocabulary, tuple(model.settings["ngram_range"]))
+    g = _Graph()
+    tokens, digits = _word_digits(g, model, tables)
+    fid, shape_n1 = _feature_ids(g, digits, tables, model.n_features)
+    counts, ufid, urow = _runs(g, fid)
+    unit, n_cols = _normalized_sums(g, model, counts, ufid, urow, shape_n1)
+    _outputs(g, model, unit, n_cols)
+    return _model_proto(g, model, tokens, metadata)
+
+
+def _word_digits(g: _Graph, model, tables: NgramTables) -> tuple[str, str]:
+    """Lowercase and tokenize the text as the Python analyzer does, then map each token to its
+    word digit (unknown words and padding: the sentinel). Returns the tokens and the digits."""
+    lowercase = model.settings.get("lowercase", True)
     text = "text"
-    if s.get("lowercase", True):
+    if lowercase:
         text = g.op("StringNormalizer", [text], "lower", case_change_action="LOWER", is_case_sensitive=1, locale=LOCALE)
     tokens = g.op(
         "Tokenizer",
@@ -237,9 +251,9 @@ def build_student_graph(model, metadata: dict[str, str]):
         mark=0,
         mincharnum=2,
         pad_value=PAD,
-        separators=[separator(model.word_ranges, s.get("lowercase", True))],
+        separators=[separator(model.word_ranges, lowercase)],
     )
-    words, digits = word_keys(tables.words, s.get("lowercase", True))
+    words, digits = word_keys(tables.words, lowercase)
     wid = g.op(
         "LabelEncoder",
         [tokens],
@@ -247,15 +261,21 @@ def build_student_graph(model, metadata: dict[str, str]):
         domain="ai.onnx.ml",
         keys_strings=words,
         values_tensor=_tensor("v", digits),
-        default_tensor=_tensor("d", i64([tables.base - 1])),
+        default_tensor=_tensor("d", _i64([tables.base - 1])),
     )
+    return tokens, wid
+
+
+def _feature_ids(g: _Graph, wid: str, tables: NgramTables, n_feat: int) -> tuple[str, str]:
+    """Feature ids ``[N, W']`` of every n-gram of each text, plus one null id per row so no row
+    is empty; unknown n-grams get the null feature F rather than being dropped (no masking).
+    Also returns the ``[N, 1]`` shape, which later seeds the per-row sums."""
     # one extra key 0 per row (no feature's key: a leading digit is never 0), so every row
     # holds the null id F and is at least one wide; the [N, 1] shape also seeds the sums
-    shape_n1 = g.op("Concat", [g.op("Shape", ["text"], "n"), g.const("one", i64([1]))], "shape_n1", axis=0)
+    shape_n1 = g.op("Concat", [g.op("Shape", ["text"], "n"), g.const("one", _i64([1]))], "shape_n1", axis=0)
     keys = _ngram_keys(g, wid, tables.ngram_range, tables.base)
-    keys.append(g.op("Expand", [g.const("zero_key", i64([[0]])), shape_n1], "null_key"))
+    keys.append(g.op("Expand", [g.const("zero_key", _i64([[0]])), shape_n1], "null_key"))
     key = g.op("Concat", keys, "keys", axis=1)
-    # unknown n-grams (padding, unknown words) get the null feature F rather than being dropped
     fid = g.op(
         "LabelEncoder",
         [key],
@@ -263,37 +283,48 @@ def build_student_graph(model, metadata: dict[str, str]):
         domain="ai.onnx.ml",
         keys_tensor=_tensor("k", tables.keys),
         values_tensor=_tensor("v", np.arange(n_feat, dtype=np.int64)),
-        default_tensor=_tensor("d", i64([n_feat])),
+        default_tensor=_tensor("d", _i64([n_feat])),
     )
+    return fid, shape_n1
 
-    # Runs of equal ids, i.e. each distinct (row, feature) and its count: sort every row
-    # (TopK), flatten, and a run ends where the next id differs. F, in every row, is the
-    # largest id, so a real feature's run never crosses into the next row (a null run may,
-    # adding nothing), and the last run of all, which the comparison skips, is null. Runs
-    # come in scikit-learn's order (row, then column); count = end - previous end, row =
+
+def _runs(g: _Graph, fid: str) -> tuple[str, str, str]:
+    """Each distinct (row, feature) with its count, so a weight is gathered once per distinct
+    n-gram of a row, in scikit-learn's order. Returns counts, feature ids and rows ``[U, 1]``."""
+    # Sort every row (TopK), flatten, and a run ends where the next id differs. F, in every
+    # row, is the largest id, so a real feature's run never crosses into the next row (a null
+    # run may, adding nothing), and the last run of all, which the comparison skips, is null.
+    # Runs come in scikit-learn's order (row, then column); count = end - previous end, row =
     # end // width.
     width = g.op("Shape", [fid], "width", start=1)
     ranked = g.op("TopK", [fid, width], "sorted", n_out=2, axis=1, largest=0, sorted=1)[0]
-    flat = g.op("Reshape", [ranked, g.const("flat", i64([-1]))], "flat")
+    flat = g.op("Reshape", [ranked, g.const("flat", _i64([-1]))], "flat")
     step = g.op(
         "Sub",
         [
-            g.op("Slice", [flat, g.const("s", i64([1])), g.const("e", i64([INT64_MAX]))]),
-            g.op("Slice", [flat, g.const("s", i64([0])), g.const("e", i64([-1]))]),
+            g.op("Slice", [flat, g.const("s", _i64([1])), g.const("e", _i64([INT64_MAX]))]),
+            g.op("Slice", [flat, g.const("s", _i64([0])), g.const("e", _i64([-1]))]),
         ],
         "step",
     )
-    ends = g.op("Reshape", [g.op("NonZero", [step]), g.const("col", i64([-1, 1]))], "run_end")  # [U, 1] positions
+    ends = g.op("Reshape", [g.op("NonZero", [step]), g.const("col", _i64([-1, 1]))], "run_end")  # [U, 1] positions
     before = g.op(
         "Concat",
-        [g.const("minus1", i64([[-1]])), g.op("Slice", [ends, g.const("s", i64([0])), g.const("e", i64([-1]))])],
+        [g.const("minus1", _i64([[-1]])), g.op("Slice", [ends, g.const("s", _i64([0])), g.const("e", _i64([-1]))])],
         "previous_end",
         axis=0,
     )
     counts = g.op("Sub", [ends, before], "counts")
     ufid = g.op("Gather", [flat, ends], "ufid")
     urow = g.op("Div", [ends, width], "urow")
+    return counts, ufid, urow
 
+
+def _normalized_sums(g: _Graph, model, counts: str, ufid: str, urow: str, shape_n1: str) -> tuple[str, int]:
+    """Per-row TF-IDF-weighted scores, normalised: one gathered table row per run times its tf,
+    summed per row with the norm's mass in the same scatter. Returns them and the table width."""
+    onnx = require("onnx", "the student export")
+    s, n_rows = model.settings, model.coef.shape[0]
     table, norm_kind = feature_table(model)
     gathered = g.op("GatherND", [g.const("table", table), ufid], "idf_coef")  # [U, K']
     if s.get("binary", False):
@@ -311,18 +342,21 @@ def build_student_graph(model, metadata: dict[str, str]):
     init = g.op("Expand", [g.const("start", start), shape_n1], "sum_start")
     sums = g.op("ScatterND", [init, urow, terms], "sums", reduction="add")  # [N, K'] per-row sums
     if norm_kind is None:
-        unit = sums
-    else:
-        mass = g.op(
-            "Slice",
-            [sums, g.const("s", i64([n_rows])), g.const("e", i64([n_rows + 1])), g.const("ax", i64([1]))],
-            "mass",
-        )
-        unit = g.op("Div", [sums, g.op("Sqrt", [mass]) if norm_kind == "l2" else mass], "normalized")
+        return sums, table.shape[1]
+    mass = g.op(
+        "Slice",
+        [sums, g.const("s", _i64([n_rows])), g.const("e", _i64([n_rows + 1])), g.const("ax", _i64([1]))],
+        "mass",
+    )
+    return g.op("Div", [sums, g.op("Sqrt", [mass]) if norm_kind == "l2" else mass], "normalized"), table.shape[1]
 
+
+def _outputs(g: _Graph, model, unit: str, n_cols: int) -> None:
+    """The linear scores and the graph's outputs ``probabilities`` (float32) and ``label``."""
+    onnx = require("onnx", "the student export")
+    n_rows = model.coef.shape[0]
     # one Gemm picks the score columns and adds the intercept; two classes give [-s, s] so the
     # sigmoid yields both probabilities and ArgMax sends a tie (s == 0) to class 0, as scikit-learn
-    n_cols = table.shape[1]
     if n_rows == 1:
         pick = np.zeros((n_cols, 2))
         pick[0] = [-1.0, 1.0]
@@ -335,6 +369,11 @@ def build_student_graph(model, metadata: dict[str, str]):
     g.op("ArgMax", [score], out="label", axis=1, keepdims=0)
     g.op("Cast", [proba], out="probabilities", to=onnx.TensorProto.FLOAT)
 
+
+def _model_proto(g: _Graph, model, tokens: str, metadata: dict[str, str]):
+    """The ModelProto around the nodes: typed inputs and outputs, opsets, and the metadata."""
+    onnx = require("onnx", "the student export")
+    helper = onnx.helper
     k = len(model.label_names)
     graph = helper.make_graph(
         g.nodes,
