@@ -272,6 +272,22 @@ def _pct(x: float) -> str:
 
 def markdown(report: dict[str, Any]) -> str:
     """report.md: the headline table, the seed's table beside ours, speed, and figures."""
+    run = report["run"]
+    lines = [*_header_lines(report), *_accuracy_lines(report["models"])]
+    lines += _per_class_lines(report)
+    lines += _settings_lines(run.get("student_settings"))
+    lines += _cascade_lines(report)
+    lines += _peer_lines(report)
+    lines += _seed_lines(report)
+    lines += _speed_lines(report.get("bench"))
+    lines += _scaling_lines(report.get("scaling"))
+    lines += _figure_lines(report)
+    return "\n".join(lines) + "\n"
+
+
+def _header_lines(report: dict[str, Any]) -> list[str]:
+    """What the run was (data, set sizes, teacher, objective, timing), its classes, and a refused
+    int8 teacher up front, since every table below leaves it out."""
     run, models = report["run"], report["models"]
     lines = [
         "# edge-distill report",
@@ -282,15 +298,20 @@ def markdown(report: dict[str, Any]) -> str:
         f"objective `{run.get('objective')}`. {_timing(run)}",
         "",
         *_data_lines(report),
-        *(
-            [
-                "**The int8 teacher was refused by its parity gate** "
-                f"({run['teacher_int8'].get('error', '')}); it is left out below.",
-                "",
-            ]
-            if run.get("teacher_int8", {}).get("ok") is False
-            else []
-        ),
+    ]
+    if run.get("teacher_int8", {}).get("ok") is False:
+        lines += [
+            "**The int8 teacher was refused by its parity gate** "
+            f"({run['teacher_int8'].get('error', '')}); it is left out below.",
+            "",
+        ]
+    return lines
+
+
+def _accuracy_lines(models: dict[str, Any]) -> list[str]:
+    """The headline table: every model's accuracy with its interval, macro-F1, calibration, and
+    how it stands against the teacher."""
+    lines = [
         "## Accuracy",
         "",
         "| model | accuracy | 95% CI | macro-F1 | ECE | agrees with teacher | McNemar p vs teacher |",
@@ -305,49 +326,68 @@ def markdown(report: dict[str, Any]) -> str:
             f"{m.get('ece', float('nan')):.3f} | {'' if agree is None else f'{agree:.4f}'} | "
             f"{'' if p is None else f'{p:.3g}'} |"
         )
-    lines += _per_class_lines(report)
-    lines += _settings_lines(run.get("student_settings"))
-    lines += _cascade_lines(report)
-    lines += _peer_lines(report)
-    if report.get("seed_notebook"):
-        lines += ["", "## Against the seed notebook", "", "| model | seed notebook | this run |", "|---|---:|---:|"]
-        for name, seed_acc in report["seed_notebook"].items():
-            ours = models.get(name, {}).get("accuracy")
-            lines.append(f"| {name} | {seed_acc:.2f} | {'' if ours is None else _pct(ours)} |")
-        lines.append("")
-        lines.append(
-            "The seed's numbers are bert-base on 1,000 IMDB test reviews; ours use the test set described above."
-        )
-    bench = report.get("bench")
-    if bench:
-        lines += ["", "## Speed and size", "", bench_markdown(bench)]
-        ref = bench["contenders"].get("student_onnx")
-        if ref:
-            lines += ["", "The student (student_onnx, through the runtime):"]
-            for name, r in bench["contenders"].items():
-                if name != "student_onnx":
-                    warm = (
-                        f" ({r['warm_p50_ms'] / ref['warm_p50_ms']:.1f}× warm)"
-                        if "warm_p50_ms" in r and "warm_p50_ms" in ref
-                        else ""
-                    )
-                    lines.append(
-                        f"- against {name}: p50 {r['p50_ms'] / ref['p50_ms']:.1f}× lower{warm}, batch-256 "
-                        f"throughput {ref['throughput_per_s'] / r['throughput_per_s']:.1f}×, artifact "
-                        f"{ref['size_bytes'] / 1e6:.2f} MB against {r['size_bytes'] / 1e6:.2f} MB."
-                    )
-    if report.get("scaling"):
-        lines += [
-            "",
-            "## Student accuracy against transfer-set size",
-            "",
-            "| unlabeled (transfer) | student accuracy | macro-F1 |",
-            "|---:|---:|---:|",
-        ]
-        for row in report["scaling"]:
-            f1 = "–" if row.get("macro_f1") is None else _pct(row["macro_f1"])
-            lines.append(f"| {_count(row['unlabeled'])} | {_pct(row['accuracy'])} | {f1} |")
-    lines += [
+    return lines
+
+
+def _seed_lines(report: dict[str, Any]) -> list[str]:
+    """The seed notebook's accuracies beside ours (IMDB runs only: elsewhere they compare nothing)."""
+    if not report.get("seed_notebook"):
+        return []
+    models = report["models"]
+    lines = ["", "## Against the seed notebook", "", "| model | seed notebook | this run |", "|---|---:|---:|"]
+    for name, seed_acc in report["seed_notebook"].items():
+        ours = models.get(name, {}).get("accuracy")
+        lines.append(f"| {name} | {seed_acc:.2f} | {'' if ours is None else _pct(ours)} |")
+    lines.append("")
+    lines.append("The seed's numbers are bert-base on 1,000 IMDB test reviews; ours use the test set described above.")
+    return lines
+
+
+def _speed_lines(bench: dict[str, Any] | None) -> list[str]:
+    """The benchmark table, then the student's speed-up and size against each other contender."""
+    if not bench:
+        return []
+    lines = ["", "## Speed and size", "", bench_markdown(bench)]
+    ref = bench["contenders"].get("student_onnx")
+    if not ref:
+        return lines
+    lines += ["", "The student (student_onnx, through the runtime):"]
+    for name, r in bench["contenders"].items():
+        if name != "student_onnx":
+            warm = (
+                f" ({r['warm_p50_ms'] / ref['warm_p50_ms']:.1f}× warm)"
+                if "warm_p50_ms" in r and "warm_p50_ms" in ref
+                else ""
+            )
+            lines.append(
+                f"- against {name}: p50 {r['p50_ms'] / ref['p50_ms']:.1f}× lower{warm}, batch-256 "
+                f"throughput {ref['throughput_per_s'] / r['throughput_per_s']:.1f}×, artifact "
+                f"{ref['size_bytes'] / 1e6:.2f} MB against {r['size_bytes'] / 1e6:.2f} MB."
+            )
+    return lines
+
+
+def _scaling_lines(scaling: list[dict[str, Any]] | None) -> list[str]:
+    """The scaling study: the student's accuracy at each transfer-set size."""
+    if not scaling:
+        return []
+    lines = [
+        "",
+        "## Student accuracy against transfer-set size",
+        "",
+        "| unlabeled (transfer) | student accuracy | macro-F1 |",
+        "|---:|---:|---:|",
+    ]
+    for row in scaling:
+        f1 = "–" if row.get("macro_f1") is None else _pct(row["macro_f1"])
+        lines.append(f"| {_count(row['unlabeled'])} | {_pct(row['accuracy'])} | {f1} |")
+    return lines
+
+
+def _figure_lines(report: dict[str, Any]) -> list[str]:
+    """Links to the figures, only those :func:`figures` draws for this report's numbers."""
+    models, bench = report["models"], report.get("bench")
+    lines = [
         "",
         "## Figures",
         "",
@@ -362,7 +402,7 @@ def markdown(report: dict[str, Any]) -> str:
     ]
     if report.get("scaling"):
         lines.append("![student accuracy against transfer-set size](figures/scaling.png)")
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def _data_lines(report: dict[str, Any]) -> list[str]:
