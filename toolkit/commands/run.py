@@ -56,8 +56,29 @@ def _sizes(text: str) -> list[int | None]:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The run's options, added in the order --help lists them (usage follows the adding order)."""
     add_data_arguments(p, labeled=1000, unlabeled=5000, test=1000)
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="the run folder")
+    _add_model_arguments(p)
+    g = p.add_argument_group("teacher export gates")
+    export_teacher.add_gate_arguments(g, seed_alias=False)
+    p.add_argument(
+        "--scaling",
+        type=_sizes,
+        default=[],
+        metavar="N,N,...",
+        help="also distill students on these transfer sizes (subsets of one labeled pool) for the "
+        "scaling study; 'all' allowed",
+    )
+    _add_cascade_arguments(p.add_argument_group("cascade"))
+    _add_bench_arguments(p)
+    p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
+    add_json(p)
+
+
+def _add_model_arguments(p: argparse.ArgumentParser) -> None:
+    """Teacher and student options: the stages' own options travel quoted (--teacher-args,
+    --student-args), so only what a run decides itself is a flag here."""
     p.add_argument(
         "--teacher",
         default=None,
@@ -91,17 +112,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "(default: %(default)s)",
     )
     p.add_argument("--label-batch-size", type=int, default=32, help="texts per labeling forward pass (default: 32)")
-    g = p.add_argument_group("teacher export gates")
-    export_teacher.add_gate_arguments(g, seed_alias=False)
-    p.add_argument(
-        "--scaling",
-        type=_sizes,
-        default=[],
-        metavar="N,N,...",
-        help="also distill students on these transfer sizes (subsets of one labeled pool) for the "
-        "scaling study; 'all' allowed",
-    )
-    c = p.add_argument_group("cascade")
+
+
+def _add_cascade_arguments(c: argparse._ArgumentGroup) -> None:
+    """Whether to build the cascade, and what its threshold aims at."""
     c.add_argument(
         "--no-cascade",
         dest="cascade",
@@ -122,6 +136,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="X",
         help="most of the texts the cascade may send to the teacher, 0..1 (default: %(default)s)",
     )
+
+
+def _add_bench_arguments(p: argparse.ArgumentParser) -> None:
+    """Speed measurement: whether the benchmark and the peers run, and how many rounds it takes."""
     p.add_argument("--no-bench", dest="bench", action="store_false", help="skip the latency benchmark")
     p.add_argument(
         "--no-peers",
@@ -133,8 +151,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--cold-repeats", type=int, default=3, help="fresh-process cold starts per contender (default: %(default)s)"
     )
-    p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
-    add_json(p)
 
 
 def _parse(add, text: str, prog: str) -> argparse.Namespace:
