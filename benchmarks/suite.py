@@ -58,6 +58,38 @@ def run_suite(
     results: dict[str, dict[str, Any]] = {c.name: {"size_bytes": c.size_bytes, **c.meta} for c in one}
     budget = {c.name: slow_budget_s for c in one if "teacher" in c.name}
     steps = tqdm(total=2 + 2 * len(one), desc="bench", disable=not progress)
+    _batch1_latency(one, reviews, results, budget, steps, rounds=rounds, warmup=warmup, block=block, seed=seed)
+    pool = list(texts)[: batch * 4]
+    for a, n, c in zip(artifacts, names, one, strict=True):
+        many = cont.build(a, n or c.name, throughput_threads, reviews["typical"])
+        max_batches = 2 if "teacher" in c.name else 50
+        results[c.name].update(throughput(many.predict, pool, batch=batch, max_batches=max_batches))
+        del many
+        steps.update()
+    for c in one:
+        results[c.name].update(cold_start(c.cold_start_code, repeats=cold_repeats))
+        steps.update()
+    steps.close()
+    settings = {"rounds": rounds, "warmup": warmup, "batch": batch, "latency_threads": 1, "block": block}
+    settings.update(throughput_threads=throughput_threads or os.cpu_count(), cold_repeats=cold_repeats)
+    settings["review_words"] = {k: len(v.split()) for k, v in reviews.items()}
+    return _with_ratios(results, one[0].name, settings)
+
+
+def _batch1_latency(
+    one: list,
+    reviews: dict[str, str],
+    results: dict[str, dict[str, Any]],
+    budget: dict[str, float],
+    steps,
+    *,
+    rounds: int,
+    warmup: int,
+    block: int,
+    seed: int,
+) -> None:
+    """Batch-1 latency into ``results``: the cold regime (contenders interleaved call by call, so
+    each may find its caches evicted, on the typical and the long review), then the warm one."""
     for which, review in reviews.items():
         lat = interleaved_latency(one, [review], rounds=rounds, warmup=warmup, seed=seed, budget_s=budget)
         for name, stats in lat.items():
@@ -71,36 +103,15 @@ def run_suite(
     warm = block_latency(fast, [reviews["typical"]], rounds=max(4, rounds // 10), block=block, seed=seed)
     for name, stats in warm.items():
         results[name].update(latency_warm=stats, warm_p50_ms=stats["p50_ms"])
-    pool = list(texts)[: batch * 4]
-    for a, n, c in zip(artifacts, names, one, strict=True):
-        many = cont.build(a, n or c.name, throughput_threads, reviews["typical"])
-        max_batches = 2 if "teacher" in c.name else 50
-        results[c.name].update(throughput(many.predict, pool, batch=batch, max_batches=max_batches))
-        del many
-        steps.update()
-    for c in one:
-        results[c.name].update(cold_start(c.cold_start_code, repeats=cold_repeats))
-        steps.update()
-    steps.close()
-    ref = one[0].name
+
+
+def _with_ratios(results: dict[str, dict[str, Any]], ref: str, settings: dict[str, Any]) -> dict[str, Any]:
+    """The suite's result: every contender's numbers with its ratios against ``ref`` (the targets
+    are stated as ratios), the settings, and the machine they were measured on."""
     for r in results.values():
         r["p50_vs_first"] = r["p50_ms"] / results[ref]["p50_ms"]
         r["throughput_vs_first"] = r["throughput_per_s"] / results[ref]["throughput_per_s"]
-    return {
-        "contenders": results,
-        "reference": ref,
-        "settings": {
-            "rounds": rounds,
-            "warmup": warmup,
-            "batch": batch,
-            "latency_threads": 1,
-            "block": block,
-            "throughput_threads": throughput_threads or os.cpu_count(),
-            "cold_repeats": cold_repeats,
-            "review_words": {k: len(v.split()) for k, v in reviews.items()},
-        },
-        "environment": environment(),
-    }
+    return {"contenders": results, "reference": ref, "settings": settings, "environment": environment()}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
