@@ -220,23 +220,8 @@ def fit_student(
         return X[:n], gold
 
     X, gold = split()
-    if dev is not None:
-        C, T, trials, fitted = tune(X, logits, config, features.transform(dev[0]), np.asarray(dev[1]), gold)
-    else:
-        C, T, trials = config.C, config.temperature, []
-        fitted = fit_objective(
-            config.objective, X, logits, C=C, temperature=T, gold=gold, random_state=config.random_state
-        )
-    info = {
-        "objective": {
-            "name": config.objective,
-            "C": C,
-            "temperature": T,
-            "with_gold": use_gold,
-            "gold_weight": config.gold_weight,
-            "chosen_on": "dev" if dev is not None else "default",
-        }
-    }
+    C, T, trials, fitted = _fit_or_tune(X, logits, config, gold, features, dev)
+    info = {"objective": _objective_record(config, C, T, use_gold, dev is not None)}
     model = model_from_fitted(features.vectorizer, fitted, label_names, info)
     unpruned = None
     if config.max_features is not None or config.max_bytes is not None:
@@ -250,6 +235,35 @@ def fit_student(
     if choice is not None:
         model.info["settings_choice"] = choice
     return FitResult(model, unpruned, trials, choice)
+
+
+def _fit_or_tune(
+    X,
+    logits: np.ndarray,
+    config: StudentConfig,
+    gold: Gold | None,
+    features: Features,
+    dev: tuple[Sequence[str], np.ndarray] | None,
+) -> tuple[float, float, list[dict[str, Any]], Any]:
+    """C, T, the trials and the fitted objective: tuned on ``dev`` where it is given (never on
+    the training rows), else the config's C and T and no trials."""
+    if dev is not None:
+        return tune(X, logits, config, features.transform(dev[0]), np.asarray(dev[1]), gold)
+    C, T = config.C, config.temperature
+    fitted = fit_objective(config.objective, X, logits, C=C, temperature=T, gold=gold, random_state=config.random_state)
+    return C, T, [], fitted
+
+
+def _objective_record(config: StudentConfig, C, T, use_gold: bool, on_dev: bool) -> dict[str, Any]:
+    """How the objective was set up, kept in the model's info so the artifact says how it was trained."""
+    return {
+        "name": config.objective,
+        "C": C,
+        "temperature": T,
+        "with_gold": use_gold,
+        "gold_weight": config.gold_weight,
+        "chosen_on": "dev" if on_dev else "default",
+    }
 
 
 def _pruned(model: StudentModel, features: Features, split, logits: np.ndarray, config: StudentConfig, C, T):
