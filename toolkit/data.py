@@ -722,11 +722,7 @@ def make_splits(
     train = dataset[roles.train]
     if not train.is_labeled:
         raise DataError(f"the {roles.train!r} split has unlabeled rows; it must be fully labeled")
-    test_pool = train if roles.test is None else dataset[roles.test]
-    # repeats inside the test split stay (the full IMDB test set is 25,000 rows); only the
-    # texts shared with the other sets are removed, from the other sets
-    test_idx, _ = _draw(test_pool, n_test, rng, set(), stratify, "test", dedup=False, at_most=roles.test is not None)
-    test = test_pool.take(test_idx)
+    test, test_idx = _test_set(dataset, roles, n_test, rng, stratify)
     used = {dedup_key(t) for t in test.texts}
     origins = {"test": f"the {roles.test!r} split" if roles.test else f"carved from {roles.train!r}"}
     validation = None
@@ -735,11 +731,7 @@ def make_splits(
         validation = dataset[roles.validation].take(val_idx)
         used |= {dedup_key(t) for t in validation.texts}
         origins["validation"] = f"the {roles.validation!r} split"
-    lab_idx, rest = _draw(train, n_labeled, rng, used, stratify, "labeled")
-    labeled = train.take(lab_idx)
-    check_every_class(labeled, "labeled")
-    if roles.test is None:  # test rows came from train too
-        rest = np.setdiff1d(rest, test_idx, assume_unique=False)
+    labeled, rest = _labeled_set(train, n_labeled, rng, used, stratify, test_idx if roles.test is None else None)
     used |= {dedup_key(t) for t in labeled.texts}
     if roles.validation is None and n_validation != 0:
         validation, rest = _carve_validation(train, rest, n_validation, len(labeled), rng, used, stratify)
@@ -750,18 +742,64 @@ def make_splits(
             else "the data has no validation split"
         )
         origins["validation"] = f"carved from {roles.train!r}: {why}"
+    unlabeled = _unlabeled_set(dataset, roles, rest, n_unlabeled, rng, used, unlabeled_from_train)
+    return Splits(labeled, unlabeled, test, validation, origins)
+
+
+def _test_set(
+    dataset: dict[str, Corpus], roles: SplitRoles, n_test: int | None, rng: np.random.Generator, stratify: bool
+) -> tuple[Corpus, np.ndarray]:
+    """The test set and its row ids in its pool: the test split, or train where there is none.
+
+    It is drawn first and from nothing used, so the other sets give way to it, never the reverse.
+    """
+    pool = dataset[roles.train] if roles.test is None else dataset[roles.test]
+    # repeats inside the test split stay (the full IMDB test set is 25,000 rows); only the
+    # texts shared with the other sets are removed, from the other sets
+    idx, _ = _draw(pool, n_test, rng, set(), stratify, "test", dedup=False, at_most=roles.test is not None)
+    return pool.take(idx), idx
+
+
+def _labeled_set(
+    train: Corpus,
+    n_labeled: int | None,
+    rng: np.random.Generator,
+    used: set[str],
+    stratify: bool,
+    test_idx: np.ndarray | None,
+) -> tuple[Corpus, np.ndarray]:
+    """The labeled set, checked to hold every class, and the train rows left for the other sets
+    (without ``test_idx``: the test rows, where the test set was carved from train too)."""
+    lab_idx, rest = _draw(train, n_labeled, rng, used, stratify, "labeled")
+    labeled = train.take(lab_idx)
+    check_every_class(labeled, "labeled")
+    if test_idx is not None:  # test rows came from train too
+        rest = np.setdiff1d(rest, test_idx, assume_unique=False)
+    return labeled, rest
+
+
+def _unlabeled_set(
+    dataset: dict[str, Corpus],
+    roles: SplitRoles,
+    rest: np.ndarray,
+    n_unlabeled: int | None,
+    rng: np.random.Generator,
+    used: set[str],
+    from_train: bool,
+) -> Corpus:
+    """The unlabeled (transfer) set, labels dropped: drawn from every all-unlabeled split plus,
+    with ``from_train``, the train rows no other set took."""
+    train = dataset[roles.train]
     pools = [dataset[s].take(np.arange(len(dataset[s])), drop_labels=True) for s in roles.unlabeled]
-    if unlabeled_from_train and len(rest):
+    if from_train and len(rest):
         pools.append(train.take(np.sort(rest), drop_labels=True))
     if pools:
         pool = Corpus.concat(pools)
         unl_idx, _ = _draw(pool, n_unlabeled, rng, used, False, "unlabeled", at_most=True)
-        unlabeled = pool.take(unl_idx, drop_labels=True)
-    elif n_unlabeled:
+        return pool.take(unl_idx, drop_labels=True)
+    if n_unlabeled:
         raise DataError("no unlabeled texts are available (no unlabeled split and nothing left in train)")
-    else:
-        unlabeled = _empty(train)
-    return Splits(labeled, unlabeled, test, validation, origins)
+    return _empty(train)
 
 
 def _carve_validation(
