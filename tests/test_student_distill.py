@@ -155,3 +155,18 @@ def test_seed_recipe_is_countvectorizer_plus_linear_regression(tmp_path):
     save_student(model, tmp_path)
     got = load_student(tmp_path).pipeline().predict_proba(test)[:, 1]
     np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+
+
+def test_hard_objective_keeps_a_row_for_a_class_the_teacher_never_picks() -> None:
+    """scikit-learn fits K-1 rows when a class is missing from y; the student must still score K classes
+    in their own columns (a 6-class run whose teacher never predicted one class once scored 0.05)."""
+    texts, _, logits = synthetic_corpus(300, 3, seed=4)
+    logits[:, 2] = -10.0  # the teacher never picks class 2
+    from edge_distill.toolkit.student import StudentConfig, fit_student
+
+    config = StudentConfig(objective="hard", C=10.0, features={"min_df": 1})
+    model = fit_student(texts, logits, ("a", "b", "c"), config).model
+    proba = model.pipeline().predict_proba(texts)
+    assert proba.shape == (300, 3) and np.all(proba[:, 2] < 1e-6)
+    agree = (proba.argmax(axis=1) == logits.argmax(axis=1)).mean()
+    assert agree > 0.9, agree

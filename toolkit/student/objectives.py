@@ -62,14 +62,30 @@ def fit_soft(X, logits: np.ndarray, *, C: float, temperature: float, gold: Gold 
     return _logistic(C, random_state).fit(_vstack(blocks), np.concatenate(ys), sample_weight=np.concatenate(ws))
 
 
+#: how far below every fitted class a class with no example is put: its probability is ~e^-50 of theirs
+UNSEEN_MARGIN = 50.0
+
+
 def fit_hard(X, logits: np.ndarray, *, C: float, gold: Gold | None = None, random_state: int = 0):
-    """LogisticRegression on the teacher's argmax (plus gold labels)."""
+    """LogisticRegression on the teacher's argmax (plus gold labels), with one score row per class
+    even where the teacher never picks a class (scikit-learn would fit fewer rows and shift the rest)."""
+    k = np.asarray(logits).shape[1]
     y = np.asarray(logits).argmax(axis=1)
     if gold is not None:
         X, y = _vstack([X, gold.X]), np.concatenate([y, gold.y])
     if len(np.unique(y)) < 2:
         raise ValueError("the teacher predicts a single class on every transfer text: nothing to learn")
-    return _logistic(C, random_state).fit(X, y)
+    clf = _logistic(C, random_state).fit(X, y)
+    if k == 2 or len(clf.classes_) == k:
+        return clf
+    if len(clf.classes_) == 2:  # scikit-learn stores one row for two classes: make it two
+        coef, intercept = np.vstack([-clf.coef_, clf.coef_]) / 2, np.array([-1.0, 1.0]) * clf.intercept_[0] / 2
+    else:
+        coef, intercept = clf.coef_, clf.intercept_
+    full_coef = np.zeros((k, coef.shape[1]))
+    full_intercept = np.full(k, float(intercept.min()) - UNSEEN_MARGIN)
+    full_coef[clf.classes_], full_intercept[clf.classes_] = coef, intercept
+    return LinearScores(full_coef, full_intercept)
 
 
 def fit_logit(
