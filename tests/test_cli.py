@@ -90,8 +90,8 @@ def test_baseline_on_real_sample(imdb_dir: Path, tmp_path: Path, capsys: pytest.
     assert m["n_test"] == 300 and 0.70 < m["accuracy"] < 0.95  # 300 labels: far above chance
     assert m["ci95"][0] < m["accuracy"] < m["ci95"][1]
     assert set(m["report"]) >= {"negative", "positive", "macro avg"}
-    expected = {"source": str(imdb_dir), "seed": 0, "labeled": 300, "unlabeled": 0, "test": 300, "validation": 30}
-    assert result["data"] == expected  # a validation set is drawn beside the labeled one (10%)
+    expected = {"source": str(imdb_dir), "seed": 0, "labeled": 300, "unlabeled": 0, "test": 300, "validation": 1000}
+    assert result["data"] == expected  # a validation set is drawn beside the labeled one (up to 1,000)
 
 
 def test_run_help_shows_every_data_option(capsys: pytest.CaptureFixture[str]) -> None:

@@ -221,7 +221,8 @@ def test_splits_are_deterministic_disjoint_and_stratified() -> None:
     assert not (lab & unl) and not (lab & tst) and not (unl & tst)
     assert len(a.test) == 20 and "train text 0" in tst  # the full test split, its overlap kept there
     assert a.unlabeled.is_unlabeled and len(a.unlabeled) == 40
-    assert a.summary() == {"labeled": 20, "unlabeled": 40, "test": 20, "validation": 2}
+    # validation: a tenth of the train rows left after the labeled draw (more than a tenth of the labeled set)
+    assert a.summary() == {"labeled": 20, "unlabeled": 40, "test": 20, "validation": 4}
     val = set(a.validation.texts)  # carved from train (no validation split), disjoint from the rest
     assert a.validation.is_labeled and not val & (lab | unl | tst)
     assert "no validation split" in a.origins["validation"]
@@ -272,7 +273,7 @@ def test_real_sst2_as_shared(sst2_dir: Path) -> None:
     for test_split in (None, "validation"):
         s = make_splits(ds, n_labeled=200, n_unlabeled=500, n_test=None, seed=0, test_split=test_split)
         assert len(s.test) == 872  # SST-2 tests on its validation split ...
-        assert len(s.validation) == 20 and "carved from 'train'" in s.origins["validation"]  # ... so carve one
+        assert len(s.validation) == 1000 and "carved from 'train'" in s.origins["validation"]  # ... so carve one
         assert not set(s.validation.texts) & set(s.test.texts)
 
 

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from edge_distill.runtime.errors import DataError
-from edge_distill.toolkit.data import Splits, load_splits
+from edge_distill.toolkit.data import SPLITS_VERSION, Splits, load_splits
 
 #: name of the data record written next to a run's logits (``DIR/logits/data.json``)
 DATA_RECORD = "data.json"
@@ -94,6 +94,7 @@ class DataOptions:
         """These options as JSON-able settings (part of every stage key)."""
         d = asdict(self)
         d["label_names"] = list(self.label_names) if self.label_names else None
+        d["splits_version"] = SPLITS_VERSION  # how the sets are drawn: a changed rule redraws them
         return d
 
     def record(self, label_names: tuple[str, ...] | list[str] | None = None) -> dict[str, Any]:

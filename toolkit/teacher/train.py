@@ -276,7 +276,7 @@ def fine_tune(
                 file=sys.stderr,
                 flush=True,
             )
-        if best is None or acc > best[0]:
+        if best is None or acc >= best[0]:  # a tie goes to the later, longer-trained epoch
             best = (acc, epoch, copy.deepcopy({n: w.detach().cpu() for n, w in t.model.state_dict().items()}))
     assert best is not None
     t.model.load_state_dict(best[2])
