@@ -49,3 +49,21 @@ def test_crash_leaves_no_record(tmp_path: Path) -> None:
     ran = []
     run_stage(tmp_path, "s", {}, [], ["half.txt"], lambda: ran.append(1) or {})
     assert ran == [1]
+
+
+def test_a_refused_int8_teacher_leaves_no_stale_file(tmp_path, monkeypatch) -> None:
+    """A rerun whose int8 export is refused must not evaluate the int8 file an earlier run wrote."""
+    from edge_distill.runtime.errors import ParityError
+    from edge_distill.toolkit import pipeline
+    from edge_distill.toolkit.options import DataOptions
+
+    stale = tmp_path / "teacher.int8.onnx"
+    stale.write_bytes(b"an earlier run's int8 teacher")
+
+    def refuse(*args, **kwargs):
+        raise ParityError("int8 teacher parity failed (tolerance: lower bound >= 0.985)")
+
+    monkeypatch.setattr(pipeline, "export_teacher_onnx", refuse)
+    info = pipeline._export_int8(pipeline.RunConfig(data=DataOptions("unused"), out=tmp_path), tmp_path)
+    assert info["ok"] is False and "0.985" in info["error"]
+    assert not stale.exists()

@@ -232,6 +232,7 @@ def _export_int8(cfg: RunConfig, out: Path) -> dict[str, Any]:
         )
     except ParityError as exc:
         log.warning("%-16s refused by its parity gate: %s; continuing without it", "teacher int8", exc)
+        (out / "teacher.int8.onnx").unlink(missing_ok=True)  # never evaluate, bench or cascade a stale one
         return {"ok": False, "error": str(exc)}
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
