@@ -24,10 +24,13 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
-from sklearn.feature_extraction.text import TfidfVectorizer
-
 from edge_distill.runtime.base import sanitize
 from edge_distill.runtime.textclean import BR_PATTERN as BR_LOWER
+from edge_distill.toolkit.extras import require_extra
+
+require_extra("train", "TF-IDF features")  # once, here: the baseline, the student and the exporters build on them
+
+from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
 
 #: The line-break rule of runtime.textclean (``BR_PATTERN``), for already-lowercased text.
 _BR_LOWER = re.compile(BR_LOWER)
