@@ -431,23 +431,11 @@ def export_teacher(
     heldout = heldout if heldout is not None else Corpus([], np.zeros(0, np.int64), tuple(labels))
     meta = teacher_metadata(teacher_dir, record, labels, tokenizer)
     report: dict[str, Any] = {"labels": labels, "max_length": record["max_length"], "truncation": record["truncation"]}
-    with tempfile.TemporaryDirectory(prefix="edge-distill-teacher-") as tmp:
-        work = Path(tmp)
-        to_onnx_graph(model, _model_inputs(model, tokenizer), work / "raw.onnx")
-        fused, counts = fuse(work / "raw.onnx", model.config)
-        report["fused"] = counts
-        texts = parity_texts(heldout)
-        probe = _open(sealed_bytes(fused, {**meta, schema.PRECISION: "fp32"}), str(out), threads)
-        report["fp32"] = check_fp32(model, encoder, probe, texts, tol.fp32_max_abs)
-        fp32_bytes = sealed_bytes(fused, {**meta, schema.PRECISION: "fp32", schema.PARITY: json.dumps(report["fp32"])})
-        fp32 = _open(fp32_bytes, str(out), threads)
-        int8_bytes = None
-        if int8_out is not None:
-            gate = Int8Gate(heldout, calibration, agreement_texts, tol, threads)
-            report["int8"], qmodel = _export_int8(fused, work, meta, fp32, gate, str(int8_out))
-            int8_bytes = sealed_bytes(
-                qmodel, {**meta, schema.PRECISION: "int8", schema.PARITY: json.dumps(report["int8"])}
-            )
+    gate = Int8Gate(heldout, calibration, agreement_texts, tol, threads)
+    try:
+        fp32_bytes, int8_bytes = _gated_bytes(model, tokenizer, encoder, meta, report, gate, str(out), int8_out)
+    except ParityError as exc:  # the one place that knows no file has been written yet
+        raise ParityError(f"{exc}; nothing was written") from exc
     # every gate passed: now (and only now) write the files
     atomic_write_bytes(out, fp32_bytes)
     report["fp32"]["path"], report["fp32"]["bytes"] = str(out), len(fp32_bytes)
@@ -455,6 +443,37 @@ def export_teacher(
         atomic_write_bytes(int8_out, int8_bytes)
         report["int8"]["path"], report["int8"]["bytes"] = str(int8_out), len(int8_bytes)
     return report
+
+
+def _gated_bytes(
+    model,
+    tokenizer,
+    encoder: TeacherEncoder,
+    meta: dict[str, str],
+    report: dict[str, Any],
+    gate: Int8Gate,
+    out: str,
+    int8_out: str | Path | None,
+) -> tuple[bytes, bytes | None]:
+    """The sealed fp32 (and, with ``int8_out``, int8) bytes, each after its parity gate passed; the
+    figures go to ``report``."""
+    with tempfile.TemporaryDirectory(prefix="edge-distill-teacher-") as tmp:
+        work = Path(tmp)
+        to_onnx_graph(model, _model_inputs(model, tokenizer), work / "raw.onnx")
+        fused, counts = fuse(work / "raw.onnx", model.config)
+        report["fused"] = counts
+        texts = parity_texts(gate.heldout)
+        probe = _open(sealed_bytes(fused, {**meta, schema.PRECISION: "fp32"}), out, gate.threads)
+        report["fp32"] = check_fp32(model, encoder, probe, texts, gate.tol.fp32_max_abs)
+        fp32_bytes = sealed_bytes(fused, {**meta, schema.PRECISION: "fp32", schema.PARITY: json.dumps(report["fp32"])})
+        fp32 = _open(fp32_bytes, out, gate.threads)
+        int8_bytes = None
+        if int8_out is not None:
+            report["int8"], qmodel = _export_int8(fused, work, meta, fp32, gate, str(int8_out))
+            int8_bytes = sealed_bytes(
+                qmodel, {**meta, schema.PRECISION: "int8", schema.PARITY: json.dumps(report["int8"])}
+            )
+    return fp32_bytes, int8_bytes
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ def models(tmp_path_factory) -> dict[str, Path]:
     from edge_distill.exporters.student import export_student
     from edge_distill.exporters.teacher import export_teacher
     from edge_distill.toolkit.teacher.backbone import read_record
-    from edge_distill.toolkit.teacher.heldout import heldout_reviews
+    from edge_distill.toolkit.teacher.heldout import heldout_texts
 
     root = tmp_path_factory.mktemp("cascade")
     tiny = build_tiny(root)
@@ -47,7 +47,7 @@ def models(tmp_path_factory) -> dict[str, Path]:
     train += ["--label-names", "negative,positive"]  # the tiny data's labels are bare 0/1
     train += ["--model", str(tiny["ckpt"]), "--max-length", "24", "--lr", "3e-3", "--epochs", "4"]
     assert main([*train, "--batch-size", "8", "--threads", "1", "--no-progress", "--out", str(root / "run")]) == 0
-    held = heldout_reviews(read_record(root / "run" / "teacher")["data"], 20)
+    held = heldout_texts(read_record(root / "run" / "teacher")["data"], 20)
     export_teacher(root / "run" / "teacher", root / "teacher.onnx", heldout=held, threads=1)
     export_student(fitted_student(2), root / "student.onnx", check_ops=False)
     return {"root": root, "student": root / "student.onnx", "teacher": root / "teacher.onnx", "data": tiny["data"]}

@@ -183,7 +183,7 @@ def test_int8_agreement_benchmark_compares_recipes(run_dir, tiny):
 
 def test_gate_fails_when_the_export_differs_from_pytorch(run_dir, tiny, monkeypatch):
     import edge_distill.exporters.teacher as et
-    from edge_distill.toolkit.teacher.heldout import heldout_reviews
+    from edge_distill.toolkit.teacher.heldout import heldout_texts
 
     real = et.to_onnx_graph
 
@@ -200,7 +200,7 @@ def test_gate_fails_when_the_export_differs_from_pytorch(run_dir, tiny, monkeypa
 
     monkeypatch.setattr(et, "to_onnx_graph", tampered)
     record = json.loads((run_dir / "teacher" / "training.json").read_text())
-    held = heldout_reviews(record["data"], 20)
+    held = heldout_texts(record["data"], 20)
     out = tiny["root"] / "tampered.onnx"
     with pytest.raises(et.ParityError, match=r"max \|Δlogit\|.*tolerance 0.0001"):
         et.export_teacher(run_dir / "teacher", out, heldout=held, threads=1)

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from edge_distill import runtime
-from edge_distill.runtime.errors import DataError, ParityError
+from edge_distill.runtime.errors import DataError
 from edge_distill.toolkit.atomic import atomic_path, atomic_write_json, atomic_write_text
 from edge_distill.toolkit.baseline import BaselineResult, run_baseline
 from edge_distill.toolkit.cascade import TARGETS, build_cascade
@@ -377,21 +377,16 @@ def export_teacher_onnx(
         else:
             heldout = heldout_texts(data, options.check, options.seed, source=options.data)
     tol = Tolerances(options.fp32_tolerance, options.min_agreement, options.max_accuracy_drop)
-    try:
-        r = export_teacher(
-            teacher,
-            out,
-            int8_out=int8_out,
-            heldout=heldout,
-            calibration=calibration,
-            agreement_texts=extra,
-            tolerances=tol,
-            threads=options.threads,
-        )
-    except ParityError as exc:
-        if "nothing was written" in str(exc):
-            raise
-        raise type(exc)(f"{exc}; nothing was written") from exc
+    r = export_teacher(
+        teacher,
+        out,
+        int8_out=int8_out,
+        heldout=heldout,
+        calibration=calibration,
+        agreement_texts=extra,
+        tolerances=tol,
+        threads=options.threads,
+    )
     return TeacherExportResult(r["labels"], r["max_length"], r["truncation"], r["fused"], r["fp32"], r.get("int8"))
 
 

@@ -59,10 +59,6 @@ def heldout_texts(data: dict[str, Any], n: int, seed: int = 1234, source: str | 
     return pool.take(np.sort(pick))
 
 
-#: the name earlier callers use (the texts are not always reviews)
-heldout_reviews = heldout_texts
-
-
 def _calibration_share(available: int, n_calibration: int, n_other: int) -> int:
     """How many of ``available`` texts calibrate: all asked if there are enough, else at most a third."""
     return n_calibration if available >= n_calibration + n_other else min(n_calibration, available // 3)
@@ -77,7 +73,7 @@ def heldout_gate_sets(
     texts that took no part in that choice. Where the pool is short, the calibration gets at
     most a third of it.
     """
-    both = heldout_reviews(data, n_check + n_calibration, seed, source)
+    both = heldout_texts(data, n_check + n_calibration, seed, source)
     order = np.random.default_rng(seed + 1).permutation(len(both))
     n_cal = _calibration_share(len(both), n_calibration, n_check)
     return both.take(np.sort(order[n_cal:])), both.take(np.sort(order[:n_cal]))
@@ -125,5 +121,5 @@ def int8_gate_texts(
         check, cal = heldout_gate_sets(data, n_check, n_calibration, seed, source)
         return GateTexts(check, cal.texts, [])
     n_cal = _calibration_share(len(pool), n_calibration, n_agreement)
-    check = heldout_reviews(data, n_check, seed, source)
+    check = heldout_texts(data, n_check, seed, source)
     return GateTexts(check, pool[:n_cal], pool[n_cal : n_cal + n_agreement])

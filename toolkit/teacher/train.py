@@ -280,7 +280,8 @@ def fine_tune(
             best = (acc, epoch, copy.deepcopy({n: w.detach().cpu() for n, w in t.model.state_dict().items()}))
     assert best is not None
     t.model.load_state_dict(best[2])
-    record = _record(t, tokenizer, labeled, (tr_idx, val, val_from), history, best[:2], time.perf_counter() - t0)
+    split = (tr_idx, val, val_from)
+    record = _record(t, tokenizer, labeled, lengths, split, history, best[:2], time.perf_counter() - t0)
     target = save_teacher(t.model.to("cpu"), tokenizer, record, Path(out_dir) / "teacher")
     return result_of(target, record)
 
@@ -289,14 +290,15 @@ def _record(
     t: _Trainer,
     tokenizer,
     labeled: Corpus,
+    lengths: np.ndarray,
     split: tuple[np.ndarray, Corpus, str],
     history: list[dict[str, Any]],
     best: tuple[float, int],
     seconds: float,
 ) -> dict[str, Any]:
-    """``training.json``: settings, data, the token lengths, where the epoch was chosen, the history."""
+    """``training.json``: settings, data, the token lengths (``lengths``: of the encoded labeled rows, as
+    trained on), where the epoch was chosen, the history."""
     cfg, (tr_idx, val, val_from) = t.cfg, split
-    lengths = np.array([len(r) for r in t.encoder.encode(labeled.texts)])
     return {
         "settings": {k: v for k, v in asdict(cfg).items() if k not in ("progress", "data")},
         "data": cfg.data,
