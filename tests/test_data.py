@@ -240,6 +240,34 @@ def test_unlabeled_pool_all_and_too_many() -> None:
         make_splits(ds, n_labeled=500, n_unlabeled=0, n_test=10, seed=0)
 
 
+def test_auto_unlabeled_takes_all_texts_up_to_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    ds = _toy()
+    every = make_splits(ds, n_labeled=20, n_unlabeled=None, n_test=10, seed=0).unlabeled
+    auto = make_splits(ds, n_labeled=20, n_unlabeled=data.AUTO, n_test=10, seed=0).unlabeled
+    assert auto.texts == every.texts  # a short-text set fits the budget whole
+    budget = sum(len(t) for t in every.texts[:7]) + 3  # room for 7 texts, not 8
+    monkeypatch.setattr(data, "AUTO_BUDGET_CHARS", budget)
+    assert data.within_budget(every.texts, budget) == 7
+    small = make_splits(ds, n_labeled=20, n_unlabeled=data.AUTO, n_test=10, seed=0).unlabeled
+    # a prefix of the same order: asking for that many texts draws the same ones
+    assert small.texts == make_splits(ds, n_labeled=20, n_unlabeled=7, n_test=10, seed=0).unlabeled.texts
+    # a long text counts as AUTO_TEXT_CHARS (the teacher reads about 512 tokens of it)
+    assert data.within_budget(["x" * 10**6], 2000) == 0 and data.within_budget(["x" * 10**6] * 2, 5000) == 2
+
+
+def test_auto_is_resolved_to_a_count_and_refused_elsewhere(tmp_path: Path) -> None:
+    from edge_distill.toolkit.options import DataOptions, parse_size
+
+    rows = [{"text": f"text number {i}", "label": i % 2} for i in range(200)]
+    opts = DataOptions(str(_jsonl(tmp_path / "d.jsonl", rows)), labeled=20, test=20)
+    assert opts.unlabeled == "auto" and parse_size("AUTO") == "auto" and parse_size("all") is None
+    resolved = opts.resolved()
+    assert isinstance(resolved.unlabeled, int) and resolved.unlabeled == len(opts.load().unlabeled) > 100
+    assert resolved.load().unlabeled.texts == opts.load().unlabeled.texts and resolved.resolved() is resolved
+    with pytest.raises(DataError, match="labeled must be a whole number"):
+        DataOptions("x", labeled="auto")
+
+
 def test_single_file_source_carves_test_from_train(tmp_path: Path) -> None:
     rows = [{"text": f"t{i}", "label": i % 3} for i in range(90)]
     ds = load_dataset(_jsonl(tmp_path / "all.jsonl", rows))

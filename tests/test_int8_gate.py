@@ -148,3 +148,31 @@ def test_benchmark_ranks_nodes_and_compares_recipes(tiny_run):
     none, first = result["recipes"]
     assert result["reviews"] == 30 and len(first["fp32_nodes"]) == len(none["fp32_nodes"]) + 1
     assert len(result["ranking"]) == 8 and 0 <= none["agreement_ci"][0] <= none["agreement"]
+
+
+def _pairs(b: int, c: int, same_right: int, n: int):
+    """Logits of fp32 and int8 on ``n`` labeled texts: ``b`` only fp32 right, ``c`` only int8 right."""
+    labels = np.zeros(n, np.int64)
+    right, wrong = np.array([1.0, 0.0]), np.array([0.0, 1.0])
+    ref = np.tile(wrong, (n, 1))
+    got = np.tile(wrong, (n, 1))
+    ref[: b + same_right], got[b : b + c + same_right] = right, right
+    return ref, got, labels
+
+
+def test_accuracy_drop_interval_comes_from_the_discordant_pairs():
+    ref, got, y = _pairs(b=6, c=0, same_right=900, n=1000)
+    d = et.accuracy_drop(ref, got, y)
+    assert (d["only_fp32_right"], d["only_int8_right"]) == (6, 0) and d["accuracy_drop"] == pytest.approx(0.006)
+    lo, hi = d["accuracy_drop_ci"]
+    assert 0 < lo < 0.006 and hi == pytest.approx(0.006)  # six flips, all one way: a real, small loss
+    even = et.accuracy_drop(*_pairs(b=3, c=3, same_right=900, n=1000))
+    assert even["accuracy_drop"] == 0 and even["accuracy_drop_ci"][0] == pytest.approx(-even["accuracy_drop_ci"][1])
+    assert et.accuracy_drop(*_pairs(b=0, c=0, same_right=500, n=1000))["accuracy_drop_ci"] == [0.0, 0.0]
+
+
+def test_the_search_goes_past_a_bare_pass_to_its_margin(tiny_run):
+    bare = _select(tiny_run, et.Tolerances(int8_min_agreement=0.0, int8_select_margin=0.0))
+    assert bare["passed"] and len(bare["steps"]) == 1
+    far = _select(tiny_run, et.Tolerances(int8_min_agreement=0.0, int8_select_margin=1.01, int8_max_fp32_nodes=2))
+    assert [s["fp32_nodes"] for s in far["steps"]] == [0, 1, 2]  # each step passes; the margin is never met

@@ -102,7 +102,11 @@ def test_run_on_a_csv_with_its_own_columns_and_classes_txt(intents_run: Path) ->
     stored = json.loads((out / "student" / "student.json").read_text())["info"]["settings_choice"]
     assert stored["chosen"] == choice["chosen"]
     assert stored["chosen"]["objective"] == stored["chosen"]["objective"] and "agreement" in choice["reason"]
+    # the gold labels' weight was weighed on the validation set (carved: the file has no such split)
+    gold = choice["gold"]
+    assert gold["chosen"] in [c["gold_weight"] for c in gold["candidates"]] and len(gold["candidates"]) == 3
     md = (out / "report.md").read_text()
+    assert "Gold labels (the labeled set, on the validation set, never test): gold weight" in md
     assert "reviews" not in md and "seed notebook" not in md.lower()
     assert "## Cascade" in md
 
@@ -148,7 +152,7 @@ def test_a_validation_split_chooses_the_teacher_epoch_never_the_test_split(tmp_p
             for text, intent in rows:
                 fh.write(json.dumps({"text": text, "label": intent}) + "\n")
     out = tmp_path / "out"
-    argv = _argv(data, _tiny_teacher(tmp_path), out, "--labeled", "90", "--unlabeled", "120", "--test", "all")
+    argv = _argv(data, _tiny_teacher(tmp_path), out, "--labeled", "90", "--test", "all")  # --unlabeled auto
     assert main([*argv, "--no-cascade"]) == 0
     training = json.loads((out / "teacher" / "training.json").read_text())
     assert training["validation"] == "the validation set (the 'validation' split)"
@@ -164,6 +168,10 @@ def test_a_validation_split_chooses_the_teacher_epoch_never_the_test_split(tmp_p
     assert training["max_length"] <= 64 and profile["max_length"] == training["max_length"]
     assert profile["p99"] <= training["max_length"] and training["max_length"] % 8 == 0
     report = json.loads((out / "report.json").read_text())
+    # auto: every train row left (short texts fit the budget), recorded as the number it was
+    from edge_distill.toolkit.logits import load_logits
+
+    assert report["run"]["unlabeled"] == len(load_logits(out / "logits").ids) == 300 - 90
     assert report["classes"]["names"] == sorted(CLASSES)  # no classes.txt: the label strings, sorted
     assert "'validation' split" in report["run"]["splits"]
 

@@ -170,3 +170,41 @@ def test_hard_objective_keeps_a_row_for_a_class_the_teacher_never_picks() -> Non
     assert proba.shape == (300, 3) and np.all(proba[:, 2] < 1e-6)
     agree = (proba.argmax(axis=1) == logits.argmax(axis=1)).mean()
     assert agree > 0.9, agree
+
+
+def _blind_teacher(n: int, seed: int = 0):
+    """A teacher that calls every text with "awful" positive: gold labels can mend that, agreement cannot."""
+    texts, labels, logits = synthetic_corpus(n, 2, seed=seed)
+    blind = np.array(["awful" in t for t in texts])
+    logits[blind] = np.array([-2.0, 2.0], np.float32)
+    return texts, labels, logits, blind
+
+
+def test_auto_weighs_the_gold_labels_on_the_validation_set():
+    texts, _, logits, _ = _blind_teacher(600)
+    gold_texts, gold_labels, _ = synthetic_corpus(200, 2, seed=5)
+    val_texts, val_labels, _ = synthetic_corpus(300, 2, seed=7)
+    fit = fit_student(
+        texts, logits, ("a", "b"), StudentConfig(), gold_texts=gold_texts, gold_labels=gold_labels,
+        validation=(val_texts, val_labels),
+    )  # fmt: skip
+    gold = fit.settings_choice["gold"]
+    acc = {r["gold_weight"]: r["validation_accuracy"] for r in gold["candidates"]}
+    assert sorted(acc) == [0.0, 1.0, 3.0] and gold["chosen"] > 0 and acc[gold["chosen"]] >= acc[0.0] + 0.005
+    assert fit.model.info["objective"]["with_gold"] and fit.model.info["settings_choice"]["gold"] == gold
+    assert f"gold weight {gold['chosen']:g}" in gold["reason"] and "validation texts" in gold["reason"]
+
+
+def test_wrong_gold_labels_are_weighed_and_left_out():
+    texts, _, logits = synthetic_corpus(600, 2)
+    gold_texts, gold_labels, _ = synthetic_corpus(200, 2, seed=5)
+    val_texts, val_labels, _ = synthetic_corpus(300, 2, seed=7)
+    flipped = 1 - gold_labels  # every gold label wrong: mixing them in can only hurt
+    fit = fit_student(
+        texts, logits, ("a", "b"), StudentConfig(), gold_texts=gold_texts, gold_labels=flipped,
+        validation=(val_texts, val_labels),
+    )  # fmt: skip
+    assert fit.settings_choice["gold"]["chosen"] == 0 and not fit.model.info["objective"]["with_gold"]
+    # no validation set, or settings given: nothing is weighed
+    given = fit_student(texts, logits, ("a", "b"), StudentConfig(C=10.0), gold_texts=gold_texts, gold_labels=flipped)
+    assert given.settings_choice is None

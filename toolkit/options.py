@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from edge_distill.runtime.errors import DataError
-from edge_distill.toolkit.data import SPLITS_VERSION, Splits, load_splits
+from edge_distill.toolkit.data import AUTO, SPLITS_VERSION, Splits, load_splits
 
 #: name of the data record written next to a run's logits (``DIR/logits/data.json``)
 DATA_RECORD = "data.json"
@@ -27,11 +27,14 @@ LABEL_WITH = ("int8", "fp32", "torch")
 CASCADE_TARGETS = ("max_share", "match_teacher")
 
 
-def parse_size(text: str) -> int | None:
-    """A split size as people write it: a whole number >= 0 (``10_000``, ``10,000``), or ``all``/``-1``
-    for every row left (None). A bad value is a ValueError naming it."""
+def parse_size(text: str) -> int | str | None:
+    """A split size as people write it: a whole number >= 0 (``10_000``, ``10,000``), ``all``/``-1``
+    for every row left (None), or ``auto`` (transfer sets: all, up to a labeling budget). A bad
+    value is a ValueError naming it."""
     if text.strip().lower() in ("all", "-1"):
         return None
+    if text.strip().lower() == AUTO:
+        return AUTO
     try:
         n = int(text.replace("_", "").replace(",", ""))
     except ValueError:
@@ -45,13 +48,15 @@ def parse_size(text: str) -> int | None:
 class DataOptions:
     """Where the texts come from and how the labeled, unlabeled and test sets are drawn.
 
-    A size of ``None`` means every text left. ``source`` is anything :func:`toolkit.data.load_dataset`
+    A size of ``None`` means every text left; ``unlabeled="auto"`` (the default) every unlabeled
+    text up to a labeling budget of ``AUTO_BUDGET_CHARS`` characters (all of a short-text set,
+    about 6,000 IMDB reviews). ``source`` is anything :func:`toolkit.data.load_dataset`
     reads (a folder of JSONL/CSV splits, a file, ``imdb``, ``hf:NAME``).
     """
 
     source: str
     labeled: int | None = 1000
-    unlabeled: int | None = None
+    unlabeled: int | str | None = AUTO
     test: int | None = 1000
     seed: int = 0
     stratify: bool = True
@@ -64,6 +69,8 @@ class DataOptions:
     def __post_init__(self) -> None:
         for name in ("labeled", "unlabeled", "test", "validation"):
             n = getattr(self, name)
+            if name == "unlabeled" and n == AUTO:
+                continue
             if n is not None and (not isinstance(n, int) or n < 0):
                 raise DataError(f"{name} must be a whole number >= 0 or None (all), got {n!r}")
         if self.label_names is not None:
@@ -85,6 +92,13 @@ class DataOptions:
             test_split=self.test_split,
             n_validation=self.validation,
         )
+
+    def resolved(self) -> DataOptions:
+        """The same draw with ``unlabeled="auto"`` replaced by the count it gives (the same texts:
+        ``auto`` takes a prefix of the draw's order), so stage keys and reports name a number."""
+        if self.unlabeled != AUTO:
+            return self
+        return replace(self, unlabeled=len(self.load().unlabeled))
 
     def sized(self, **sizes: int | None) -> DataOptions:
         """The same draw with other sizes (e.g. ``unlabeled=0`` for a stage that needs no transfer set)."""

@@ -123,6 +123,7 @@ def run_pipeline(cfg: RunConfig) -> RunResult:
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
+    cfg = replace(cfg, data=cfg.data.resolved())
     baseline = run_stage(
         out, "baseline", cfg.data_key(), [], ["baseline.json", "predictions/baseline.npz"], lambda: _baseline(cfg, out)
     )

@@ -462,6 +462,9 @@ def _settings_lines(choice: dict[str, Any] | None) -> list[str]:
             f"| {tuple(row['ngram_range'])} | {row['min_df']} | {row['C']:g} | {row['temperature']:g} | "
             f"{row['objective']} | {row['agreement']:.4f} | {row['seconds']:.1f} |"
         )
+    gold = choice.get("gold")
+    if gold:
+        lines += ["", f"Gold labels (the labeled set, on the validation set, never test): {gold['reason']}."]
     return lines
 
 

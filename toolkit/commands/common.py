@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Any
 
+from edge_distill.toolkit.data import AUTO_BUDGET_CHARS
 from edge_distill.toolkit.options import DataOptions, parse_size
 
 
@@ -14,7 +15,7 @@ def add_data_arguments(
     p: argparse.ArgumentParser,
     *,
     labeled: int | None = 1000,
-    unlabeled: int | None = None,
+    unlabeled: int | str | None = None,
     test: int | None = 1000,
     data_required: bool = True,
 ) -> None:
@@ -45,7 +46,8 @@ def add_data_arguments(
         type=size,
         default=unlabeled,
         metavar="N",
-        help="unlabeled transfer texts, or 'all' (default: %(default)s)",
+        help="unlabeled transfer texts, 'all', or 'auto': all up to a labeling budget of "
+        f"{AUTO_BUDGET_CHARS:,} characters (default: %(default)s)",
     )
     g.add_argument("--test", type=size, default=test, metavar="N", help="test texts, or 'all' (default: %(default)s)")
     g.add_argument(
@@ -70,7 +72,7 @@ def add_json(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
 
 
-def size(text: str) -> int | None:
+def size(text: str) -> int | str | None:
     """A split size for argparse: :func:`toolkit.options.parse_size`, its error as argparse's."""
     try:
         return parse_size(text)

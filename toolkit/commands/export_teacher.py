@@ -7,7 +7,8 @@ of many lengths (batch 1 unpadded included) and adversarial texts. With --int8, 
 in fp32 are chosen by measured sensitivity on --calibration held-out texts, then the gate
 decides once on other texts: the 95% Wilson lower bound of int8's label agreement with fp32,
 on the --check labeled texts plus --agreement unlabeled texts, must reach --min-agreement,
-and accuracy may drop at most --max-accuracy-drop. A failed gate writes nothing and exits 5.
+and the lower end of the interval of the accuracy drop may not pass --max-accuracy-drop.
+A failed gate writes nothing and exits 5.
 
 Held-out texts are redrawn from the data recorded in DIR/teacher/training.json: labeled
 training-pool texts that are in neither the labeled set nor the test set.
@@ -72,7 +73,13 @@ def add_gate_arguments(p: argparse.ArgumentParser, *, seed_alias: bool = True) -
         metavar="N",
         help="unlabeled texts added to the int8 agreement (it needs no labels) (default: %(default)s)",
     )
-    p.add_argument("--max-accuracy-drop", type=float, default=0.005, help="int8 accuracy loss vs fp32 (default: 0.005)")
+    p.add_argument(
+        "--max-accuracy-drop",
+        type=float,
+        default=0.005,
+        help="refuse int8 where the lower end of the 95%% interval of its accuracy loss vs fp32 passes this "
+        "(default: 0.005)",
+    )
     flags = ("--check-seed", "--seed") if seed_alias else ("--check-seed",)
     p.add_argument(*flags, dest="check_seed", type=int, default=1234, help="seed of the held-out draw (default: 1234)")
 

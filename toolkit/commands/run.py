@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING
 from edge_distill.runtime.errors import DataError
 from edge_distill.toolkit.commands import export_teacher, student, teacher_train
 from edge_distill.toolkit.commands.common import add_data_arguments, add_json, data_options, emit, size
+from edge_distill.toolkit.data import AUTO
 from edge_distill.toolkit.options import CASCADE_TARGETS, LABEL_WITH, LabelOptions
 
 if TYPE_CHECKING:  # annotations only: the pipeline needs the 'train' extra
@@ -57,7 +58,7 @@ def _sizes(text: str) -> list[int | None]:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """The run's options, added in the order --help lists them (usage follows the adding order)."""
-    add_data_arguments(p, labeled=1000, unlabeled=5000, test=1000)
+    add_data_arguments(p, labeled=1000, unlabeled=AUTO, test=1000)
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="the run folder")
     _add_model_arguments(p)
     g = p.add_argument_group("teacher export gates")

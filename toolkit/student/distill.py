@@ -32,6 +32,13 @@ T_GRID = (1.0, 2.0)
 AUTO = "auto"
 #: share of the labeled set held out for ``tune`` together with ``with_gold``
 HELDOUT_FRACTION = 0.3
+#: the weights of the labeled set's gold rows that "auto" weighs on the validation set (0: the
+#: teacher's logits alone). Measured with each data set's teacher (validation / test accuracy):
+#: emotion 0.691 / 0.706 at 0, 0.704 / 0.726 at 1, 0.709 / 0.727 at 3 (its teacher is noisy);
+#: SST-2 0.845 / 0.771, 0.842 / 0.770, 0.844 / 0.778; TREC 0.854 / 0.878, 0.847 / 0.896, 0.849 / 0.892
+GOLD_WEIGHTS = (0.0, 1.0, 3.0)
+#: a gold weight replaces a smaller one only when validation accuracy gains at least this much
+GOLD_MIN_GAIN = 0.005
 
 
 @dataclass
@@ -198,17 +205,23 @@ def fit_student(
     gold_texts: Sequence[str] = (),
     gold_labels: np.ndarray | None = None,
     dev: tuple[Sequence[str], np.ndarray] | None = None,
+    validation: tuple[Sequence[str], np.ndarray] | None = None,
 ) -> FitResult:
     """Distill ``logits`` (the teacher's, one row per text) into a TF-IDF linear student.
 
-    ``objective="auto"`` first chooses the settings on ``texts`` (:func:`resolve_settings`).
-    With ``config.with_gold`` the labeled ``gold_texts`` join the training rows. With ``dev``
-    (texts, labels held out from training) C and T are chosen on it; else the config's are used.
+    ``objective="auto"`` first chooses the settings on ``texts`` (:func:`resolve_settings`) and,
+    given ``gold_texts`` and a labeled ``validation`` set (never the test set), the weight of the
+    gold rows (:func:`choose_gold_weight`). With ``config.with_gold`` the labeled ``gold_texts``
+    join the training rows. With ``dev`` (texts, labels held out from training) C and T are
+    chosen on it; else the config's are used.
     """
     logits = np.asarray(logits, np.float64)
     if logits.shape != (len(texts), len(label_names)):
         raise DataError(f"logits {logits.shape} do not match {len(texts)} texts x {len(label_names)} classes")
     config, choice = resolve_settings(texts, logits, label_names, config)
+    can_weigh = validation is not None and len(validation[0]) > 0 and len(gold_texts) > 0 and dev is None
+    if choice is not None and can_weigh and not config.with_gold:
+        return choose_gold_weight(texts, logits, label_names, config, (gold_texts, gold_labels), validation, choice)
     use_gold = config.with_gold and len(gold_texts) > 0
     features = fit_features(list(texts) + (list(gold_texts) if use_gold else []), config.features)
     n = len(texts)
@@ -235,6 +248,38 @@ def fit_student(
     if choice is not None:
         model.info["settings_choice"] = choice
     return FitResult(model, unpruned, trials, choice)
+
+
+def choose_gold_weight(
+    texts: Sequence[str],
+    logits: np.ndarray,
+    label_names: Sequence[str],
+    config: StudentConfig,
+    gold: tuple[Sequence[str], np.ndarray],
+    validation: tuple[Sequence[str], np.ndarray],
+    choice: dict[str, Any],
+) -> FitResult:
+    """The student fitted with each of :data:`GOLD_WEIGHTS` on the gold rows, the one most
+    accurate on ``validation`` kept (a larger weight must gain :data:`GOLD_MIN_GAIN`).
+
+    Agreement with the teacher cannot weigh gold labels (they pull the student away from the
+    teacher, where the teacher is wrong), so this is the one setting chosen on labeled texts.
+    """
+    val_texts, val_labels = validation
+    best, best_acc, rows = None, -1.0, []
+    for weight in GOLD_WEIGHTS:
+        cfg = replace(config, with_gold=weight > 0, gold_weight=weight or 1.0)
+        fit = fit_student(texts, logits, label_names, cfg, gold_texts=gold[0], gold_labels=gold[1])
+        proba = fit.model.pipeline().predict_proba(list(val_texts))
+        acc = float(np.mean(proba.argmax(axis=1) == np.asarray(val_labels)))
+        rows.append({"gold_weight": weight, "validation_accuracy": acc})
+        if best is None or acc >= best_acc + GOLD_MIN_GAIN:
+            best, best_acc, chosen = fit, acc, weight
+    weighed = ", ".join(f"{r['gold_weight']:g}: {r['validation_accuracy']:.4f}" for r in rows)
+    reason = f"gold weight {chosen:g}: accuracy {best_acc:.4f} on {len(val_texts):,} validation texts ({weighed})"
+    record = {**choice, "gold": {"chosen": chosen, "candidates": rows, "reason": reason}}
+    best.model.info["settings_choice"] = record
+    return replace(best, settings_choice=record)
 
 
 def _fit_or_tune(
