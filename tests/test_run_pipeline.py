@@ -195,4 +195,4 @@ def test_run_options_become_typed_configs(tmp_path, capsys) -> None:
     assert s.with_gold and s.max_bytes == 5_000_000 and s.features["min_df"] == 1 and s.objective == "hard"
     assert cfg.export.check == 50 and s.random_state == 7
     assert main([*argv[:-4], "--teacher-args", "--epochs many"]) == 2
-    assert "--teacher-args: argument --epochs: invalid int value: 'many'" in capsys.readouterr().err
+    assert "--teacher-args: argument --epochs: expected a whole number or 'auto', got 'many'" in capsys.readouterr().err

@@ -52,3 +52,19 @@ def test_profile_reports_truncated_share(tokenizer) -> None:
     prof = length_profile(tokenizer, texts, 52)
     assert prof["max"] == 102 and prof["share_truncated"] == pytest.approx(0.5)
     assert prof["p50"] == int(np.quantile(np.arange(3, 103), 0.5))
+
+
+def test_epochs_follow_the_length() -> None:
+    from edge_distill.runtime.errors import DataError
+    from edge_distill.toolkit.options import auto_epochs, parse_epochs
+    from edge_distill.toolkit.teacher.train import TrainConfig
+
+    assert auto_epochs(56) == 6 and auto_epochs(128) == 6 and auto_epochs(129) == 3 and auto_epochs(512) == 3
+    assert TrainConfig().epochs == "auto" and parse_epochs("AUTO") == "auto" and parse_epochs("4") == 4
+    for bad in ("0", "many", "2.5"):
+        with pytest.raises(ValueError, match="expected"):
+            parse_epochs(bad)
+    for bad in (0, "3", None):
+        with pytest.raises(DataError, match="epochs must be 'auto' or a whole number >= 1"):
+            TrainConfig(epochs=bad).check()
+    TrainConfig(epochs=1).check()

@@ -114,6 +114,7 @@ def test_training_saves_model_tokenizer_and_record(run_dir):
     record = json.loads((folder / "training.json").read_text())
     assert record["truncation"] == "head+tail" and record["max_length"] == 24
     assert len(record["history"]) == 6 and 1 <= record["best_epoch"] <= 6
+    assert record["epochs"] == 6 and record["epochs_chosen"] == "given"
     assert record["best_val_accuracy"] == max(h["val_accuracy"] for h in record["history"])
     assert record["best_val_accuracy"] >= 0.75  # the tiny task is learnable
     config = json.loads((folder / "config.json").read_text())

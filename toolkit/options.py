@@ -27,6 +27,33 @@ LABEL_WITH = ("int8", "fp32", "torch")
 CASCADE_TARGETS = ("max_share", "match_teacher")
 
 
+#: texts this short (the teacher's chosen maximum length, in tokens) train for SHORT_TEXT_EPOCHS epochs
+#: under ``epochs="auto"``: emotion's teacher (1,000 tweets, 56 tokens) reached 0.726 validation
+#: accuracy after 3 epochs, and 0.752 / 0.816 / 0.831 / 0.835 after epochs 3-6 of a 6-epoch schedule,
+#: at about 45 s an epoch on 2 cores; an IMDB epoch at 512 tokens takes 6-11 minutes, so long texts keep 3
+SHORT_TEXT_TOKENS = 128
+SHORT_TEXT_EPOCHS = 6
+LONG_TEXT_EPOCHS = 3
+
+
+def auto_epochs(max_length: int) -> int:
+    """The teacher's epochs under ``epochs="auto"``: more where an epoch is cheap (short texts)."""
+    return SHORT_TEXT_EPOCHS if max_length <= SHORT_TEXT_TOKENS else LONG_TEXT_EPOCHS
+
+
+def parse_epochs(text: str) -> int | str:
+    """``auto`` or a whole number >= 1 (a ValueError naming a bad value)."""
+    if text.strip().lower() == AUTO:
+        return AUTO
+    try:
+        n = int(text)
+    except ValueError:
+        raise ValueError(f"expected a whole number or 'auto', got {text!r}") from None
+    if n < 1:
+        raise ValueError(f"expected at least 1 epoch, got {n}")
+    return n
+
+
 def parse_size(text: str) -> int | str | None:
     """A split size as people write it: a whole number >= 0 (``10_000``, ``10,000``), ``all``/``-1``
     for every row left (None), or ``auto`` (transfer sets: all, up to a labeling budget). A bad

@@ -25,6 +25,13 @@ from edge_distill.runtime.truncation import STRATEGIES, TeacherEncoder
 from edge_distill.toolkit.atomic import atomic_dir
 from edge_distill.toolkit.data import Corpus
 from edge_distill.toolkit.extras import require
+from edge_distill.toolkit.options import (
+    AUTO,
+    LONG_TEXT_EPOCHS,
+    SHORT_TEXT_EPOCHS,
+    SHORT_TEXT_TOKENS,
+    auto_epochs,
+)
 from edge_distill.toolkit.teacher.backbone import (
     DEFAULT_MODEL,
     RECORD_NAME,
@@ -46,7 +53,7 @@ class TrainConfig:
     max_length: int | str | None = "auto"  # "auto"/None: follow the labeled texts (capped at 512)
     truncation: str = "head+tail"
     lr: float = 1e-4
-    epochs: int = 3
+    epochs: int | str = "auto"  # "auto": SHORT_TEXT_EPOCHS where max_length <= SHORT_TEXT_TOKENS, else 3
     batch_size: int = 16
     grad_accum: int = 1
     warmup: float = 0.1
@@ -64,7 +71,9 @@ class TrainConfig:
             raise DataError(f"truncation must be one of {STRATEGIES}, got {self.truncation!r}")
         if not self.auto_length and (not isinstance(self.max_length, int) or self.max_length < 1):
             raise DataError(f"max_length must be 'auto' or a whole number >= 1, got {self.max_length!r}")
-        for name in ("epochs", "batch_size", "grad_accum"):
+        if self.epochs != AUTO and (not isinstance(self.epochs, int) or self.epochs < 1):
+            raise DataError(f"epochs must be 'auto' or a whole number >= 1, got {self.epochs!r}")
+        for name in ("batch_size", "grad_accum"):
             if getattr(self, name) < 1:
                 raise DataError(f"{name} must be >= 1, got {getattr(self, name)}")
         if not (self.lr > 0 and 0 <= self.warmup < 1 and 0 < self.val_fraction < 1):
@@ -141,6 +150,7 @@ class _Trainer:
     device: Any
     takes_types: bool
     auto_length: bool = False  # the maximum length was chosen from the texts
+    auto_epochs: bool = False  # the number of epochs followed the maximum length
     optimizer: Any = None
     scheduler: Any = None
     scaler: Any = None
@@ -163,9 +173,12 @@ def _prepare(labeled: Corpus, cfg: TrainConfig) -> tuple[_Trainer, Any]:
         cfg = replace(cfg, max_length=choose_max_length(tokenizer, labeled.texts, model_max_length=limit))
     if limit is not None and cfg.max_length > limit:
         raise DataError(f"--max-length {cfg.max_length} exceeds what {cfg.model} supports ({limit} positions)")
+    epochs_auto = cfg.epochs == AUTO
+    if epochs_auto:
+        cfg = replace(cfg, epochs=auto_epochs(cfg.max_length))
     encoder = TeacherEncoder(tokenizer.backend_tokenizer, cfg.max_length, cfg.truncation, tokenizer.pad_token_id)
     takes_types = "token_type_ids" in tokenizer.model_input_names
-    return _Trainer(cfg, model, encoder, device, takes_types, auto_length=auto), tokenizer
+    return _Trainer(cfg, model, encoder, device, takes_types, auto_length=auto, auto_epochs=epochs_auto), tokenizer
 
 
 def _optimise(t: _Trainer, n_train: int) -> None:
@@ -307,6 +320,10 @@ def _record(
         "max_length": cfg.max_length,
         "max_length_chosen": "auto (follows the labeled texts)" if t.auto_length else "given",
         "length_profile": length_profile(tokenizer, labeled.texts, cfg.max_length),
+        "epochs": cfg.epochs,
+        "epochs_chosen": f"auto ({SHORT_TEXT_EPOCHS} up to {SHORT_TEXT_TOKENS} tokens, else {LONG_TEXT_EPOCHS})"
+        if t.auto_epochs
+        else "given",
         "truncation": cfg.truncation,
         "device": t.device.name,
         "threads": t.device.threads,
