@@ -176,3 +176,21 @@ def test_the_search_goes_past_a_bare_pass_to_its_margin(tiny_run):
     assert bare["passed"] and len(bare["steps"]) == 1
     far = _select(tiny_run, et.Tolerances(int8_min_agreement=0.0, int8_select_margin=1.01, int8_max_fp32_nodes=2))
     assert [s["fp32_nodes"] for s in far["steps"]] == [0, 1, 2]  # each step passes; the margin is never met
+
+
+def test_without_an_unlabeled_split_held_out_rows_widen_the_agreement(tiny_run, tmp_path):
+    import shutil
+
+    from edge_distill.toolkit.teacher.backbone import read_record
+    from edge_distill.toolkit.teacher.heldout import int8_gate_texts
+
+    data = dict(read_record(tiny_run["folder"])["data"])
+    src = Path(data.get("source") or data["data"])
+    folder = tmp_path / "no-unsup"
+    folder.mkdir()
+    for name in ("train", "test"):
+        shutil.copy(src / f"{name}.jsonl.gz", folder)
+    gate = int8_gate_texts(data, 20, 20, 1000, source=str(folder))
+    check, cal, extra = set(gate.check.texts), set(gate.calibration), set(gate.agreement)
+    assert len(check) == 20 and len(cal) == 20 and len(extra) > 20
+    assert not (check & cal) and not (check & extra) and not (cal & extra)
