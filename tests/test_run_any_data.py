@@ -265,3 +265,15 @@ def test_cascade_heldout_texts_are_never_test_or_trained_on(tmp_path) -> None:
     held, origin = cascade_heldout(data, splits, trained_on)
     assert "train texts" in origin and len(held) == 120 - 30 - 20
     assert not set(held.ids) & (trained_on | set(splits.test.ids))
+
+
+def test_the_levers_study_measures_each_variant_on_a_finished_run(intents_run: Path) -> None:
+    from edge_distill.toolkit.student.levers import VARIANTS, measure
+
+    picked = {k: VARIANTS[k] for k in ("defaults", "gold weight 3", "labeled texts as transfer texts")}
+    rows = measure(intents_run, picked)
+    assert [r["variant"] for r in rows] == list(picked)
+    for r in rows:
+        assert 0 <= r["validation_accuracy"] <= 1 and 0 <= r["test_accuracy"] <= 1 and r["n_features"] > 0
+    # the labeled texts add n-grams the transfer texts lack: the variants really differ
+    assert rows[2]["n_features"] >= rows[0]["n_features"] and rows[1] != rows[0]

@@ -1,0 +1,89 @@
+"""The student's levers, measured on a finished run: validation and test accuracy of each variant.
+
+Each variant changes one thing against the defaults (soft objective, 1-2-grams, min_df 2, C = 30,
+T = 1, the teacher's logits of the run's transfer texts, no gold labels). Validation accuracy is
+what a choice may look at; test accuracy is shown to check it, never to choose. Example::
+
+    python -m edge_distill.toolkit.student.levers --run runs/emotion
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import edge_distill
+from edge_distill.toolkit.api import transfer_of
+from edge_distill.toolkit.logits import load_logits, read_data_record
+from edge_distill.toolkit.options import DataOptions
+from edge_distill.toolkit.student.distill import DEFAULT_C, fit_features
+from edge_distill.toolkit.student.objectives import Gold, fit_objective, scores
+
+DEFAULTS: dict[str, Any] = {"ngram_range": (1, 2), "min_df": 2, "C": DEFAULT_C, "temperature": 1.0, "gold": 0.0}
+#: one change each against DEFAULTS ("labeled_as_transfer": the labeled texts join with the teacher's logits)
+VARIANTS: dict[str, dict[str, Any]] = {
+    "defaults": {},
+    "1-3-grams": {"ngram_range": (1, 3)},
+    "unigrams": {"ngram_range": (1, 1)},
+    "C = 10": {"C": 10.0},
+    "T = 2": {"temperature": 2.0},
+    "gold weight 1": {"gold": 1.0},
+    "gold weight 3": {"gold": 3.0},
+    "labeled texts as transfer texts": {"labeled_as_transfer": True},
+}
+
+
+def measure(run: Path, variants: dict[str, dict[str, Any]] = VARIANTS) -> list[dict[str, Any]]:
+    """One row per variant: its settings, validation and test accuracy, agreement with the teacher on test."""
+    record = read_data_record(run / "logits")
+    splits = DataOptions.from_record(record).load()
+    transfer, logits = transfer_of(splits.unlabeled, load_logits(run / "logits"), exact=True)
+    teacher = edge_distill.load(run / "teacher.onnx")
+    lab, val, test = splits.labeled, splits.validation, splits.test
+    lab_logits, test_teacher = teacher.logits(list(lab.texts)), teacher.logits(list(test.texts)).argmax(1)
+    rows = []
+    for name, change in variants.items():
+        v = {**DEFAULTS, **change}
+        texts, targets = list(transfer.texts), np.asarray(logits, np.float64)
+        if v.get("labeled_as_transfer"):
+            texts, targets = texts + list(lab.texts), np.vstack([targets, lab_logits])
+        gold_texts = list(lab.texts) if v["gold"] else []
+        feats = fit_features(texts + gold_texts, {"ngram_range": v["ngram_range"], "min_df": v["min_df"]})
+        X = feats.rows()
+        gold = Gold(X[len(texts) :], lab.labels, v["gold"]) if v["gold"] else None
+        model = fit_objective("soft", X[: len(texts)], targets, C=v["C"], temperature=v["temperature"], gold=gold)
+        pv, pt = (scores(model, feats.transform(list(c.texts))).argmax(1) for c in (val, test))
+        rows.append(
+            {
+                "variant": name,
+                "validation_accuracy": float(np.mean(pv == val.labels)),
+                "test_accuracy": float(np.mean(pt == test.labels)),
+                "test_agreement_with_teacher": float(np.mean(pt == test_teacher)),
+                "n_features": X.shape[1],
+            }
+        )
+        print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--run", required=True, type=Path, help="a finished 'edge-distill run' folder")
+    args = p.parse_args(argv)
+    rows = measure(args.run)
+    print("| variant | validation | test | agrees with teacher (test) | n-grams |\n|---|---:|---:|---:|---:|")
+    for r in rows:
+        print(
+            f"| {r['variant']} | {r['validation_accuracy']:.4f} | {r['test_accuracy']:.4f} | "
+            f"{r['test_agreement_with_teacher']:.4f} | {r['n_features']:,} |"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
