@@ -11,8 +11,9 @@ objectives:
   soft   cross-entropy against the teacher's softmax at temperature T (default)
   logit  ridge regression on the teacher's logits, read as a logistic model
   hard   logistic regression on the teacher's argmax
-  --with-gold adds the labeled texts with their true labels; --tune picks C (and T) by accuracy
-  on labeled texts held out from training (never on the test split).
+  --with-gold adds the labeled texts with their true labels (weight --gold-weight); with no
+  setting given, the weight is chosen among 1, 0 and 3 on the validation set; --tune picks C
+  (and T) by accuracy on labeled texts held out from training (never on the test split).
 
 budgets (prune the n-grams that matter least to the fitted model, then refit):
   --max-features 100000     keep at most this many n-grams
