@@ -228,7 +228,8 @@ def _fit(transfer: Corpus, logits: np.ndarray, labeled: Corpus, config: StudentC
 
         return fit_seed(transfer.texts, logits, transfer.label_names), {}, []
     (gold_texts, gold_labels), dev = gold_and_dev(labeled, config, validation)
-    val = (list(validation.texts), validation.labels) if validation is not None and validation.is_labeled else None
+    labeled_val = validation is not None and validation.is_labeled  # fit_student skips an empty one
+    val = (list(validation.texts), validation.labels) if labeled_val else None
     fit = fit_student(
         transfer.texts,
         logits,
@@ -237,7 +238,7 @@ def _fit(transfer: Corpus, logits: np.ndarray, labeled: Corpus, config: StudentC
         gold_texts=gold_texts,
         gold_labels=gold_labels,
         dev=dev,
-        validation=val if val and len(val[0]) else None,
+        validation=val,
     )
     return fit.model, fit.unpruned or {}, fit.tuning
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from edge_distill.toolkit.data import AUTO_BUDGET_CHARS
@@ -72,12 +73,21 @@ def add_json(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
 
 
-def size(text: str) -> int | str | None:
-    """A split size for argparse: :func:`toolkit.options.parse_size`, its error as argparse's."""
-    try:
-        return parse_size(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+def argparse_type(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """``parse`` as an argparse ``type=``: its ValueError becomes argparse's message."""
+
+    def parsed(text: str) -> Any:
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    parsed.__name__ = parse.__name__
+    return parsed
+
+
+#: a split size for argparse (:func:`toolkit.options.parse_size`)
+size = argparse_type(parse_size)
 
 
 def _names(text: str) -> tuple[str, ...]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from edge_distill.toolkit.commands.common import add_data_arguments, add_json, data_options, emit
+from edge_distill.toolkit.commands.common import add_data_arguments, add_json, argparse_type, data_options, emit
 from edge_distill.toolkit.data import AUTO
 from edge_distill.toolkit.options import LONG_TEXT_EPOCHS, SHORT_TEXT_EPOCHS, SHORT_TEXT_TOKENS, parse_epochs
 
@@ -35,13 +35,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, metavar="DIR", help="run folder; the model goes to DIR/teacher/")
     add_train_arguments(p)
     add_json(p)
-
-
-def _epochs(text: str) -> int | str:
-    try:
-        return parse_epochs(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_train_arguments(p: argparse.ArgumentParser, *, model: bool = True) -> None:
@@ -70,7 +63,7 @@ def add_train_arguments(p: argparse.ArgumentParser, *, model: bool = True) -> No
     g.add_argument("--lr", type=float, default=1e-4, help="peak AdamW learning rate (default: 1e-4)")
     g.add_argument(
         "--epochs",
-        type=_epochs,
+        type=argparse_type(parse_epochs),
         default=AUTO,
         help=f"epochs, or 'auto': {SHORT_TEXT_EPOCHS} where the maximum length is at most {SHORT_TEXT_TOKENS} tokens, "
         f"else {LONG_TEXT_EPOCHS} (default: %(default)s); the one best on validation is kept",
