@@ -18,8 +18,7 @@ from typing import Any
 
 from edge_distill.benchmarks.harness import environment, percentiles
 from edge_distill.runtime.cascade import load_cascade
-from edge_distill.toolkit.data import load_splits
-from edge_distill.toolkit.options import parse_size
+from edge_distill.toolkit.arguments import add_data_arguments, data_options, run_command
 
 
 def time_cascade(cascade, texts: Sequence[str], *, warmup: int = 10, limit: int | None = None) -> dict[str, Any]:
@@ -53,16 +52,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     """``python -m edge_distill.benchmarks.cascade SPEC --data DIR``: time a saved cascade on a run's test texts."""
     p = argparse.ArgumentParser(prog="python -m edge_distill.benchmarks.cascade", description=main.__doc__)
     p.add_argument("spec", help="a cascade.json written by edge_distill.toolkit.cascade.save_cascade_spec")
-    p.add_argument("--data", required=True, help="as for 'edge-distill run'; the texts come from its test split")
-    p.add_argument("--labeled", type=parse_size, default=1000)
-    p.add_argument("--test", type=parse_size, default=1000)
-    p.add_argument("--seed", type=int, default=0)
+    add_data_arguments(p)  # as for 'edge-distill run': the texts come from its test split
     p.add_argument("--threads", type=int, default=1, help="onnxruntime threads (default: %(default)s)")
     args = p.parse_args(argv)
-    test = load_splits(args.data, n_labeled=args.labeled, n_unlabeled=0, n_test=args.test, seed=args.seed).test
-    result = time_cascade(load_cascade(args.spec, threads=args.threads), test.texts)
-    print(json.dumps({**result, "environment": environment()}, indent=1))
-    return 0
+
+    def body() -> None:
+        test = data_options(args, unlabeled=0).load().test
+        result = time_cascade(load_cascade(args.spec, threads=args.threads), test.texts)
+        print(json.dumps({**result, "environment": environment()}, indent=1))
+
+    return run_command(p.prog, body)
 
 
 if __name__ == "__main__":

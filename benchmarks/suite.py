@@ -23,9 +23,8 @@ from tqdm import tqdm
 
 from edge_distill.benchmarks import contenders as cont
 from edge_distill.benchmarks.harness import block_latency, cold_start, environment, interleaved_latency, throughput
+from edge_distill.toolkit.arguments import add_data_arguments, data_options, run_command
 from edge_distill.toolkit.atomic import atomic_write_text
-from edge_distill.toolkit.data import load_splits
-from edge_distill.toolkit.options import parse_size
 from edge_distill.toolkit.report import bench_markdown as markdown
 
 
@@ -122,28 +121,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         nargs="+",
         help=".onnx files, student folders, teacher folders or peer folders; the first is the reference of the ratios",
     )
-    p.add_argument("--data", required=True, help="as for 'edge-distill run'; the reviews come from its test split")
-    p.add_argument("--labeled", type=parse_size, default=1000)
-    p.add_argument("--test", type=parse_size, default=1000)
-    p.add_argument("--seed", type=int, default=0)
+    add_data_arguments(p)  # as for 'edge-distill run': the texts come from its test split
     p.add_argument("--rounds", type=int, default=300)
     p.add_argument("--cold-repeats", type=int, default=3)
     p.add_argument("--throughput-threads", type=int, default=None, help="default: all cores")
     p.add_argument("--out", type=Path, default=None, help="write the results as JSON here")
     args = p.parse_args(argv)
-    test = load_splits(args.data, n_labeled=args.labeled, n_unlabeled=0, n_test=args.test, seed=args.seed).test
-    result = run_suite(
-        args.artifacts,
-        test.texts,
-        rounds=args.rounds,
-        cold_repeats=args.cold_repeats,
-        seed=args.seed,
-        throughput_threads=args.throughput_threads,
-    )
-    if args.out:
-        atomic_write_text(args.out, json.dumps(result, indent=2, sort_keys=True) + "\n")
-    print(markdown(result))
-    return 0
+
+    def body() -> None:
+        test = data_options(args, unlabeled=0).load().test
+        result = run_suite(
+            args.artifacts,
+            test.texts,
+            rounds=args.rounds,
+            cold_repeats=args.cold_repeats,
+            seed=args.seed,
+            throughput_threads=args.throughput_threads,
+        )
+        if args.out:
+            atomic_write_text(args.out, json.dumps(result, indent=2, sort_keys=True) + "\n")
+        print(markdown(result))
+
+    return run_command(p.prog, body)
 
 
 if __name__ == "__main__":

@@ -263,6 +263,24 @@ def test_benchmark_times_each_text_and_counts_the_teacher(models, texts):
     assert 0 < result["p50_ms"] <= result["p99_ms"] and result["mean_ms"] > 0
 
 
+def test_benchmark_command_reads_any_columns(models, texts, tmp_path, capsys):
+    """The cascade benchmark takes the data options of 'run': a CSV with unseen column names works."""
+    from edge_distill.benchmarks.cascade import main as bench_main
+
+    csv = tmp_path / "mine.csv"
+    rows = [f'"{t.replace(chr(34), "")}",{["neg", "pos"][i % 2]}' for i, t in enumerate(texts)]
+    csv.write_text("utterance,mood\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    spec = tmp_path / "cascade.json"
+    save_cascade_spec(spec, models["student"], models["teacher"], 0.9, "average")
+    argv = [str(spec), "--data", str(csv), "--text-field", "utterance", "--label-field", "mood"]
+    assert bench_main([*argv, "--labeled", "20", "--test", "30", "--threads", "1"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["texts"] == 30 and 0 <= result["teacher_share"] <= 1
+    assert bench_main([str(spec), "--data", str(csv), "--labeled", "20", "--test", "30"]) == 2  # no 'text' column
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "mine.csv: no text column 'text'" in err and "Traceback" not in err
+
+
 def test_predict_cascade_end_to_end(models, texts, capsys):
     student, teacher = _pair(models)
     few = texts[:6] + texts[-6:]

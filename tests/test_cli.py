@@ -99,5 +99,6 @@ def test_run_help_shows_every_data_option(capsys: pytest.CaptureFixture[str]) ->
     with pytest.raises(SystemExit):
         main(["run", "--help"])
     out = capsys.readouterr().out
-    for flag in ("--text-field", "--label-field", "--label-names", "--test-split", "--no-stratify", "--unlabeled"):
+    flags = ("--text-field", "--label-field", "--label-names", "--test-split", "--no-stratify", "--unlabeled")
+    for flag in (*flags, "--unlabeled-data"):
         assert flag in out, flag

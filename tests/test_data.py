@@ -268,6 +268,48 @@ def test_auto_is_resolved_to_a_count_and_refused_elsewhere(tmp_path: Path) -> No
         DataOptions("x", labeled="auto")
 
 
+def test_a_txt_file_is_one_unlabeled_text_a_line(tmp_path: Path) -> None:
+    (tmp_path / "prod.txt").write_bytes(b"first text\r\n\n  \nsecond \xc3\xa9 text\nthird")
+    corpus = load_dataset(tmp_path / "prod.txt")["prod"]
+    assert corpus.texts == ["first text", "second é text", "third"] and corpus.is_unlabeled
+    (tmp_path / "bad.txt").write_bytes(b"ok\n\xff\n")
+    with pytest.raises(DataError, match=r"bad.txt: not valid UTF-8"):
+        load_dataset(tmp_path / "bad.txt")
+    (tmp_path / "blank.txt").write_text("\n \n")
+    with pytest.raises(DataError, match=r"blank.txt: empty file"):
+        load_dataset(tmp_path / "blank.txt")
+
+
+def test_unlabeled_data_joins_the_transfer_pool_and_nothing_else(tmp_path: Path) -> None:
+    from edge_distill.toolkit.options import DataOptions
+
+    rows = [{"text": f"text number {i}", "label": i % 2} for i in range(200)]
+    src = str(_jsonl(tmp_path / "d.jsonl", rows))
+    base = DataOptions(src, labeled=20, test=20, unlabeled=None)
+    plain = base.load()
+    # a labeled CSV with other labels (ignored) and one test text, and a .txt
+    (tmp_path / "more.csv").write_text(f"text,label\nfrom csv 1,spam\nfrom csv 2,ham\n{plain.test.texts[0]},spam\n")
+    (tmp_path / "more.txt").write_text("from txt 1\nfrom txt 2\nfrom csv 1\n")
+    opts = DataOptions(src, labeled=20, test=20, unlabeled=None, unlabeled_data=[tmp_path / "more.csv", "more.txt"])
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(tmp_path)
+        s = opts.load()
+        record = opts.record()
+    for name in ("labeled", "test", "validation"):  # the same draws: the extra texts only join the transfer pool
+        assert getattr(s, name).texts == getattr(plain, name).texts
+    added = set(s.unlabeled.texts) - set(plain.unlabeled.texts)
+    assert added == {"from csv 1", "from csv 2", "from txt 1", "from txt 2"}  # repeats once, the test text never
+    assert len(s.unlabeled) == len(plain.unlabeled) + 4 and s.unlabeled.is_unlabeled
+    assert "4 of them from" in s.describe() and "more.csv" in s.origins["unlabeled"]
+    assert record["unlabeled_data"] == [str(tmp_path / "more.csv"), str(tmp_path / "more.txt")]
+    assert DataOptions.from_record(record).load().unlabeled.texts == s.unlabeled.texts
+    assert "unlabeled_data" not in base.key()  # unused: the keys of runs cached before the option are kept
+    with pytest.raises(DataError, match="a sequence of sources"):
+        DataOptions(src, unlabeled_data="more.txt")
+    with pytest.raises(DataError, match=r"nowhere\.txt: no such file"):
+        DataOptions(src, unlabeled_data=["nowhere.txt"]).load()
+
+
 def test_single_file_source_carves_test_from_train(tmp_path: Path) -> None:
     rows = [{"text": f"t{i}", "label": i % 3} for i in range(90)]
     ds = load_dataset(_jsonl(tmp_path / "all.jsonl", rows))

@@ -142,6 +142,50 @@ def test_no_cascade_flag_removes_it_and_keeps_the_rest_cached(intents_run: Path,
     assert not (out / "cascade.json").exists()
 
 
+def test_unlabeled_texts_from_another_file_join_the_transfer_set(intents_run: Path, tmp_path, capsys) -> None:
+    """--unlabeled-data: a .txt of production-like texts is labeled too; the teacher is not retrained,
+    and a test text in that file is left out of the transfer set."""
+    import shutil
+
+    from edge_distill.toolkit.data import text_id
+    from edge_distill.toolkit.logits import load_logits
+
+    out = tmp_path / "out"
+    shutil.copytree(intents_run, out)
+    run = json.loads((out / "report.json").read_text())["run"]
+    test_text = next(iter(_test_texts(out)))
+    rng = np.random.default_rng(7)
+    extra = [_utterance(rng, CLASSES[i % 3]) for i in range(80)]
+    (tmp_path / "prod.txt").write_text("\n".join([*extra, "", test_text]) + "\n", encoding="utf-8")
+    fields = ["--text-field", "utterance", "--label-field", "intent", "--labeled", "90", "--unlabeled", "all"]
+    ckpt = intents_run.parent / "tiny-bert-3"
+    argv = _argv(Path(run["data"]), ckpt, out, "--json", "--unlabeled-data", str(tmp_path / "prod.txt"))
+    assert main([*argv, *fields, "--test", "60"]) == 0
+    result = json.loads(capsys.readouterr().out)["run"]
+    assert result["stages"]["teacher_train"]["cached"] and result["stages"]["export_teacher"]["cached"]
+    assert not result["stages"]["teacher_label"]["cached"] and result["unlabeled_data"] == [str(tmp_path / "prod.txt")]
+    assert f"80 of them from {tmp_path / 'prod.txt'}" in result["splits"]
+    ids = set(load_logits(out / "logits").ids)
+    assert {text_id(t) for t in extra} <= ids and text_id(test_text) not in ids
+    assert set(load_logits(intents_run / "logits").ids) <= ids  # 'all': the file's pool as before, and more
+    # the same command: all cached; a text appended to the file: labeled on the next run
+    assert main([*argv, *fields, "--test", "60"]) == 0
+    assert all(s["cached"] for s in json.loads(capsys.readouterr().out)["run"]["stages"].values())
+    with open(tmp_path / "prod.txt", "a", encoding="utf-8") as fh:
+        fh.write("a new rain forecast question from today\n")
+    assert main([*argv, *fields, "--test", "60"]) == 0
+    stages = json.loads(capsys.readouterr().out)["run"]["stages"]
+    assert stages["teacher_train"]["cached"] and not stages["teacher_label"]["cached"]
+    assert text_id("a new rain forecast question from today") in load_logits(out / "logits").ids
+
+
+def _test_texts(out: Path) -> list[str]:
+    from edge_distill.toolkit.options import DataOptions
+
+    record = json.loads((out / "logits" / "data.json").read_text())
+    return list(DataOptions.from_record(record).load().test.texts)
+
+
 def test_a_validation_split_chooses_the_teacher_epoch_never_the_test_split(tmp_path) -> None:
     rng = np.random.default_rng(1)
     data = tmp_path / "three-splits"

@@ -17,7 +17,8 @@ import sys
 from collections.abc import Sequence
 
 from edge_distill import __version__
-from edge_distill.runtime.errors import EXIT_CODES, DataError, EdgeDistillError
+from edge_distill.runtime.errors import EXIT_CODES
+from edge_distill.toolkit.arguments import run_command
 
 #: command words -> module under toolkit.commands
 COMMANDS: dict[tuple[str, ...], str] = {
@@ -78,17 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     (:data:`edge_distill.runtime.errors.EXIT_CODES`)."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
-        return int(args._run(args) or 0)
-    except EdgeDistillError as exc:
-        print(f"edge-distill: error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except FileNotFoundError as exc:
-        print(f"edge-distill: error: {exc}", file=sys.stderr)
-        return DataError.exit_code
-    except KeyboardInterrupt:
-        print("edge-distill: interrupted", file=sys.stderr)
-        return 130
+    return run_command("edge-distill", lambda: args._run(args))
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ import re
 import tarfile
 import urllib.request
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +51,9 @@ IMDB_URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
 IMDB_SHA256 = "c40f74a18d3b61f90feba1e17730e0d38e8b97c05fde7008942e91923d1658fe"
 _JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
 _CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz")
+#: plain text, one unlabeled text a line (read as a file named on its own, never as a member of a data folder,
+#: where classes.txt lives)
+_TXT_SUFFIXES = (".txt", ".txt.gz")
 _TAR_SUFFIXES = (".tar.gz", ".tgz", ".tar")
 CLASSES_FILE = "classes.txt"
 #: split names taken for a validation split (in this order of preference)
@@ -156,6 +159,14 @@ def _read_lines(path: Path) -> Iterator[tuple[int, str]]:
         raise DataError(f"{path}: not valid UTF-8 ({exc.reason} at byte {exc.start})") from exc
     except (OSError, EOFError) as exc:
         raise DataError(f"{path}: cannot read ({exc})") from exc
+
+
+def iter_text_lines(path: Path) -> Iterator[_Record]:
+    """Unlabeled records of a plain-text file, one text a line (blank lines skipped)."""
+    for lineno, line in _read_lines(path):
+        text = line.rstrip("\r\n")
+        if text.strip():
+            yield _Record(text, None, f"{path}:{lineno}")
 
 
 def iter_jsonl(path: Path, text_field: str = "text", label_field: str | None = "label") -> Iterator[_Record]:
@@ -394,7 +405,7 @@ ACL_CLASSES = Classes(SENTIMENT_LABELS, "the aclImdb folders neg/ and pos/")
 
 def _file_split_name(path: Path) -> str:
     name = path.name
-    for suffix in _JSONL_SUFFIXES + _CSV_SUFFIXES + (".json.gz",):
+    for suffix in _JSONL_SUFFIXES + _CSV_SUFFIXES + _TXT_SUFFIXES + (".json.gz",):
         if name.endswith(suffix):
             return name[: -len(suffix)]
     return path.stem
@@ -406,8 +417,10 @@ def _read_file_records(path: Path, text_field, label_field, delimiter) -> list[_
         records = list(iter_jsonl(path, text_field, label_field))
     elif name.endswith(_CSV_SUFFIXES):
         records = list(iter_csv(path, text_field, label_field, delimiter))
+    elif name.endswith(_TXT_SUFFIXES):
+        records = list(iter_text_lines(path))
     else:
-        raise DataError(f"{path}: unknown file type (expected .jsonl[.gz], .csv[.gz], .tsv[.gz] or .tar.gz)")
+        raise DataError(f"{path}: unknown file type (expected .jsonl[.gz], .csv[.gz], .tsv[.gz], .txt[.gz] or .tar.gz)")
     if not records:
         raise DataError(f"{path}: empty file (no records)")
     return records
@@ -432,6 +445,19 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def source_digest(source: str) -> str | None:
+    """The sha256 of a local file, or of a folder's files (names and contents); None for ``imdb``
+    and ``hf:NAME``. A stage key holding it reruns the stage when the texts behind a path change."""
+    path = Path(source)
+    if source == "imdb" or source.startswith("hf:") or not path.exists():
+        return None
+    if path.is_file():
+        return sha256_file(path)
+    files = sorted(p for p in path.rglob("*") if p.is_file())
+    listing = "".join(f"{p.relative_to(path).as_posix()}\0{sha256_file(p)}\n" for p in files)
+    return hashlib.sha256(listing.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def fetch_imdb(url: str | None = None, sha256: str | None = None, timeout: float = 30.0) -> Path:
@@ -689,7 +715,8 @@ def split_roles(dataset: dict[str, Corpus], test_split: str | None = None) -> Sp
     return SplitRoles(train, test_split, validation, unlabeled)
 
 
-#: ``--unlabeled auto``: every unlabeled text up to a labeling budget (the default of ``run``)
+#: "auto", the one spelling of "chosen from the data": ``--unlabeled auto`` (every unlabeled text up to a
+#: labeling budget, the default of ``run``), the teacher's ``--epochs auto`` and the student's objective
 AUTO = "auto"
 #: the budget of ``auto``, in characters: labeling cost grows with the text the teacher reads, so
 #: short-text sets give all their texts (SST-2: 67k, about 3.7M characters) and long ones a
@@ -733,6 +760,7 @@ def make_splits(
     test_split: str | None = None,
     unlabeled_from_train: bool = True,
     n_validation: int | None = None,
+    extra_unlabeled: Sequence[Corpus] = (),
 ) -> Splits:
     """Draw labeled, unlabeled, test and validation sets with a seed, disjoint by (cleaned) text.
 
@@ -742,7 +770,8 @@ def make_splits(
     all of it); without one it is carved from the train rows left after the labeled draw
     (``None``: :func:`default_validation_size`); ``0`` means no validation set. ``None``
     elsewhere means "all that is left". The unlabeled pool is every all-unlabeled split
-    (``unsup``) plus, with ``unlabeled_from_train``, the train rows not drawn, labels dropped.
+    (``unsup``) plus, with ``unlabeled_from_train``, the train rows not drawn, labels dropped, plus
+    ``extra_unlabeled`` (texts from other sources, :func:`load_unlabeled`).
     """
     rng = np.random.default_rng(seed)
     roles = split_roles(dataset, test_split)
@@ -769,8 +798,18 @@ def make_splits(
             else "the data has no validation split"
         )
         origins["validation"] = f"carved from {roles.train!r}: {why}"
-    unlabeled = _unlabeled_set(dataset, roles, rest, n_unlabeled, rng, used, unlabeled_from_train)
+    pools = _unlabeled_pools(dataset, roles, rest, unlabeled_from_train, extra_unlabeled)
+    unlabeled = _unlabeled_set(pools, dataset[roles.train], n_unlabeled, rng, used)
+    if extra_unlabeled:
+        origins["unlabeled"] = _extra_origin(unlabeled, extra_unlabeled)
     return Splits(labeled, unlabeled, test, validation, origins)
+
+
+def _extra_origin(unlabeled: Corpus, extra: Sequence[Corpus]) -> str:
+    """How many transfer texts came from the other sources, and which they are."""
+    extra_ids = {i for c in extra for i in c.ids}
+    sources = sorted({c.source.rsplit("[", 1)[0] for c in extra})
+    return f"{sum(i in extra_ids for i in unlabeled.ids):,} of them from {', '.join(sources)}"
 
 
 def _test_set(
@@ -805,21 +844,22 @@ def _labeled_set(
     return labeled, rest
 
 
-def _unlabeled_set(
-    dataset: dict[str, Corpus],
-    roles: SplitRoles,
-    rest: np.ndarray,
-    n_unlabeled: int | str | None,
-    rng: np.random.Generator,
-    used: set[str],
-    from_train: bool,
-) -> Corpus:
-    """The unlabeled (transfer) set, labels dropped: drawn from every all-unlabeled split plus,
-    with ``from_train``, the train rows no other set took."""
+def _unlabeled_pools(
+    dataset: dict[str, Corpus], roles: SplitRoles, rest: np.ndarray, from_train: bool, extra: Sequence[Corpus]
+) -> list[Corpus]:
+    """Where transfer texts come from, labels dropped: every all-unlabeled split, the train rows
+    no other set took (with ``from_train``), and the texts of other sources."""
     train = dataset[roles.train]
     pools = [dataset[s].take(np.arange(len(dataset[s])), drop_labels=True) for s in roles.unlabeled]
     if from_train and len(rest):
         pools.append(train.take(np.sort(rest), drop_labels=True))
+    return pools + [replace(c, label_names=train.label_names, names_from=train.names_from) for c in extra]
+
+
+def _unlabeled_set(
+    pools: list[Corpus], train: Corpus, n_unlabeled: int | str | None, rng: np.random.Generator, used: set[str]
+) -> Corpus:
+    """The unlabeled (transfer) set drawn from ``pools``, none of it in ``used`` (test, labeled, validation)."""
     if pools:
         pool = Corpus.concat(pools)
         auto = n_unlabeled == AUTO
@@ -830,6 +870,20 @@ def _unlabeled_set(
     if n_unlabeled:
         raise DataError("no unlabeled texts are available (no unlabeled split and nothing left in train)")
     return _empty(train)
+
+
+def load_unlabeled(sources: Sequence[str], *, text_field: str = "text", delimiter: str | None = None) -> list[Corpus]:
+    """The texts of other sources, labels ignored: more transfer texts for the teacher to label.
+
+    Each source is anything :func:`load_dataset` reads, or a ``.txt`` file (one text a line);
+    every split of it is read with ``text_field`` and its labels, if any, are dropped.
+    """
+    out = []
+    for source in sources:
+        for split, corpus in load_dataset(source, text_field=text_field, label_field=None, delimiter=delimiter).items():
+            texts_only = corpus.take(np.arange(len(corpus)), drop_labels=True)
+            out.append(replace(texts_only, source=f"{source}[{split}]"))
+    return out
 
 
 def _carve_validation(
@@ -860,10 +914,17 @@ def load_splits(
     seed: int,
     stratify: bool = True,
     n_validation: int | None = None,
+    unlabeled_data: Sequence[str] = (),
     **read_options,
 ) -> Splits:
-    """:func:`load_dataset` then :func:`make_splits`: what every CLI command starts with."""
+    """:func:`load_dataset` then :func:`make_splits`: what every CLI command starts with
+    (``unlabeled_data``: other sources whose texts join the transfer pool, :func:`load_unlabeled`)."""
     test_split = read_options.pop("test_split", None)
+    extra = load_unlabeled(  # not read where no transfer text is asked for
+        unlabeled_data if n_unlabeled != 0 else (),
+        text_field=read_options.get("text_field", "text"),
+        delimiter=read_options.get("delimiter"),
+    )
     return make_splits(
         load_dataset(source, **read_options),
         n_labeled=n_labeled,
@@ -873,4 +934,5 @@ def load_splits(
         stratify=stratify,
         test_split=test_split,
         n_validation=n_validation,
+        extra_unlabeled=extra,
     )

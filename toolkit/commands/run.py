@@ -23,6 +23,8 @@ examples:
   edge-distill run --data ../shared/data/sst2 --label-names negative,positive --out runs/sst2 \\
       --student-args "--with-gold --max-bytes 5MB"
   edge-distill run --data intents.csv --text-field utterance --label-field intent --out runs/intents
+  edge-distill run --data intents.csv --text-field utterance --label-field intent --out runs/intents \\
+      --unlabeled-data last-month-queries.txt --unlabeled all   # one unlabeled text a line
 """
 
 from __future__ import annotations
@@ -34,8 +36,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from edge_distill.runtime.errors import DataError
+from edge_distill.toolkit.arguments import add_data_arguments, data_options, size
 from edge_distill.toolkit.commands import export_teacher, student, teacher_train
-from edge_distill.toolkit.commands.common import add_data_arguments, add_json, data_options, emit, size
+from edge_distill.toolkit.commands.common import add_json, emit
 from edge_distill.toolkit.data import AUTO
 from edge_distill.toolkit.options import CASCADE_TARGETS, LABEL_WITH, LabelOptions
 

@@ -29,7 +29,8 @@ import argparse
 from typing import TYPE_CHECKING
 
 from edge_distill.runtime.errors import DataError
-from edge_distill.toolkit.commands.common import add_data_arguments, add_json, data_options, emit
+from edge_distill.toolkit.arguments import add_data_arguments, data_options
+from edge_distill.toolkit.commands.common import add_json, emit
 
 if TYPE_CHECKING:  # annotations only: these modules need the 'train' extra
     from edge_distill.toolkit.api import StudentResult

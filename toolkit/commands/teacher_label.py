@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import argparse
 
-from edge_distill.toolkit.commands.common import add_data_arguments, add_json, data_options, emit
+from edge_distill.toolkit.arguments import add_data_arguments, data_options
+from edge_distill.toolkit.commands.common import add_json, emit
 from edge_distill.toolkit.options import LabelOptions
 
 HELP = "write teacher logits for the unlabeled transfer set"

@@ -19,7 +19,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from edge_distill.toolkit.commands.common import add_data_arguments, add_json, argparse_type, data_options, emit
+from edge_distill.toolkit.arguments import add_data_arguments, argparse_type, data_options
+from edge_distill.toolkit.commands.common import add_json, emit
 from edge_distill.toolkit.data import AUTO
 from edge_distill.toolkit.options import LONG_TEXT_EPOCHS, SHORT_TEXT_EPOCHS, SHORT_TEXT_TOKENS, parse_epochs
 

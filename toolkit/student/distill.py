@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from edge_distill.runtime.errors import DataError
-from edge_distill.toolkit.data import Corpus
+from edge_distill.toolkit.data import AUTO, Corpus  # objective AUTO: choose the settings on the transfer set
 from edge_distill.toolkit.extras import require
 from edge_distill.toolkit.features import C_GRID, make_vectorizer
 from edge_distill.toolkit.student.model import RECIPES, StudentModel, model_from_fitted
@@ -28,8 +28,6 @@ DEFAULT_C = 30.0
 #: T = 1 and 2 were within 0.5 point on dev with a stand-in teacher; --tune chooses on real logits
 DEFAULT_TEMPERATURE = 1.0
 T_GRID = (1.0, 2.0)
-#: the objective that means "choose the settings on the transfer set"
-AUTO = "auto"
 #: share of the labeled set held out for ``tune`` together with ``with_gold``
 HELDOUT_FRACTION = 0.3
 #: the weights of the labeled set's gold rows that "auto" weighs on the validation set, the first
