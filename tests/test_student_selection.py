@@ -67,3 +67,31 @@ def test_refuses_mismatched_or_tiny_input() -> None:
         select_student_settings(texts, logits[:5], ["a", "b"])
     with pytest.raises(ValueError, match="too few"):
         select_student_settings(texts[:2], logits[:2], ["a", "b"])
+
+
+def _rare_word_data(n: int, n_words: int, seed: int = 0) -> tuple[list[str], np.ndarray]:
+    """Each text holds one of ``n_words`` class words ("sig17": class 17 % 2) among neutral filler: in a
+    small sample most class words occur once, so only min_df 1 keeps them; in the whole set, several times.
+    Each text also holds a word no other has: n-grams only min_df 1 keeps, at any size."""
+    rng = np.random.default_rng(seed)
+    words = rng.integers(0, n_words, n)
+    texts = [" ".join([f"sig{w}", *rng.choice(WORDS, 4), f"once{i}"]) for i, w in enumerate(words)]  # + a one-off
+    y = words % 2
+    return texts, np.stack([-2.0 * (2 * y - 1), 2.0 * (2 * y - 1)], axis=1) + rng.normal(0, 0.3, (n, 2))
+
+
+def test_a_min_df_that_only_a_small_sample_needs_is_checked_on_the_whole_set() -> None:
+    texts, logits = _rare_word_data(4000, 300)
+    grid = {"features": ({"ngram_range": (1, 1), "min_df": 2}, {"ngram_range": (1, 1), "min_df": 1})}
+    grid |= {"C": (30.0,), "objective": ()}
+    sampled = select_student_settings(texts, logits, ["a", "b"], grid=grid, max_texts=400)
+    low, high = (next(r for r in sampled.candidates if r["min_df"] == m) for m in (1, 2))
+    assert low["agreement"] >= high["agreement"] + 0.005  # on 300 fitted texts min_df 1 wins...
+    whole = sampled.extra["min_df_whole_set"]
+    a, b = whole["candidates"]
+    assert (a["min_df"], b["min_df"]) == (1, 2) and abs(a["agreement"] - b["agreement"]) < 0.005  # ...not on 3,000
+    assert sampled.chosen["min_df"] == 2 == whole["min_df"] and b["n_features"] < a["n_features"]
+    assert whole["n_fit"] + whole["n_held_out"] == 4000 and "whole transfer set" in sampled.reason
+    # a sample that is most of the set: no second look
+    alone = select_student_settings(texts[:1200], logits[:1200], ["a", "b"], grid=grid, max_texts=400)
+    assert "min_df_whole_set" not in alone.extra

@@ -99,6 +99,7 @@ class RunConfig:
         key = {**asdict(self.student), "feature_defaults": FEATURE_DEFAULTS, "selects": self.student.selects}
         if self.student.selects:
             key["selection_grid"] = _code_version("edge_distill.toolkit.student.selection", "SETTINGS_GRID")
+            key["selection"] = _code_version("edge_distill.toolkit.student.selection", "SELECTION_VERSION")
         return key
 
     def teacher_model(self) -> str | None:

@@ -96,6 +96,15 @@ SETTINGS_GRID: dict[str, tuple] = {
 }
 #: a candidate replaces the best so far only when it agrees more by at least this much (noise guard)
 MIN_GAIN = 0.005
+#: a min_df below the default, chosen on a sample, is checked again on the whole transfer set when that set
+#: is at least this many times the sample: at sample size a rare n-gram is rare because the sample is small.
+#: SST-2 with 272,117 transfer texts: min_df 1 won on 8,000 (0.752 vs 0.747) and tied on the whole set
+#: (0.874 vs 0.872 on 10,000 held-out texts) with 1.03M n-grams against 327k (a 34.8 MB student)
+FULL_SIZE_FACTOR = 4
+#: held-out texts of that check (at most; a quarter of the set below that)
+FULL_SIZE_HELD_OUT = 10_000
+#: part of the student stage's key: 2 = the whole-set min_df check
+SELECTION_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -228,6 +237,10 @@ def select_student_settings(
         f"held-out transfer texts, against {default_agreement:.4f} with the defaults ({_describe(default)})"
         + (f"; no candidate did better by {MIN_GAIN}." if same else ".")
     )
+    extra = {}
+    if best["min_df"] < default["min_df"] and len(texts) >= FULL_SIZE_FACTOR * len(idx):
+        best, record, note = _check_min_df_whole(texts, logits, best, default["min_df"], random_state)
+        extra["min_df_whole_set"], reason = record, f"{reason} {note}"
     return SettingsChoice(
         chosen=best,
         candidates=scorer.rows,
@@ -235,7 +248,31 @@ def select_student_settings(
         n_fit=len(fit_i),
         n_held_out=len(dev_i),
         seconds=round(time.perf_counter() - t0, 1),
+        extra=extra,
     )
+
+
+def _check_min_df_whole(
+    texts: Sequence[str], logits: np.ndarray, best: dict[str, Any], default_min_df: int, random_state: int
+) -> tuple[dict[str, Any], dict[str, Any], str]:
+    """The sample's min_df against the default one on the whole transfer set (a seeded held-out part
+    scored): the lower one stays only if it agrees more by :data:`MIN_GAIN`, else the smaller model wins."""
+    held = min(FULL_SIZE_HELD_OUT, len(texts) // 4) / len(texts)
+    fit_i, dev_i = _held_out_split(len(texts), held, random_state + 1)
+    scorer = _AgreementScorer(
+        [texts[i] for i in fit_i], [texts[i] for i in dev_i], logits[fit_i], logits[dev_i].argmax(axis=1), random_state
+    )
+    low, high = scorer.score(best), scorer.score({**best, "min_df": default_min_df})
+    keep_low = low >= high + MIN_GAIN
+    chosen = best if keep_low else {**best, "min_df": default_min_df}
+    record = {"n_fit": len(fit_i), "n_held_out": len(dev_i), "candidates": scorer.rows, "min_df": chosen["min_df"]}
+    note = (
+        f"On the whole transfer set ({len(fit_i):,} fitted, {len(dev_i):,} held out) min_df {best['min_df']} agreed "
+        f"{low:.4f} and min_df {default_min_df} {high:.4f} ({scorer.rows[0]['n_features']:,} against "
+        f"{scorer.rows[1]['n_features']:,} n-grams): min_df {chosen['min_df']} kept"
+        + (" (the smaller model, within the noise guard)." if not keep_low else ".")
+    )
+    return chosen, record, note
 
 
 def main(argv: list[str] | None = None) -> int:
