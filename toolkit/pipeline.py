@@ -85,9 +85,13 @@ class RunConfig:
     def transfer_key(self, n_unlabeled: int | None) -> dict[str, Any]:
         """What decides a transfer set: its size and, when given, the other sources it draws from
         with their contents' digests (texts added to a file later are labeled on the next run)."""
-        sources = self.data.unlabeled_data
-        extra = {"unlabeled_data": [[s, source_digest(s)] for s in sources]} if sources else {}
+        extra = {"unlabeled_data": self._source_digests} if self.data.unlabeled_data else {}
         return {"unlabeled": n_unlabeled, **extra}
+
+    @functools.cached_property
+    def _source_digests(self) -> list[list[str | None]]:
+        """Each ``--unlabeled-data`` source with its digest, read once per run (not once per stage key)."""
+        return [[s, source_digest(s)] for s in self.data.unlabeled_data]
 
     def teacher_key(self) -> dict[str, Any]:
         """The fine-tuning settings that decide the teacher (not progress bars or threads)."""

@@ -21,8 +21,7 @@ import edge_distill
 from edge_distill.toolkit.api import transfer_of
 from edge_distill.toolkit.logits import load_logits, read_data_record
 from edge_distill.toolkit.options import DataOptions
-from edge_distill.toolkit.student.distill import DEFAULT_C, fit_features
-from edge_distill.toolkit.student.objectives import Gold, fit_objective, scores
+from edge_distill.toolkit.student.distill import DEFAULT_C, StudentConfig, fit_student
 
 DEFAULTS: dict[str, Any] = {"ngram_range": (1, 2), "min_df": 2, "C": DEFAULT_C, "temperature": 1.0, "gold": 0.0}
 #: one change each against DEFAULTS ("labeled_as_transfer": the labeled texts join with the teacher's logits)
@@ -52,19 +51,23 @@ def measure(run: Path, variants: dict[str, dict[str, Any]] = VARIANTS) -> list[d
         texts, targets = list(transfer.texts), np.asarray(logits, np.float64)
         if v.get("labeled_as_transfer"):
             texts, targets = texts + list(lab.texts), np.vstack([targets, lab_logits])
-        gold_texts = list(lab.texts) if v["gold"] else []
-        feats = fit_features(texts + gold_texts, {"ngram_range": v["ngram_range"], "min_df": v["min_df"]})
-        X = feats.rows()
-        gold = Gold(X[len(texts) :], lab.labels, v["gold"]) if v["gold"] else None
-        model = fit_objective("soft", X[: len(texts)], targets, C=v["C"], temperature=v["temperature"], gold=gold)
-        pv, pt = (scores(model, feats.transform(list(c.texts))).argmax(1) for c in (val, test))
+        config = StudentConfig(
+            objective="soft",
+            C=v["C"],
+            temperature=v["temperature"],
+            features={"ngram_range": v["ngram_range"], "min_df": v["min_df"]},
+            with_gold=bool(v["gold"]),
+            gold_weight=v["gold"] or 1.0,
+        )
+        model = fit_student(texts, targets, lab.label_names, config, gold_texts=lab.texts, gold_labels=lab.labels).model
+        pv, pt = (model.pipeline().predict_proba(list(c.texts)).argmax(1) for c in (val, test))
         rows.append(
             {
                 "variant": name,
                 "validation_accuracy": float(np.mean(pv == val.labels)),
                 "test_accuracy": float(np.mean(pt == test.labels)),
                 "test_agreement_with_teacher": float(np.mean(pt == test_teacher)),
-                "n_features": X.shape[1],
+                "n_features": model.n_features,
             }
         )
         print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
