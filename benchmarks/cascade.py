@@ -52,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """``python -m edge_distill.benchmarks.cascade SPEC --data DIR``: time a saved cascade on a run's test texts."""
     p = argparse.ArgumentParser(prog="python -m edge_distill.benchmarks.cascade", description=main.__doc__)
     p.add_argument("spec", help="a cascade.json written by edge_distill.toolkit.cascade.save_cascade_spec")
-    add_data_arguments(p)  # as for 'edge-distill run': the texts come from its test split
+    add_data_arguments(p, transfer=False)  # as for 'edge-distill run': the texts come from its test split
     p.add_argument("--threads", type=int, default=1, help="onnxruntime threads (default: %(default)s)")
     args = p.parse_args(argv)
 

@@ -121,7 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         nargs="+",
         help=".onnx files, student folders, teacher folders or peer folders; the first is the reference of the ratios",
     )
-    add_data_arguments(p)  # as for 'edge-distill run': the texts come from its test split
+    add_data_arguments(p, transfer=False)  # as for 'edge-distill run': the texts come from its test split
     p.add_argument("--rounds", type=int, default=300)
     p.add_argument("--cold-repeats", type=int, default=3)
     p.add_argument("--throughput-threads", type=int, default=None, help="default: all cores")

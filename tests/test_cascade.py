@@ -279,6 +279,10 @@ def test_benchmark_command_reads_any_columns(models, texts, tmp_path, capsys):
     assert bench_main([str(spec), "--data", str(csv), "--labeled", "20", "--test", "30"]) == 2  # no 'text' column
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "mine.csv: no text column 'text'" in err and "Traceback" not in err
+    with pytest.raises(SystemExit):  # it reads only the test set: no transfer-set options offered
+        bench_main(["--help"])
+    shown = capsys.readouterr().out
+    assert "--text-field" in shown and "--unlabeled" not in shown
 
 
 def test_predict_cascade_end_to_end(models, texts, capsys):

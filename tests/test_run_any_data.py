@@ -167,7 +167,9 @@ def test_unlabeled_texts_from_another_file_join_the_transfer_set(intents_run: Pa
     assert f"80 of them from {tmp_path / 'prod.txt'}" in result["splits"]
     ids = set(load_logits(out / "logits").ids)
     assert {text_id(t) for t in extra} <= ids and text_id(test_text) not in ids
-    assert set(load_logits(intents_run / "logits").ids) <= ids  # 'all': the file's pool as before, and more
+    before = load_logits(intents_run / "logits").ids
+    assert set(before) <= ids  # 'all': the file's pool as before, and more
+    assert _label_info(out)["reused_texts"] == len(before)  # only the new texts went through the teacher
     # the same command: all cached; a text appended to the file: labeled on the next run
     assert main([*argv, *fields, "--test", "60"]) == 0
     assert all(s["cached"] for s in json.loads(capsys.readouterr().out)["run"]["stages"].values())
@@ -177,6 +179,11 @@ def test_unlabeled_texts_from_another_file_join_the_transfer_set(intents_run: Pa
     stages = json.loads(capsys.readouterr().out)["run"]["stages"]
     assert stages["teacher_train"]["cached"] and not stages["teacher_label"]["cached"]
     assert text_id("a new rain forecast question from today") in load_logits(out / "logits").ids
+    assert _label_info(out)["texts"] - _label_info(out)["reused_texts"] == 1
+
+
+def _label_info(out: Path) -> dict:
+    return json.loads((out / "stages" / "teacher_label.json").read_text())["info"]
 
 
 def _test_texts(out: Path) -> list[str]:

@@ -92,6 +92,7 @@ def test_a_min_df_that_only_a_small_sample_needs_is_checked_on_the_whole_set() -
     assert (a["min_df"], b["min_df"]) == (1, 2) and abs(a["agreement"] - b["agreement"]) < 0.005  # ...not on 3,000
     assert sampled.chosen["min_df"] == 2 == whole["min_df"] and b["n_features"] < a["n_features"]
     assert whole["n_fit"] + whole["n_held_out"] == 4000 and "whole transfer set" in sampled.reason
+    assert sampled.reason.startswith("1-grams, min_df 2") and "sample of 400 transfer texts chose" in sampled.reason
     # a sample that is most of the set: no second look
     alone = select_student_settings(texts[:1200], logits[:1200], ["a", "b"], grid=grid, max_texts=400)
     assert "min_df_whole_set" not in alone.extra

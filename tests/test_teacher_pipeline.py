@@ -381,6 +381,38 @@ def test_a_damaged_chunk_is_recomputed(exported, tiny):
     assert np.allclose(_merged(out).logits, _merged(src.parent).logits, atol=1e-6)
 
 
+def test_a_grown_transfer_set_labels_only_its_new_texts(exported, tiny):
+    from dataclasses import replace
+
+    from edge_distill.toolkit.data import load_splits
+    from edge_distill.toolkit.teacher.label import label_corpus, onnx_labeler
+
+    small = load_splits(tiny["data"], n_labeled=160, n_unlabeled=100, n_test=40, seed=0).unlabeled
+    big = load_splits(tiny["data"], n_labeled=160, n_unlabeled=None, n_test=40, seed=0).unlabeled
+    assert set(small.ids) < set(big.ids)
+    labeler = onnx_labeler(exported["fp32"], threads=1)
+    asked: list[int] = []
+
+    def counted(rows):
+        asked.append(len(rows))
+        return labeler.logits(rows)
+
+    out, fresh = tiny["root"] / "label-grown", tiny["root"] / "label-grown-ref"
+    label_corpus(small, labeler, out, chunk_size=32, progress=False)
+    grown = label_corpus(big, replace(labeler, logits=counted), out, chunk_size=32, progress=False)
+    assert grown.reused_texts == len(small) and sum(asked) == len(big) - len(small)
+    label_corpus(big, labeler, fresh, chunk_size=32, progress=False)
+    a, b = _merged(out), _merged(fresh)
+    assert a.ids == b.ids and np.allclose(a.logits, b.logits, atol=1e-5)
+    # another teacher file, or --restart: nothing is reused
+    assert label_corpus(big, onnx_labeler(exported["int8"], threads=1), out, progress=False).reused_texts == 0
+    assert label_corpus(big, labeler, fresh, restart=True, progress=False).reused_texts == 0
+    # a damaged earlier table is not read: every text is labeled again
+    (fresh / "logits" / "logits.npz").write_bytes(b"PK\x03\x04 damaged")
+    again = label_corpus(big, labeler, fresh, progress=False)
+    assert again.reused_texts == 0 and np.allclose(_merged(fresh).logits, b.logits, atol=1e-5)
+
+
 def test_shards_cover_every_text_once_and_merge_checks_them(exported, tiny):
     from edge_distill.toolkit.data import load_splits
     from edge_distill.toolkit.logits import LogitsError

@@ -24,9 +24,11 @@ def add_data_arguments(
     unlabeled: int | str | None = None,
     test: int | None = 1000,
     data_required: bool = True,
+    transfer: bool = True,
 ) -> None:
     """``--data``, its fields and the split sizes; a size of ``all`` (or -1) means every row left.
-    Every command that draws texts takes these, so they all draw the same ones."""
+    Every command that draws texts takes these, so they all draw the same ones; ``transfer=False``
+    leaves out the transfer-set options for commands that read only the test set."""
     g = p.add_argument_group("data")
     g.add_argument(
         "--data",
@@ -47,6 +49,23 @@ def add_data_arguments(
     )
     g.add_argument("--test-split", default=None, help="split to test on (default: test, else validation)")
     g.add_argument("--labeled", type=size, default=labeled, metavar="N", help="labeled texts (default: %(default)s)")
+    if transfer:
+        _add_transfer_arguments(g, unlabeled)
+    g.add_argument("--test", type=size, default=test, metavar="N", help="test texts, or 'all' (default: %(default)s)")
+    g.add_argument(
+        "--validation",
+        type=size,
+        default=None,
+        metavar="N",
+        help="validation texts for model and settings choices, never the test split: from the data's validation "
+        "split, else carved from train; 0 = none (default: all of the split, else a tenth of --labeled)",
+    )
+    g.add_argument("--no-stratify", dest="stratify", action="store_false", help="draw without stratifying by class")
+    add_seed(p)
+
+
+def _add_transfer_arguments(g: argparse._ArgumentGroup, unlabeled: int | str | None) -> None:
+    """``--unlabeled`` and ``--unlabeled-data``: what the teacher labels for the student."""
     g.add_argument(
         "--unlabeled",
         type=size,
@@ -63,17 +82,6 @@ def add_data_arguments(
         help="more unlabeled texts for the teacher to label (repeatable): any file or folder --data takes, or a "
         ".txt file with one text a line; labels in it are ignored, texts also in the test set are left out",
     )
-    g.add_argument("--test", type=size, default=test, metavar="N", help="test texts, or 'all' (default: %(default)s)")
-    g.add_argument(
-        "--validation",
-        type=size,
-        default=None,
-        metavar="N",
-        help="validation texts for model and settings choices, never the test split: from the data's validation "
-        "split, else carved from train; 0 = none (default: all of the split, else a tenth of --labeled)",
-    )
-    g.add_argument("--no-stratify", dest="stratify", action="store_false", help="draw without stratifying by class")
-    add_seed(p)
 
 
 def add_seed(p: argparse.ArgumentParser) -> None:
@@ -110,7 +118,7 @@ def data_options(args: argparse.Namespace, **sizes: int | None) -> DataOptions:
     return DataOptions(
         source=str(args.data),
         labeled=args.labeled,
-        unlabeled=args.unlabeled,
+        unlabeled=getattr(args, "unlabeled", 0),
         test=args.test,
         seed=args.seed,
         stratify=args.stratify,
@@ -119,7 +127,7 @@ def data_options(args: argparse.Namespace, **sizes: int | None) -> DataOptions:
         label_names=args.label_names,
         test_split=args.test_split,
         validation=args.validation,
-        unlabeled_data=tuple(args.unlabeled_data),
+        unlabeled_data=tuple(getattr(args, "unlabeled_data", ())),
     ).sized(**sizes)
 
 

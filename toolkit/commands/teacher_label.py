@@ -57,7 +57,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--chunk-size", type=int, default=1024, help="texts per resumable chunk (default: 1024)")
     p.add_argument("--batch-size", type=int, default=32, help="texts per forward pass (default: 32)")
     p.add_argument("--threads", type=int, default=None, help="CPU threads (default: the cores this process may use)")
-    p.add_argument("--restart", action="store_true", help="discard unfinished chunks of an earlier run")
+    p.add_argument(
+        "--restart",
+        action="store_true",
+        help="discard unfinished chunks of an earlier run and relabel every text (by default, texts the "
+        "folder's earlier labeling by the same teacher holds are reused)",
+    )
     p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
     p.formatter_class = argparse.RawDescriptionHelpFormatter
     add_json(p)

@@ -240,8 +240,11 @@ def select_student_settings(
     )
     extra = {}
     if best["min_df"] < default["min_df"] and len(texts) >= FULL_SIZE_FACTOR * len(idx):
+        sampled = best
         best, record, note = _check_min_df_whole(texts, logits, best, default["min_df"], random_state)
         extra["min_df_whole_set"], reason = record, f"{reason} {note}"
+        if best != sampled:  # the reason then opens with what is used, not with the sample's choice
+            reason = f"{_describe(best)}. The search on a sample of {len(idx):,} transfer texts chose {reason}"
     return SettingsChoice(
         chosen=best,
         candidates=scorer.rows,

@@ -5,7 +5,9 @@ run) and cut into chunks. Each finished chunk is written atomically under
 ``logits/work/<shard>/``; a rerun after ``kill -9`` loads the chunks whose ids match and
 computes only the rest (a temporary file left by the kill is never read: chunk files appear
 only by an atomic rename). When all chunks exist the shard file is written, and an unsharded
-run merges straight away.
+run merges straight away. Texts the folder's merged table already holds, labeled by the same
+teacher with the same settings, are taken from it: a transfer set that grew (``--unlabeled``
+raised, ``--unlabeled-data`` added) costs only its new texts.
 
 Two backends give the same labels: ``torch`` (the saved ``DIR/teacher`` folder, GPU when
 present) and ``onnx`` (an exported ``teacher.onnx`` / ``teacher.int8.onnx``, the fast way on a
@@ -97,6 +99,7 @@ class LabelResult:
     resumed_texts: int
     chunks: int
     backend: str
+    reused_texts: int = 0  # taken from the folder's earlier merged table (same teacher and settings)
     merged: str | None = None  # the merged logits.npz (unsharded runs merge at once)
     merged_texts: int | None = None
 
@@ -127,26 +130,64 @@ def _check_inputs(corpus: Corpus, labeler: Labeler, chunk_size: int) -> None:
 
 
 def _label_chunks(
-    labeler: Labeler, work: Path, ids: list[str], rows: list[list[int]], chunks: list[np.ndarray], bar: Any
-) -> tuple[LogitsTable, int]:
-    """Every chunk, loaded when a finished one is on disk, else computed and saved: the table
-    and how many texts were resumed."""
-    done, parts = 0, []
+    labeler: Labeler,
+    work: Path,
+    ids: list[str],
+    rows: list[list[int]],
+    chunks: list[np.ndarray],
+    known: dict[str, np.ndarray],
+    bar: Any,
+) -> tuple[LogitsTable, int, int]:
+    """Every chunk, loaded when a finished one is on disk, else computed (texts in ``known``
+    taken from it) and saved: the table, how many texts were resumed and how many reused."""
+    done, reused, parts = 0, 0, []
     for j, idx in enumerate(chunks):
         path = work / f"chunk-{j:05d}.npz"
         want = [ids[i] for i in idx]
         table = _load_chunk(path, want)
         if table is None:
-            logits = labeler.logits([rows[i] for i in idx])
-            table = LogitsTable(want, logits.astype(np.float32), labeler.label_names)
+            logits, n_known = _chunk_logits(labeler, want, [rows[i] for i in idx], known)
+            table = LogitsTable(want, logits, labeler.label_names)
             save_logits(path, table)
+            reused += n_known
         else:
             done += len(idx)
         parts.append(table)
         bar.update(len(idx))
     if not parts:
-        return LogitsTable([], np.zeros((0, len(labeler.label_names)), np.float32), labeler.label_names), done
-    return LogitsTable.concat(parts), done
+        empty = np.zeros((0, len(labeler.label_names)), np.float32)
+        return LogitsTable([], empty, labeler.label_names), done, reused
+    return LogitsTable.concat(parts), done, reused
+
+
+def _chunk_logits(
+    labeler: Labeler, ids: list[str], rows: list[list[int]], known: dict[str, np.ndarray]
+) -> tuple[np.ndarray, int]:
+    """One chunk's logits: rows labeled before come from ``known``, the teacher computes the rest."""
+    old = np.fromiter((i in known for i in ids), bool, len(ids))
+    logits = np.empty((len(ids), len(labeler.label_names)), np.float32)
+    if old.any():
+        logits[old] = np.stack([known[i] for i, o in zip(ids, old, strict=True) if o])
+    if not old.all():
+        logits[~old] = labeler.logits([r for r, o in zip(rows, old, strict=True) if not o])
+    return logits, int(old.sum())
+
+
+def _earlier_logits(out: Path, fingerprint: dict[str, Any], ids: list[str]) -> dict[str, np.ndarray]:
+    """The rows of ``ids`` in the folder's merged table, when the same teacher with the same
+    settings wrote it (only the texts may differ); empty when there is none, or it is unreadable."""
+    try:
+        summary = json.loads((out / "logits" / "logits.json").read_text(encoding="utf-8"))
+        same = {k: v for k, v in summary["fingerprint"].items() if k != "ids_sha256"} == {
+            k: v for k, v in fingerprint.items() if k != "ids_sha256"
+        }
+        table = load_logits(out / "logits") if same else None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):  # LogitsError is a ValueError
+        return {}
+    if table is None or table.label_names != tuple(fingerprint["label_names"]):
+        return {}
+    pos = {k: i for i, k in enumerate(table.ids)}
+    return {i: table.logits[pos[i]] for i in ids if i in pos}
 
 
 def label_corpus(
@@ -159,7 +200,8 @@ def label_corpus(
     restart: bool = False,
     progress: bool = True,
 ) -> LabelResult:
-    """Label this shard of ``corpus`` into ``out/logits`` (resuming), merge if unsharded."""
+    """Label this shard of ``corpus`` into ``out/logits`` (resuming, and reusing the logits of texts
+    the folder's earlier labeling holds unless ``restart``), merge if unsharded."""
     tqdm = require("tqdm", "labeling").tqdm
     shard = shard or ShardSpec()
     _check_inputs(corpus, labeler, chunk_size)
@@ -175,14 +217,15 @@ def label_corpus(
     manifest = {"fingerprint": fingerprint, "chunk_size": chunk_size, "shard": shard.name, "n_texts": len(ids)}
     _check_manifest(work, manifest, restart)
     atomic_write_json(work / "manifest.json", manifest)
+    known = {} if restart else _earlier_logits(out, fingerprint, ids)
     bar = tqdm(total=len(ids), desc=f"labeling {shard.name}", unit="text", disable=not progress)
-    table, done = _label_chunks(labeler, work, ids, rows, chunks, bar)
+    table, done, reused = _label_chunks(labeler, work, ids, rows, chunks, known, bar)
     bar.close()
     write_shard(out, shard, table, {"fingerprint": fingerprint, "total_texts": len(corpus)})
     shutil.rmtree(work, ignore_errors=True)
     with contextlib.suppress(OSError):
         work.parent.rmdir()  # the shared work folder, once no shard is running
-    result = LabelResult(shard.name, len(ids), done, len(chunks), labeler.backend)
+    result = LabelResult(shard.name, len(ids), done, len(chunks), labeler.backend, reused_texts=reused)
     if shard.count == 1:
         path, summary = merge_shards(out)
         result.merged, result.merged_texts = str(path), summary["texts"]
