@@ -171,8 +171,7 @@ def transfer_of(unlabeled: Corpus, table: LogitsTable, *, exact: bool) -> tuple[
     the drawn pool is narrowed to the texts the logits hold (all of which must be in it)."""
     if exact:
         return unlabeled, table.lookup(unlabeled.ids)
-    have = set(table.ids)
-    keep = [i for i, k in enumerate(unlabeled.ids) if k in have]
+    keep = [i for i, k in enumerate(unlabeled.ids) if k in table.positions]
     if len(keep) < len(table):
         raise DataError(
             f"{len(table) - len(keep)} of the {len(table)} labeled texts are not in this data's transfer pool: "

@@ -51,6 +51,8 @@ def add_data_arguments(
     g.add_argument("--labeled", type=size, default=labeled, metavar="N", help="labeled texts (default: %(default)s)")
     if transfer:
         _add_transfer_arguments(g, unlabeled)
+    else:
+        p.set_defaults(unlabeled=0, unlabeled_data=[])  # no transfer set: data_options reads the same names
     g.add_argument("--test", type=size, default=test, metavar="N", help="test texts, or 'all' (default: %(default)s)")
     g.add_argument(
         "--validation",
@@ -118,7 +120,7 @@ def data_options(args: argparse.Namespace, **sizes: int | None) -> DataOptions:
     return DataOptions(
         source=str(args.data),
         labeled=args.labeled,
-        unlabeled=getattr(args, "unlabeled", 0),
+        unlabeled=args.unlabeled,
         test=args.test,
         seed=args.seed,
         stratify=args.stratify,
@@ -127,7 +129,7 @@ def data_options(args: argparse.Namespace, **sizes: int | None) -> DataOptions:
         label_names=args.label_names,
         test_split=args.test_split,
         validation=args.validation,
-        unlabeled_data=tuple(getattr(args, "unlabeled_data", ())),
+        unlabeled_data=tuple(args.unlabeled_data),
     ).sized(**sizes)
 
 

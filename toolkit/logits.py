@@ -10,6 +10,7 @@ the run folder ``teacher label --out`` was given.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import zipfile
@@ -53,9 +54,14 @@ class LogitsTable:
     def __len__(self) -> int:
         return len(self.ids)
 
+    @functools.cached_property
+    def positions(self) -> dict[str, int]:
+        """Each id's row (built once per table)."""
+        return {k: i for i, k in enumerate(self.ids)}
+
     def lookup(self, ids: list[str]) -> np.ndarray:
         """The logits rows for ``ids``, in that order; every id must be present."""
-        pos = {k: i for i, k in enumerate(self.ids)}
+        pos = self.positions
         missing = [k for k in ids if k not in pos]
         if missing:
             raise LogitsError(

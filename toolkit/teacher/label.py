@@ -178,16 +178,17 @@ def _earlier_logits(out: Path, fingerprint: dict[str, Any], ids: list[str]) -> d
     settings wrote it (only the texts may differ); empty when there is none, or it is unreadable."""
     try:
         summary = json.loads((out / "logits" / "logits.json").read_text(encoding="utf-8"))
-        same = {k: v for k, v in summary["fingerprint"].items() if k != "ids_sha256"} == {
-            k: v for k, v in fingerprint.items() if k != "ids_sha256"
-        }
-        table = load_logits(out / "logits") if same else None
+        if _without_ids(summary["fingerprint"]) != _without_ids(fingerprint):
+            return {}
+        table = load_logits(out / "logits")
     except (OSError, ValueError, KeyError, TypeError, AttributeError):  # LogitsError is a ValueError
         return {}
-    if table is None or table.label_names != tuple(fingerprint["label_names"]):
-        return {}
-    pos = {k: i for i, k in enumerate(table.ids)}
-    return {i: table.logits[pos[i]] for i in ids if i in pos}
+    return {i: table.logits[table.positions[i]] for i in ids if i in table.positions}
+
+
+def _without_ids(fingerprint: dict[str, Any]) -> dict[str, Any]:
+    """A labeling's fingerprint less the texts: what must match for its logits to be reused."""
+    return {k: v for k, v in fingerprint.items() if k != "ids_sha256"}
 
 
 def label_corpus(
