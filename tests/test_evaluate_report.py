@@ -138,6 +138,40 @@ def test_per_class_and_confusion_match_sklearn() -> None:
     assert np.trace(np.asarray(m["confusion"])) / 300 == pytest.approx(m["accuracy"])
 
 
+def test_a_class_absent_from_the_test_texts_has_no_score(tmp_path: Path) -> None:
+    """Four declared classes, the test texts hold three and no model predicts the fourth: its F1 is
+    undefined, not 0, and macro-F1 is scikit-learn's over the classes present (a zero for the absent
+    class would cut it by a quarter)."""
+    from sklearn.metrics import f1_score
+
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 3, 120)
+    pred = np.where(rng.random(120) < 0.8, y, rng.integers(0, 3, 120))
+    names = ["a", "b", "c", "d"]
+    m = classification_metrics(y, pred, names)
+    assert m["macro_f1"] == pytest.approx(f1_score(y, pred, average="macro"))
+    assert m["classes_scored"] == 3 and m["per_class"][3] == {
+        "class": "d",
+        "precision": None,
+        "recall": None,
+        "f1": None,
+        "support": 0,
+    }
+    assert m["report"]["macro avg"]["f1-score"] == pytest.approx(m["macro_f1"])
+    pred[0] = 3  # predicted once, wrongly: now it is scored (F1 0) and counts in the average
+    m = classification_metrics(y, pred, names)
+    assert m["classes_scored"] == 4 and m["per_class"][3]["f1"] == 0.0
+    assert m["macro_f1"] == pytest.approx(f1_score(y, pred, average="macro"))
+    probas = {"teacher": np.eye(4)[y], "student": np.eye(4)[pred]}
+    report = build_report(
+        {"data": "x.csv", "labeled": 30, "test": 1000, "seed": 0}, compare_models(y, probas, names), None
+    )
+    write_report(tmp_path, report)
+    md = (tmp_path / "report.md").read_text()
+    assert "No test text is of class `d`" in md and "| d | 0 | – | 0.000 |" in md
+    assert ", 120 test texts, seed 0" in md  # 1,000 asked, the split had 120: the count evaluated
+
+
 @pytest.mark.parametrize(
     ("source", "imdb"),
     [

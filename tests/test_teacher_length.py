@@ -68,3 +68,36 @@ def test_epochs_follow_the_length() -> None:
         with pytest.raises(DataError, match="epochs must be 'auto' or a whole number >= 1"):
             TrainConfig(epochs=bad).check()
     TrainConfig(epochs=1).check()
+
+
+@pytest.mark.parametrize("arch", ["bert", "distilbert"])
+def test_the_new_head_learns_at_its_own_rate(arch: str) -> None:
+    """Every weight outside the pretrained base model (whatever the architecture calls its head) takes
+    head_lr; the backbone, its pooler included, takes lr; biases and norms take no weight decay."""
+    import transformers
+
+    from edge_distill.runtime.errors import DataError
+    from edge_distill.toolkit.teacher.train import TrainConfig, _optimizer
+
+    if arch == "bert":
+        cfg = transformers.BertConfig(
+            vocab_size=30, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32
+        )
+        model, heads = transformers.BertForSequenceClassification(cfg), {"classifier.weight", "classifier.bias"}
+    else:
+        cfg = transformers.DistilBertConfig(vocab_size=30, dim=16, n_layers=1, n_heads=2, hidden_dim=32)
+        model = transformers.DistilBertForSequenceClassification(cfg)
+        heads = {"pre_classifier.weight", "pre_classifier.bias", "classifier.weight", "classifier.bias"}
+    opt = _optimizer(model, TrainConfig(lr=1e-4, head_lr=2e-3, weight_decay=0.01))
+    names = {id(p): n for n, p in model.named_parameters()}
+    seen = set()
+    for group in opt.param_groups:
+        for p in group["params"]:
+            name = names[id(p)]
+            seen.add(name)
+            assert group["lr"] == (2e-3 if name in heads else 1e-4), name
+            no_decay = p.ndim < 2 or "norm" in name.lower()
+            assert group["weight_decay"] == (0.0 if no_decay else 0.01), name
+    assert seen == set(names.values())
+    with pytest.raises(DataError, match="head_lr > 0"):
+        TrainConfig(head_lr=0).check()

@@ -55,17 +55,20 @@ def confusion(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndar
 
 
 def per_class(report: dict[str, Any], label_names: Sequence[str]) -> list[dict[str, Any]]:
-    """Precision, recall, F1 and support of each class, in class-id order (from the sklearn report)."""
-    return [
-        {
-            "class": name,
-            "precision": float(report[name]["precision"]),
-            "recall": float(report[name]["recall"]),
-            "f1": float(report[name]["f1-score"]),
-            "support": int(report[name]["support"]),
-        }
-        for name in label_names
-    ]
+    """Precision, recall, F1 and support of each class, in class-id order (from the sklearn report).
+
+    A class neither in the test texts nor ever predicted has no precision, recall or F1 (None):
+    a zero there would be a score for nothing, and it would pull macro-F1 down."""
+    rows = []
+    for name in label_names:
+        r = report.get(name)
+        scores = {k: None if r is None else float(r[s]) for k, s in _SCORES.items()}
+        rows.append({"class": name, **scores, "support": 0 if r is None else int(r["support"])})
+    return rows
+
+
+#: per-class fields and the names scikit-learn's report gives them
+_SCORES = {"precision": "precision", "recall": "recall", "f1": "f1-score"}
 
 
 def classification_metrics(
@@ -80,15 +83,23 @@ def classification_metrics(
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if len(y_true) == 0:
         raise ValueError("no test texts to evaluate on")
-    labels = list(range(len(label_names)))
+    # macro-F1 averages the classes in the test texts or predicted (scikit-learn's default set): a declared
+    # class absent from both has no F1 to average
+    scored = sorted(set(y_true.tolist()) | set(y_pred.tolist()))
     correct = int(np.sum(y_true == y_pred))
     out: dict[str, Any] = {
         "accuracy": correct / len(y_true),
-        "macro_f1": float(metrics.f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)),
+        "macro_f1": float(metrics.f1_score(y_true, y_pred, labels=scored, average="macro", zero_division=0)),
+        "classes_scored": len(scored),
         "ci95": list(wilson_ci(correct, len(y_true))),
         "n_test": len(y_true),
         "report": metrics.classification_report(
-            y_true, y_pred, labels=labels, target_names=list(label_names), output_dict=True, zero_division=0
+            y_true,
+            y_pred,
+            labels=scored,
+            target_names=[label_names[i] for i in scored],
+            output_dict=True,
+            zero_division=0,
         ),
     }
     out["per_class"] = per_class(out["report"], label_names)
@@ -107,7 +118,10 @@ def format_report(result: dict[str, Any], label_names: Sequence[str], digits: in
         if not name:
             lines.append("")
             continue
-        r = rep[name]
+        r = rep.get(name)
+        if r is None:  # neither in the test texts nor predicted
+            lines.append(f"{name:>{width}}  {'–':>9}  {'–':>9}  {'–':>9}  {0:>9d}")
+            continue
         lines.append(
             f"{name:>{width}}  {r['precision']:>9.{digits}f}  {r['recall']:>9.{digits}f}  "
             f"{r['f1-score']:>9.{digits}f}  {int(r['support']):>9d}"

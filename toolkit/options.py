@@ -34,6 +34,12 @@ CASCADE_TARGETS = ("max_share", "match_teacher")
 SHORT_TEXT_TOKENS = 128
 SHORT_TEXT_EPOCHS = 6
 LONG_TEXT_EPOCHS = 3
+#: the peak learning rate of the teacher's new classification head (the backbone's is --lr, 1e-4), as
+#: SetFit gives its head a rate of its own: a head at the backbone's rate barely learned TREC's 50 fine
+#: classes in 6 epochs (validation accuracy 0.668, under the TF-IDF baseline's 0.698 on test). Validation
+#: accuracy (never test), 1,000 labels, seed 0, head at 1e-4 -> 2e-3: TREC fine 0.668 -> 0.783, TREC 0.931 ->
+#: 0.934, emotion 0.835 -> 0.850 (1,996 tweets), SST-2 0.848 -> 0.842, IMDB at 128 tokens 0.849 -> 0.854
+HEAD_LR = 2e-3
 
 
 def auto_epochs(max_length: int) -> int:

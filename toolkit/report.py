@@ -260,10 +260,8 @@ def _count(n: int | None) -> str:
 
 
 def _n_test(run: dict[str, Any], models: dict[str, Any]) -> int | None:
-    """The test size: as asked, or (for 'all') as evaluated."""
-    if run.get("test") is not None:
-        return run["test"]
-    return next((m["n_test"] for m in models.values() if "n_test" in m), None)
+    """The test size as evaluated (a test split smaller than asked gives all it has), else as asked."""
+    return next((m["n_test"] for m in models.values() if "n_test" in m), run.get("test"))
 
 
 def _pct(x: float) -> str:
@@ -420,6 +418,11 @@ def _data_lines(report: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
+def _score(value: float | None) -> str:
+    """A per-class score, or – where it is undefined (a class neither in the test texts nor predicted)."""
+    return "–" if value is None else f"{value:.3f}"
+
+
 def _per_class_lines(report: dict[str, Any]) -> list[str]:
     """F1 of each class for every model, then precision / recall / F1 of the teacher and the student."""
     models = {n: m for n, m in report["models"].items() if m.get("per_class")}
@@ -427,9 +430,17 @@ def _per_class_lines(report: dict[str, Any]) -> list[str]:
         return []
     first = next(iter(models.values()))["per_class"]
     lines = ["", "## Per class", "", "F1 of each class on the test texts (support: test texts of that class).", ""]
+    absent = [r["class"] for r in first if r["support"] == 0]
+    if absent:
+        lines += [
+            f"No test text is of class {', '.join(f'`{c}`' for c in absent)}: a model that never predicts "
+            "such a class has no score for it (–), and macro-F1 averages the classes that were in the test "
+            "texts or predicted.",
+            "",
+        ]
     lines += ["| class | support | " + " | ".join(models) + " |", "|---|---:|" + "---:|" * len(models)]
     for i, row in enumerate(first):
-        f1s = " | ".join(f"{m['per_class'][i]['f1']:.3f}" for m in models.values())
+        f1s = " | ".join(_score(m["per_class"][i]["f1"]) for m in models.values())
         lines.append(f"| {row['class']} | {row['support']:,} | {f1s} |")
     pair = [n for n in ("teacher", "student") if n in models]
     if pair:
@@ -437,7 +448,7 @@ def _per_class_lines(report: dict[str, Any]) -> list[str]:
         lines += ["", f"| class | {head} |", "|---|" + "---:|" * (3 * len(pair))]
         for i, row in enumerate(first):
             cells = " | ".join(
-                f"{models[n]['per_class'][i][k]:.3f}" for n in pair for k in ("precision", "recall", "f1")
+                _score(models[n]["per_class"][i][k]) for n in pair for k in ("precision", "recall", "f1")
             )
             lines.append(f"| {row['class']} | {cells} |")
     return lines

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from edge_distill.toolkit.arguments import add_data_arguments, argparse_type, data_options
 from edge_distill.toolkit.commands.common import add_json, emit
 from edge_distill.toolkit.data import AUTO
-from edge_distill.toolkit.options import LONG_TEXT_EPOCHS, SHORT_TEXT_EPOCHS, SHORT_TEXT_TOKENS, parse_epochs
+from edge_distill.toolkit.options import HEAD_LR, LONG_TEXT_EPOCHS, SHORT_TEXT_EPOCHS, SHORT_TEXT_TOKENS, parse_epochs
 
 if TYPE_CHECKING:  # annotations only: these modules need the 'train' extra
     from edge_distill.toolkit.teacher.train import TrainConfig
@@ -61,7 +61,14 @@ def add_train_arguments(p: argparse.ArgumentParser, *, model: bool = True) -> No
         help="what long texts keep: the start, or a quarter start + the end (default: head+tail)",
     )
     g = p.add_argument_group("optimisation")
-    g.add_argument("--lr", type=float, default=1e-4, help="peak AdamW learning rate (default: 1e-4)")
+    g.add_argument("--lr", type=float, default=1e-4, help="peak AdamW learning rate of the backbone (default: 1e-4)")
+    g.add_argument(
+        "--head-lr",
+        type=float,
+        default=HEAD_LR,
+        help="peak learning rate of the new classification head (default: %(default)g): a head at the "
+        "backbone's rate learns many classes slowly",
+    )
     g.add_argument(
         "--epochs",
         type=argparse_type(parse_epochs),
@@ -103,6 +110,7 @@ def train_config(args: argparse.Namespace, *, seed: int, model: str | None = Non
         max_length=args.max_length,
         truncation=args.truncation,
         lr=args.lr,
+        head_lr=args.head_lr,
         epochs=args.epochs,
         batch_size=args.batch_size,
         grad_accum=args.grad_accum,

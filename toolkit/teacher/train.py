@@ -27,6 +27,7 @@ from edge_distill.toolkit.data import Corpus
 from edge_distill.toolkit.extras import require
 from edge_distill.toolkit.options import (
     AUTO,
+    HEAD_LR,
     LONG_TEXT_EPOCHS,
     SHORT_TEXT_EPOCHS,
     SHORT_TEXT_TOKENS,
@@ -53,6 +54,7 @@ class TrainConfig:
     max_length: int | str | None = "auto"  # "auto"/None: follow the labeled texts (capped at 512)
     truncation: str = "head+tail"
     lr: float = 1e-4
+    head_lr: float = HEAD_LR  # the new classification head's peak rate (the backbone takes ``lr``)
     epochs: int | str = "auto"  # "auto": SHORT_TEXT_EPOCHS where max_length <= SHORT_TEXT_TOKENS, else 3
     batch_size: int = 16
     grad_accum: int = 1
@@ -76,8 +78,8 @@ class TrainConfig:
         for name in ("batch_size", "grad_accum"):
             if getattr(self, name) < 1:
                 raise DataError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if not (self.lr > 0 and 0 <= self.warmup < 1 and 0 < self.val_fraction < 1):
-            raise DataError("need lr > 0, 0 <= warmup < 1 and 0 < val_fraction < 1")
+        if not (self.lr > 0 and self.head_lr > 0 and 0 <= self.warmup < 1 and 0 < self.val_fraction < 1):
+            raise DataError("need lr > 0, head_lr > 0, 0 <= warmup < 1 and 0 < val_fraction < 1")
 
     @property
     def auto_length(self) -> bool:
@@ -98,13 +100,24 @@ def carve_validation(corpus: Corpus, fraction: float, seed: int) -> tuple[np.nda
 
 
 def _optimizer(model, cfg: TrainConfig):
+    """AdamW: the backbone at ``lr``, the head (every weight outside the pretrained base model) at
+    ``head_lr``; no weight decay on biases and norms."""
     torch = require("torch", "teacher training")
-    decay, no_decay = [], []
+    prefix = getattr(model, "base_model_prefix", "")
+    base = getattr(model, prefix, None) if prefix else None
+    groups: dict[tuple[bool, bool], list] = {}
     for name, p in model.named_parameters():
         if p.requires_grad:
-            (no_decay if p.ndim < 2 or "LayerNorm" in name or "norm" in name.lower() else decay).append(p)
-    groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-    return torch.optim.AdamW(groups, lr=cfg.lr)
+            decays = not (p.ndim < 2 or "LayerNorm" in name or "norm" in name.lower())
+            head = base is not None and not name.startswith(f"{prefix}.")  # no base submodule: all backbone
+            groups.setdefault((head, decays), []).append(p)
+    return torch.optim.AdamW(
+        [
+            {"params": ps, "lr": cfg.head_lr if head else cfg.lr, "weight_decay": cfg.weight_decay if decays else 0.0}
+            for (head, decays), ps in sorted(groups.items())
+        ],
+        lr=cfg.lr,
+    )
 
 
 def _linear_schedule(optimizer, warmup_steps: int, total_steps: int):
