@@ -75,7 +75,11 @@ class Tolerances:
     is not decided by noise (sst2's search stopped at a bare pass; its gate measured 0.9896,
     bound 0.9845). ``int8_max_mean_abs_dlogit``: optional cap on the mean |Δlogit| (the
     student learns from logits, not only labels). ``int8_max_fp32_nodes``: cap on the nodes
-    the selection may keep in fp32 (None: half of them).
+    the selection may keep in fp32 (None: half of them). ``int8_search_tokens``: the search reads
+    the calibration texts (each cut to :data:`SEARCH_TOKENS`) up to this many tokens, at least
+    :data:`SEARCH_MIN_TEXTS` texts (None: every text given): short texts then get more of them at
+    the cost of fewer long ones (emotion's search stopped on a lucky 0.995 over 1,000 tweets and its
+    gate measured 0.9877; over 4,000 it kept 10 nodes, and the gate measured 0.9957).
     """
 
     fp32_max_abs: float = 1e-4
@@ -85,6 +89,7 @@ class Tolerances:
     int8_max_mean_abs_dlogit: float | None = None
     int8_max_fp32_nodes: int | None = None
     int8_select_margin: float = 0.01
+    int8_search_tokens: int | None = None
 
 
 def _model_inputs(model, tokenizer) -> list[str]:
@@ -279,6 +284,18 @@ def rank_sensitivity(fused, work: Path, meta: dict[str, str], rows, ref: np.ndar
 
 #: the tokens of a text the fp32-node search reads (the first ones, and the last: [SEP])
 SEARCH_TOKENS = 128
+#: the fewest calibration texts a token budget leaves the search (where that many are given)
+SEARCH_MIN_TEXTS = 1000
+#: the search's token budget under ``--calibration auto``: what 1,000 long texts cost it
+AUTO_SEARCH_TOKENS = SEARCH_MIN_TEXTS * SEARCH_TOKENS
+
+
+def _within_budget(rows: list, budget: int | None) -> list:
+    """The leading ``rows`` whose token count fits ``budget`` (at least SEARCH_MIN_TEXTS of them)."""
+    if budget is None:
+        return rows
+    fits = int(np.searchsorted(np.cumsum([len(r) for r in rows]), budget, side="right"))
+    return rows[: max(fits, SEARCH_MIN_TEXTS)]
 
 
 def choose_fp32_nodes(
@@ -296,6 +313,7 @@ def choose_fp32_nodes(
     """
     fp32 = _open(sealed_bytes(fused, {**meta, schema.PRECISION: "fp32"}), "fp32-probe", threads)
     rows = [r if len(r) <= SEARCH_TOKENS else r[: SEARCH_TOKENS - 1] + r[-1:] for r in fp32.encoder.encode(list(texts))]
+    rows = _within_budget(rows, tol.int8_search_tokens)
     ref = fp32.logits_of_ids(rows)
     n_cand = len(quantizable_nodes(fused))
     cap = -(-n_cand // 2) if tol.int8_max_fp32_nodes is None else min(tol.int8_max_fp32_nodes, n_cand)

@@ -194,3 +194,28 @@ def test_without_an_unlabeled_split_held_out_rows_widen_the_agreement(tiny_run, 
     check, cal, extra = set(gate.check.texts), set(gate.calibration), set(gate.agreement)
     assert len(check) == 20 and len(cal) == 20 and len(extra) > 20
     assert not (check & cal) and not (check & extra) and not (cal & extra)
+
+
+def test_a_token_budget_reads_more_short_texts_than_long_ones():
+    """The search reads calibration texts up to its token budget, never fewer than SEARCH_MIN_TEXTS:
+    with the budget of 1,000 long texts, 4,000 tweets are all read and 4,000 reviews are cut to 1,000."""
+    short, long = [[0] * 30] * 4000, [[0] * et.SEARCH_TOKENS] * 4000
+    assert len(et._within_budget(short, et.AUTO_SEARCH_TOKENS)) == 4000
+    assert len(et._within_budget(long, et.AUTO_SEARCH_TOKENS)) == et.SEARCH_MIN_TEXTS == 1000
+    assert len(et._within_budget(long[:300], et.AUTO_SEARCH_TOKENS)) == 300  # fewer given: all of them
+    assert len(et._within_budget(long, None)) == 4000
+    mixed = [[0] * 100] * 1500 + [[0] * 10] * 3000  # 150,000 tokens in the first 1,500: the budget ends there
+    assert len(et._within_budget(mixed, 128_000)) == 1280
+
+
+def test_calibration_is_auto_or_a_count():
+    from edge_distill.runtime.errors import DataError
+    from edge_distill.toolkit.options import TeacherExportOptions, parse_auto_count
+
+    assert TeacherExportOptions().calibration == "auto" and parse_auto_count("AUTO") == "auto"
+    assert parse_auto_count("4,000") == 4000 and parse_auto_count("0") == 0
+    for bad in ("-1", "many"):
+        with pytest.raises(ValueError, match="expected a whole number"):
+            parse_auto_count(bad)
+    with pytest.raises(DataError, match="calibration must be 'auto' or a whole number >= 0, got 'lots'"):
+        TeacherExportOptions(calibration="lots")

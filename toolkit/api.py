@@ -44,7 +44,7 @@ from edge_distill.toolkit.cascade import TARGETS, build_cascade
 from edge_distill.toolkit.data import Corpus, Splits, iter_jsonl
 from edge_distill.toolkit.evaluate import compare_models
 from edge_distill.toolkit.logits import LogitsTable, load_logits, read_data_record, save_data_record
-from edge_distill.toolkit.options import DataOptions, LabelOptions, TeacherExportOptions
+from edge_distill.toolkit.options import AUTO, CALIBRATION_AUTO_TEXTS, DataOptions, LabelOptions, TeacherExportOptions
 from edge_distill.toolkit.peers import load_peer
 from edge_distill.toolkit.report import build_report, write_report  # figures need the 'bench' extra
 from edge_distill.toolkit.student.distill import StudentConfig, evaluate, fit_student, gold_and_dev
@@ -372,19 +372,26 @@ def export_teacher_onnx(
     in ``training.json`` (labeled training-pool texts in neither the labeled nor the test set).
     A failed gate raises :class:`ParityError` and writes nothing.
     """
-    from edge_distill.exporters.teacher import Tolerances, export_teacher  # the 'export' extra
+    from edge_distill.exporters.teacher import AUTO_SEARCH_TOKENS, Tolerances, export_teacher  # 'export' extra
 
     options = options or TeacherExportOptions()
+    auto = options.calibration == AUTO
     calibration, extra = None, []
     if heldout is None:
         data = read_record(teacher).get("data", {})
         if int8_out is not None:  # disjoint draws: the gate's labeled texts, calibration, extra agreement texts
             o = options
-            gate = int8_gate_texts(data, o.check, o.calibration, o.agreement, o.seed, source=o.data)
+            n_cal = CALIBRATION_AUTO_TEXTS if auto else o.calibration
+            gate = int8_gate_texts(data, o.check, n_cal, o.agreement, o.seed, source=o.data)
             heldout, calibration, extra = gate.check, gate.calibration or None, gate.agreement
         else:
             heldout = heldout_texts(data, options.check, options.seed, source=options.data)
-    tol = Tolerances(options.fp32_tolerance, options.min_agreement, options.max_accuracy_drop)
+    tol = Tolerances(
+        options.fp32_tolerance,
+        options.min_agreement,
+        options.max_accuracy_drop,
+        int8_search_tokens=AUTO_SEARCH_TOKENS if auto else None,
+    )
     r = export_teacher(
         teacher,
         out,

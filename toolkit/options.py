@@ -60,6 +60,13 @@ def parse_epochs(text: str) -> int | str:
     return n
 
 
+def parse_auto_count(text: str) -> int | str:
+    """``auto`` or a whole number >= 0, written as :func:`parse_size` reads it (a ValueError naming a bad value)."""
+    if text.strip().lower() in ("all", "-1"):
+        raise ValueError(f"expected a whole number or 'auto', got {text!r}")
+    return parse_size(text)
+
+
 def parse_size(text: str) -> int | str | None:
     """A split size as people write it: a whole number >= 0 (``10_000``, ``10,000``), ``all``/``-1``
     for every row left (None), or ``auto`` (transfer sets: all, up to a labeling budget). A bad
@@ -214,6 +221,10 @@ class LabelOptions:
             raise DataError(f"chunk size and batch size must be >= 1, got {self.chunk_size}, {self.batch_size}")
 
 
+#: calibration texts drawn under ``calibration="auto"`` (the search reads as many as its token budget allows)
+CALIBRATION_AUTO_TEXTS = 4000
+
+
 @dataclass(frozen=True)
 class TeacherExportOptions:
     """The teacher export's parity gates and where their held-out texts come from."""
@@ -223,17 +234,19 @@ class TeacherExportOptions:
     min_agreement: float = 0.985  # of the 95% Wilson lower bound of int8's label agreement with fp32
     max_accuracy_drop: float = 0.005
     seed: int = 1234  # of the held-out draw
-    calibration: int = 1000  # held-out texts (disjoint from the gate's) that choose int8's fp32 nodes
+    # held-out texts (disjoint from the gate's) that choose int8's fp32 nodes; "auto": CALIBRATION_AUTO_TEXTS
+    # drawn, read up to the token budget of 1,000 long texts (up to 4,000 short ones, so noise does not stop
+    # the search early)
+    calibration: int | str = AUTO
     agreement: int = 2000  # unlabeled texts added to the int8 agreement (it needs no labels)
     data: str | None = None  # where the training data is now, if it moved since training
     threads: int | None = None
 
     def __post_init__(self) -> None:
-        if self.check < 1 or self.calibration < 0 or self.agreement < 0:
-            raise DataError(
-                f"check must be >= 1, calibration and agreement >= 0: got {self.check}, "
-                f"{self.calibration}, {self.agreement}"
-            )
+        if self.calibration != AUTO and (not isinstance(self.calibration, int) or self.calibration < 0):
+            raise DataError(f"calibration must be 'auto' or a whole number >= 0, got {self.calibration!r}")
+        if self.check < 1 or self.agreement < 0:
+            raise DataError(f"check must be >= 1 and agreement >= 0: got {self.check}, {self.agreement}")
 
     def key(self) -> dict[str, Any]:
         """The settings that decide the exported files (threads do not)."""

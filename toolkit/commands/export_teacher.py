@@ -22,8 +22,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from edge_distill.toolkit.arguments import argparse_type
 from edge_distill.toolkit.commands.common import add_json, emit
-from edge_distill.toolkit.options import TeacherExportOptions
+from edge_distill.toolkit.data import AUTO
+from edge_distill.toolkit.options import CALIBRATION_AUTO_TEXTS, TeacherExportOptions, parse_auto_count
 
 HELP = "export the teacher to ONNX (fp32, and int8 with --int8) behind a parity gate"
 
@@ -61,10 +63,12 @@ def add_gate_arguments(p: argparse.ArgumentParser, *, seed_alias: bool = True) -
     )
     p.add_argument(
         "--calibration",
-        type=int,
-        default=1000,
+        type=argparse_type(parse_auto_count),
+        default=AUTO,
         metavar="N",
-        help="held-out texts (disjoint from --check) that choose int8's fp32 nodes (default: %(default)s)",
+        help="held-out texts (disjoint from --check) that choose int8's fp32 nodes, or 'auto': "
+        f"{CALIBRATION_AUTO_TEXTS} drawn, read up to what 1,000 long texts cost (all of them where texts are short; "
+        "default: %(default)s)",
     )
     p.add_argument(
         "--agreement",
