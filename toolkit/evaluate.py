@@ -54,6 +54,10 @@ def confusion(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndar
     return metrics.confusion_matrix(y_true, y_pred, labels=list(range(n_classes)))
 
 
+#: per-class fields and the names scikit-learn's report gives them
+_SCORES = {"precision": "precision", "recall": "recall", "f1": "f1-score"}
+
+
 def per_class(report: dict[str, Any], label_names: Sequence[str]) -> list[dict[str, Any]]:
     """Precision, recall, F1 and support of each class, in class-id order (from the sklearn report).
 
@@ -65,10 +69,6 @@ def per_class(report: dict[str, Any], label_names: Sequence[str]) -> list[dict[s
         scores = {k: None if r is None else float(r[s]) for k, s in _SCORES.items()}
         rows.append({"class": name, **scores, "support": 0 if r is None else int(r["support"])})
     return rows
-
-
-#: per-class fields and the names scikit-learn's report gives them
-_SCORES = {"precision": "precision", "recall": "recall", "f1": "f1-score"}
 
 
 def classification_metrics(
@@ -85,7 +85,7 @@ def classification_metrics(
         raise ValueError("no test texts to evaluate on")
     # macro-F1 averages the classes in the test texts or predicted (scikit-learn's default set): a declared
     # class absent from both has no F1 to average
-    scored = sorted(set(y_true.tolist()) | set(y_pred.tolist()))
+    scored = np.union1d(y_true, y_pred).tolist()
     correct = int(np.sum(y_true == y_pred))
     out: dict[str, Any] = {
         "accuracy": correct / len(y_true),

@@ -104,12 +104,12 @@ def _optimizer(model, cfg: TrainConfig):
     ``head_lr``; no weight decay on biases and norms."""
     torch = require("torch", "teacher training")
     prefix = getattr(model, "base_model_prefix", "")
-    base = getattr(model, prefix, None) if prefix else None
+    has_base = bool(prefix) and hasattr(model, prefix)  # no base submodule: every weight is backbone
     groups: dict[tuple[bool, bool], list] = {}
     for name, p in model.named_parameters():
         if p.requires_grad:
-            decays = not (p.ndim < 2 or "LayerNorm" in name or "norm" in name.lower())
-            head = base is not None and not name.startswith(f"{prefix}.")  # no base submodule: all backbone
+            decays = not (p.ndim < 2 or "norm" in name.lower())
+            head = has_base and not name.startswith(f"{prefix}.")
             groups.setdefault((head, decays), []).append(p)
     return torch.optim.AdamW(
         [
