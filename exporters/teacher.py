@@ -59,6 +59,14 @@ from edge_distill.toolkit.extras import require
 FUSED_OPS = ("Attention", "MultiHeadAttention", "SkipLayerNormalization", "EmbedLayerNormalization")
 
 
+#: the tokens of a text the fp32-node search reads (the first ones, and the last: [SEP])
+SEARCH_TOKENS = 128
+#: the fewest calibration texts a token budget leaves the search (where that many are given)
+SEARCH_MIN_TEXTS = 1000
+#: the search's token budget (the default; ``--calibration auto``): what 1,000 long texts cost it
+AUTO_SEARCH_TOKENS = SEARCH_MIN_TEXTS * SEARCH_TOKENS
+
+
 @dataclass(frozen=True)
 class Tolerances:
     """Gate limits.
@@ -77,9 +85,10 @@ class Tolerances:
     student learns from logits, not only labels). ``int8_max_fp32_nodes``: cap on the nodes
     the selection may keep in fp32 (None: half of them). ``int8_search_tokens``: the search reads
     the calibration texts (each cut to :data:`SEARCH_TOKENS`) up to this many tokens, at least
-    :data:`SEARCH_MIN_TEXTS` texts (None: every text given): short texts then get more of them at
-    the cost of fewer long ones (emotion's search stopped on a lucky 0.995 over 1,000 tweets and its
-    gate measured 0.9877; over 4,000 it kept 10 nodes, and the gate measured 0.9957).
+    :data:`SEARCH_MIN_TEXTS` texts (default :data:`AUTO_SEARCH_TOKENS`; None: every text given):
+    short texts then get more of them at the cost of fewer long ones (emotion's search stopped
+    on a lucky 0.995 over 1,000 tweets and its gate measured 0.9877; over 4,000 it kept 10
+    nodes, and the gate measured 0.9957).
     """
 
     fp32_max_abs: float = 1e-4
@@ -89,7 +98,7 @@ class Tolerances:
     int8_max_mean_abs_dlogit: float | None = None
     int8_max_fp32_nodes: int | None = None
     int8_select_margin: float = 0.01
-    int8_search_tokens: int | None = None
+    int8_search_tokens: int | None = AUTO_SEARCH_TOKENS
 
 
 def _model_inputs(model, tokenizer) -> list[str]:
@@ -280,14 +289,6 @@ def rank_sensitivity(fused, work: Path, meta: dict[str, str], rows, ref: np.ndar
         flips = int(np.sum(got.argmax(1) != ref.argmax(1)))
         ranking.append({"node": node, "mean_abs_dlogit": float(np.abs(got - ref).mean()), "flips": flips})
     return sorted(ranking, key=lambda r: (-r["mean_abs_dlogit"], -r["flips"], r["node"]))
-
-
-#: the tokens of a text the fp32-node search reads (the first ones, and the last: [SEP])
-SEARCH_TOKENS = 128
-#: the fewest calibration texts a token budget leaves the search (where that many are given)
-SEARCH_MIN_TEXTS = 1000
-#: the search's token budget under ``--calibration auto``: what 1,000 long texts cost it
-AUTO_SEARCH_TOKENS = SEARCH_MIN_TEXTS * SEARCH_TOKENS
 
 
 def _within_budget(rows: list, budget: int | None) -> list:

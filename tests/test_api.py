@@ -52,6 +52,8 @@ def test_class_ids_take_names_or_ids() -> None:
         class_ids(["negative", "meh"], ["negative", "positive"])
     with pytest.raises(DataError, match="2 or more distinct classes"):
         class_ids(["a", "a"], None)
+    ids, names = class_ids(np.array([1, 5, 3, 5]), None)  # ratings: the values name the classes, not ids 0..5
+    assert names == ("1", "3", "5") and ids.tolist() == [0, 2, 1, 2]
 
 
 def test_unfitted_distiller_refuses_to_export(tmp_path: Path) -> None:

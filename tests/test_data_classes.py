@@ -14,6 +14,7 @@ import pytest
 
 from edge_distill.toolkit.data import (
     NAMES_FROM_IDS,
+    NAMES_FROM_VALUES,
     DataError,
     load_dataset,
     load_splits,
@@ -49,6 +50,25 @@ def test_int_labels_without_names_are_ids_and_recorded(tmp_path: Path) -> None:
     s = make_splits({"train": c}, n_labeled=9, n_unlabeled=5, n_test=6, seed=0)
     assert not s.names_given and "no names given" in s.describe()
     assert s.classes_record() == {"names": ["0", "1", "2"], "given": False, "from": NAMES_FROM_IDS}
+
+
+def test_int_labels_that_are_not_the_ids_0_to_k_are_values(tmp_path: Path) -> None:
+    """Star ratings 1, 2, 4, 5 (no 0, no 3) are four classes named by their values, not six ids with
+    two empty classes (which stopped the run: "class '0' (id 0) has no example")."""
+    stars = [f"review {i}: {'great' if s > 3 else 'poor'} film" for i, s in enumerate([1, 2, 4, 5] * 10)]
+    rows = list(zip(stars, [1, 2, 4, 5] * 10, strict=True))
+    p = _jsonl(tmp_path / "reviews.jsonl", rows, text="review", label="stars")
+    c = load_dataset(p, text_field="review", label_field="stars")["reviews"]
+    assert c.label_names == ("1", "2", "4", "5") and c.names_from == NAMES_FROM_VALUES and c.names_given
+    assert [c.label_names[i] for i in c.labels[:4]] == ["1", "2", "4", "5"]
+    s = make_splits({"train": c}, n_labeled=8, n_unlabeled=0, n_test=8, seed=0, n_validation=0)
+    assert s.classes_record() == {"names": ["1", "2", "4", "5"], "given": True, "from": NAMES_FROM_VALUES}
+    _csv(tmp_path / "more.csv", [("a", 1), ("b", 3), ("c", 1), ("d", 4)], header=("review", "stars"))
+    c = load_dataset(tmp_path / "more.csv", text_field="review", label_field="stars")["more"]
+    assert c.label_names == ("1", "3", "4") and c.labels.tolist() == [0, 1, 0, 2]  # CSV strings, same rule
+    _csv(tmp_path / "pair.csv", [("a", 1), ("b", 2)], header=("review", "stars"))
+    pair = load_dataset(tmp_path / "pair.csv", text_field="review", label_field="stars")["pair"]
+    assert pair.label_names == ("1", "2")
 
 
 def test_names_from_option_then_classes_txt_then_strings(tmp_path: Path) -> None:

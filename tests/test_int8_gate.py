@@ -204,6 +204,7 @@ def test_a_token_budget_reads_more_short_texts_than_long_ones():
     assert len(et._within_budget(long, et.AUTO_SEARCH_TOKENS)) == et.SEARCH_MIN_TEXTS == 1000
     assert len(et._within_budget(long[:300], et.AUTO_SEARCH_TOKENS)) == 300  # fewer given: all of them
     assert len(et._within_budget(long, None)) == 4000
+    assert et.Tolerances().int8_search_tokens == et.AUTO_SEARCH_TOKENS  # the exporter's own default, too
     mixed = [[0] * 100] * 1500 + [[0] * 10] * 3000  # 150,000 tokens in the first 1,500: the budget ends there
     assert len(et._within_budget(mixed, 128_000)) == 1280
 

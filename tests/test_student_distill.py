@@ -9,7 +9,7 @@ import pytest
 from student_support import fitted_student, synthetic_corpus
 
 from edge_distill.toolkit.student import StudentConfig, StudentError, evaluate, fit_student, load_student, save_student
-from edge_distill.toolkit.student.objectives import fit_logit, fit_soft, scores, softmax
+from edge_distill.toolkit.student.objectives import Gold, fit_logit, fit_soft, scores, softmax
 from edge_distill.toolkit.student.prune import estimated_onnx_bytes, feature_importance, select_features
 from edge_distill.toolkit.student.seed import fit_seed
 
@@ -35,7 +35,7 @@ def test_objectives_learn_the_teacher(objective, k):
 
 
 def test_soft_objective_is_the_weighted_cross_entropy():
-    """The repeated-rows fit minimises sum_i sum_k p_ik * -log q_ik (+ L2): its gradient is zero."""
+    """The soft fit minimises sum_i sum_k p_ik * -log q_ik (+ L2): its gradient is zero."""
     texts, _, logits = synthetic_corpus(200, 3)
     X = _features(texts).toarray()
     C, T = 5.0, 2.0
@@ -47,6 +47,32 @@ def test_soft_objective_is_the_weighted_cross_entropy():
 
     assert gradient(fit_soft(X, logits, C=C, temperature=T)) < 0.02  # lbfgs stops at tol 1e-4
     assert gradient(fit_soft(X, logits, C=C, temperature=1.0)) > 0.1  # another target is not a minimum
+
+
+@pytest.mark.parametrize("k", [2, 3])
+@pytest.mark.parametrize("with_gold", [False, True])
+def test_soft_objective_is_logistic_regression_on_rows_repeated_per_class(k, with_gold):
+    """The direct fit reaches the model of LogisticRegression fitted on each row repeated once per
+    class with the teacher's probability as weight (what the soft objective was before 0.5.1)."""
+    from scipy import sparse
+    from sklearn.linear_model import LogisticRegression
+
+    texts, _, logits = synthetic_corpus(300, k)
+    gold_texts, gold_labels, _ = synthetic_corpus(60, k, seed=5)
+    X = _features(texts + gold_texts)
+    X, G = X[: len(texts)], X[len(texts) :]
+    gold = Gold(G, np.asarray(gold_labels), 2.0) if with_gold else None
+    p = softmax(logits, 2.0)
+    rows = [X] * k + ([G] if with_gold else [])
+    ys = [np.full(len(texts), c) for c in range(k)] + ([gold_labels] if with_gold else [])
+    ws = [p[:, c] for c in range(k)] + ([np.full(len(gold_labels), 2.0)] if with_gold else [])
+    ref = LogisticRegression(C=5.0, max_iter=2000).fit(
+        sparse.vstack(rows).tocsr(), np.concatenate(ys), sample_weight=np.concatenate(ws)
+    )
+    fitted = fit_soft(X, logits, C=5.0, temperature=2.0, gold=gold)
+    assert fitted.coef_.shape == ref.coef_.shape == (1 if k == 2 else k, X.shape[1])
+    np.testing.assert_allclose(scores(fitted, X), scores(ref, X), atol=1e-5)
+    np.testing.assert_allclose(fitted.intercept_, ref.intercept_, atol=1e-4)
 
 
 def test_logit_objective_matches_ridge_on_logit_difference():

@@ -60,6 +60,8 @@ CLASSES_FILE = "classes.txt"
 VALIDATION_NAMES = ("validation", "valid", "dev", "val")
 #: what the names are when none were given: the class ids as strings
 NAMES_FROM_IDS = "class ids (no names given)"
+#: integer labels that are not the ids 0..K-1 (star ratings 1..5, codes 10, 20, 30): each value is a class
+NAMES_FROM_VALUES = "the label values"
 _ACL_MEMBER = re.compile(r"(?:^|/)(train|test)/(pos|neg|unsup)/(\d+)_(\d+)\.txt$")
 
 
@@ -303,7 +305,10 @@ def _label_id(raw: object, classes: Classes, where: str) -> int:
         raise DataError(f"{where}: label {raw!r} is a boolean, expected a class id or name")
     if isinstance(raw, float) and raw.is_integer():
         raw = int(raw)
-    if isinstance(raw, int):
+    if isinstance(raw, int) and classes.origin == NAMES_FROM_VALUES:
+        if str(raw) in names:
+            return names.index(str(raw))
+    elif isinstance(raw, int):
         if 0 <= raw < len(names):
             return raw
         raise DataError(
@@ -320,17 +325,14 @@ def _label_id(raw: object, classes: Classes, where: str) -> int:
     raise DataError(f"{where}: unknown label {raw!r} (classes from {classes.origin}: {list(names)})")
 
 
-def infer_label_names(raw_labels: Iterable[object]) -> tuple[str, ...]:
-    """Class names from raw labels: ints 0..K-1 become "0".."K-1", strings are sorted."""
-    return _infer_classes(raw_labels).names
-
-
-def _infer_classes(raw_labels: Iterable[object]) -> Classes:
+def infer_classes(raw_labels: Iterable[object]) -> Classes:
+    """Classes from raw labels alone: ints 0..K-1 are ids (names "0".."K-1", not given), other
+    ints their sorted values (:data:`NAMES_FROM_VALUES`), strings sorted."""
     ints, strs = set(), set()
     for raw in raw_labels:
         if raw is None or raw == UNLABELED or raw == "-1":
             continue
-        if isinstance(raw, float) and raw.is_integer():
+        if isinstance(raw, np.integer) or (isinstance(raw, float) and raw.is_integer()):
             raw = int(raw)
         if isinstance(raw, str) and raw.strip().lstrip("-").isdigit():
             raw = int(raw.strip())
@@ -343,6 +345,8 @@ def _infer_classes(raw_labels: Iterable[object]) -> Classes:
         return Classes(tuple(sorted({s.strip() for s in strs})), "the label strings")
     if ints and min(ints) < 0:
         raise DataError(f"negative class id {min(ints)} (only -1, meaning unlabeled, is allowed)")
+    if ints and len(ints) != max(ints) + 1:  # 1..5 stars are 5 classes, not 6 with an empty class 0
+        return Classes(tuple(str(i) for i in sorted(ints)), NAMES_FROM_VALUES)
     return Classes(tuple(str(i) for i in range(max(ints) + 1)) if ints else (), NAMES_FROM_IDS)
 
 
@@ -384,7 +388,7 @@ def resolve_classes(
         return Classes(names, "--label-names")
     if classes_file is not None and classes_file.is_file():
         return Classes(read_classes_file(classes_file), str(classes_file))
-    return _infer_classes(raw_labels)
+    return infer_classes(raw_labels)
 
 
 def _to_corpus(records: list[_Record], classes: Classes, source: str) -> Corpus:
@@ -496,7 +500,7 @@ def _read_hf(name: str, text_field: str, label_field: str | None) -> dict[str, C
             _Record(row[text_field], row[label_field] if label_field else None, f"{name}[{split}]:{i + 1}")
             for i, row in enumerate(table)
         ]
-        classes = Classes(names, f"hf:{name} features") if names else _infer_classes(r.label for r in records)
+        classes = Classes(names, f"hf:{name} features") if names else infer_classes(r.label for r in records)
         out[split] = _to_corpus(records, classes, f"hf:{name}[{split}]")
     return out
 

@@ -29,7 +29,7 @@ from edge_distill.toolkit.api import (
     export_teacher_onnx,
     fit_and_save_student,
 )
-from edge_distill.toolkit.data import Corpus, infer_label_names
+from edge_distill.toolkit.data import NAMES_FROM_VALUES, Corpus, infer_classes
 from edge_distill.toolkit.logits import load_logits
 from edge_distill.toolkit.options import TeacherExportOptions
 from edge_distill.toolkit.student.distill import StudentConfig
@@ -44,12 +44,14 @@ LABEL_WITH = ("torch", "fp32", "int8")
 
 def class_ids(labels: Sequence[Any], label_names: Sequence[str] | None) -> tuple[np.ndarray, tuple[str, ...]]:
     """Class ids for ``labels`` (names, or ids into ``label_names``) and the class names."""
-    names = tuple(str(n) for n in label_names) if label_names is not None else infer_label_names(labels)
+    inferred = infer_classes(labels) if label_names is None else None
+    names = tuple(str(n) for n in label_names) if inferred is None else inferred.names
+    by_value = inferred is not None and inferred.origin == NAMES_FROM_VALUES  # 1..5 stars: the value names the class
     if len(names) < 2 or len(set(names)) != len(names):
         raise DataError(f"need 2 or more distinct classes, got {list(names)}")
     ids = []
     for i, y in enumerate(labels):
-        if isinstance(y, (int, np.integer)) and not isinstance(y, bool) and 0 <= int(y) < len(names):
+        if isinstance(y, (int, np.integer)) and not isinstance(y, bool) and not by_value and 0 <= int(y) < len(names):
             ids.append(int(y))
         elif str(y) in names:
             ids.append(names.index(str(y)))
@@ -69,7 +71,7 @@ class Distiller:
         all-MiniLM-L6-v2), or an already trained teacher: a ``DIR/teacher`` folder written by
         ``teacher train`` or a ``teacher(.int8).onnx`` file. A trained teacher is used as is.
     label_names:
-        Class names in id order; default inferred from ``labels`` (ints 0..K-1, or sorted names).
+        Class names in id order; default inferred from ``labels`` (ints 0..K-1, other ints or names sorted).
     teacher_config, student_config:
         Fine-tuning and distillation settings (their ``seed``/``random_state`` are replaced by
         ``random_state``).

@@ -3,8 +3,8 @@
 Model2Vec turns a sentence transformer into a lookup table of token vectors (one forward pass
 per vocabulary token, PCA, SIF weighting); a text is the mean of its tokens' vectors. Distilled
 from the same backbone the teacher was fine-tuned from, with a logistic regression on top
-fitted to the teacher's soft targets exactly (each text repeated once per class with the
-teacher's probability as sample weight, as the student's ``soft`` objective does).
+fitted to the teacher's soft targets exactly (the student's ``soft`` objective:
+:func:`~edge_distill.toolkit.student.objectives.fit_soft_targets`).
 
 Saved as Model2Vec's own format (``static/``: safetensors + tokenizer.json) plus the linear
 head as ``head.npz`` and ``peer.json``; nothing is pickled. Prediction needs numpy, tokenizers
@@ -20,12 +20,11 @@ from typing import Any
 
 import model2vec
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 
 from edge_distill.toolkit.atomic import atomic_dir
 from edge_distill.toolkit.extras import require
 from edge_distill.toolkit.peers.common import as_targets, clean, read_manifest, write_manifest
-from edge_distill.toolkit.student.objectives import scores
+from edge_distill.toolkit.student.objectives import fit_soft_targets, scores
 
 KIND = "model2vec"
 STATIC = "static"
@@ -91,16 +90,11 @@ class Model2VecPeer:
         X = self.transform(texts)
         if len(X) != len(targets):
             raise ValueError(f"{len(X)} texts but {len(targets)} targets")
-        keep = targets > 0
-        rows = np.concatenate([np.flatnonzero(keep[:, c]) for c in range(k)])
-        classes = np.concatenate([np.full(int(keep[:, c].sum()), c) for c in range(k)])
-        weights = np.concatenate([targets[keep[:, c], c] for c in range(k)])
-        if len(np.unique(classes)) < 2:
+        if np.count_nonzero(targets.sum(axis=0) > 0) < 2:
             raise ValueError("every training target is the same class: nothing to learn")
-        clf = LogisticRegression(C=self.C, max_iter=self.max_iter, random_state=self.random_state)
-        clf.fit(X[rows], classes, sample_weight=weights)
-        self.coef_, self.intercept_ = clf.coef_.astype(np.float64), clf.intercept_.astype(np.float64)
-        self.info_ = {"n_train": len(X), "dim": int(X.shape[1]), "n_iter": int(np.max(clf.n_iter_))}
+        head = fit_soft_targets(X.astype(np.float64), targets, C=self.C, max_iter=self.max_iter)
+        self.coef_, self.intercept_ = head.coef_, head.intercept_
+        self.info_ = {"n_train": len(X), "dim": int(X.shape[1]), "n_iter": head.n_iter_}
         return self
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
