@@ -45,7 +45,7 @@ def add_data_arguments(
         default=None,
         metavar="A,B,...",
         help="class names in id order (default: a classes.txt beside the data, else the label strings; "
-        "integer labels without names become 0..K-1)",
+        "integer labels without names: ids 0..K-1 become 0..K-1, other integers name classes by value)",
     )
     g.add_argument("--test-split", default=None, help="split to test on (default: test, else validation)")
     g.add_argument("--labeled", type=size, default=labeled, metavar="N", help="labeled texts (default: %(default)s)")

@@ -25,6 +25,8 @@ from edge_distill.runtime.base import softmax
 
 OBJECTIVES = ("soft", "logit", "hard")
 MAX_ITER = 2000
+#: L-BFGS stops where no gradient entry exceeds this (LogisticRegression's ``tol``)
+GTOL = 1e-4
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,7 @@ def fit_soft_targets(X, Q: np.ndarray, *, C: float, sample_weight=None, max_iter
         args=(X, Q, w / total, 1.0 / (C * total)),
         method="L-BFGS-B",
         jac=True,
-        options={"maxiter": max_iter, "maxls": 50, "gtol": 1e-4, "ftol": 64 * np.finfo(float).eps},
+        options={"maxiter": max_iter, "maxls": 50, "gtol": GTOL, "ftol": 64 * np.finfo(float).eps},
     )
     W = result.x.reshape(rows, -1)
     return SoftFit(W[:, :-1].copy(), W[:, -1].copy(), int(result.nit))
