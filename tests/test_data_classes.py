@@ -60,12 +60,15 @@ def test_int_labels_that_are_not_the_ids_0_to_k_are_values(tmp_path: Path) -> No
     p = _jsonl(tmp_path / "reviews.jsonl", rows, text="review", label="stars")
     c = load_dataset(p, text_field="review", label_field="stars")["reviews"]
     assert c.label_names == ("1", "2", "4", "5") and c.names_from == NAMES_FROM_VALUES and c.names_given
-    assert [c.label_names[i] for i in c.labels[:4]] == ["1", "2", "4", "5"]
+    assert c.labels[:4].tolist() == [0, 1, 2, 3]
     s = make_splits({"train": c}, n_labeled=8, n_unlabeled=0, n_test=8, seed=0, n_validation=0)
     assert s.classes_record() == {"names": ["1", "2", "4", "5"], "given": True, "from": NAMES_FROM_VALUES}
+    # a later stage of a run gets the inferred names as label_names: the values still name the classes
+    given = load_dataset(p, text_field="review", label_field="stars", label_names=["1", "2", "4", "5"])["reviews"]
+    assert given.labels.tolist() == c.labels.tolist()
     _csv(tmp_path / "more.csv", [("a", 1), ("b", 3), ("c", 1), ("d", 4)], header=("review", "stars"))
-    c = load_dataset(tmp_path / "more.csv", text_field="review", label_field="stars")["more"]
-    assert c.label_names == ("1", "3", "4") and c.labels.tolist() == [0, 1, 0, 2]  # CSV strings, same rule
+    more = load_dataset(tmp_path / "more.csv", text_field="review", label_field="stars")["more"]
+    assert more.label_names == ("1", "3", "4") and more.labels.tolist() == [0, 1, 0, 2]  # CSV strings, same rule
     _csv(tmp_path / "pair.csv", [("a", 1), ("b", 2)], header=("review", "stars"))
     pair = load_dataset(tmp_path / "pair.csv", text_field="review", label_field="stars")["pair"]
     assert pair.label_names == ("1", "2")

@@ -193,6 +193,24 @@ def _test_texts(out: Path) -> list[str]:
     return list(DataOptions.from_record(record).load().test.texts)
 
 
+def test_integer_codes_that_are_not_ids_name_their_classes_through_every_stage(tmp_path) -> None:
+    """Labels 10, 20, 30 (no names): three classes named by their values; every stage that reloads
+    the data gets those names as label_names and must read the codes as values, not as ids."""
+    rng = np.random.default_rng(2)
+    codes = {intent: 10 * (i + 1) for i, intent in enumerate(CLASSES)}
+    data = tmp_path / "codes.jsonl"
+    with open(data, "w", encoding="utf-8") as fh:
+        for text, intent in _rows(rng, 300):
+            fh.write(json.dumps({"text": text, "code": codes[intent]}) + "\n")
+    out = tmp_path / "out"
+    argv = _argv(data, _tiny_teacher(tmp_path), out, "--label-field", "code", "--labeled", "90", "--test", "60")
+    assert main([*argv, "--unlabeled", "120"]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["classes"]["names"] == ["10", "20", "30"] and report["classes"]["from"] == "the label values"
+    assert [row["class"] for row in report["models"]["student"]["per_class"]] == ["10", "20", "30"]
+    assert report["models"]["student"]["accuracy"] > 0.8
+
+
 def test_a_validation_split_chooses_the_teacher_epoch_never_the_test_split(tmp_path) -> None:
     rng = np.random.default_rng(1)
     data = tmp_path / "three-splits"

@@ -305,7 +305,7 @@ def _label_id(raw: object, classes: Classes, where: str) -> int:
         raise DataError(f"{where}: label {raw!r} is a boolean, expected a class id or name")
     if isinstance(raw, float) and raw.is_integer():
         raw = int(raw)
-    if isinstance(raw, int) and classes.origin == NAMES_FROM_VALUES:
+    if isinstance(raw, int) and names_are_values(names):
         if str(raw) in names:
             return names.index(str(raw))
     elif isinstance(raw, int):
@@ -323,6 +323,13 @@ def _label_id(raw: object, classes: Classes, where: str) -> int:
         if s == "":
             raise DataError(f"{where}: missing label")
     raise DataError(f"{where}: unknown label {raw!r} (classes from {classes.origin}: {list(names)})")
+
+
+def names_are_values(names: Sequence[str]) -> bool:
+    """True where every class name is an integer and the names are not the ids "0".."K-1": an integer
+    label then names its class by value (star ratings 1..5), whether the names were inferred or given
+    (a later stage gets the inferred names as ``label_names``)."""
+    return all(n.lstrip("-").isdigit() for n in names) and tuple(names) != tuple(map(str, range(len(names))))
 
 
 def infer_classes(raw_labels: Iterable[object]) -> Classes:

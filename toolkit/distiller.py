@@ -29,7 +29,7 @@ from edge_distill.toolkit.api import (
     export_teacher_onnx,
     fit_and_save_student,
 )
-from edge_distill.toolkit.data import NAMES_FROM_VALUES, Corpus, infer_classes
+from edge_distill.toolkit.data import Corpus, infer_classes, names_are_values
 from edge_distill.toolkit.logits import load_logits
 from edge_distill.toolkit.options import TeacherExportOptions
 from edge_distill.toolkit.student.distill import StudentConfig
@@ -44,9 +44,8 @@ LABEL_WITH = ("torch", "fp32", "int8")
 
 def class_ids(labels: Sequence[Any], label_names: Sequence[str] | None) -> tuple[np.ndarray, tuple[str, ...]]:
     """Class ids for ``labels`` (names, or ids into ``label_names``) and the class names."""
-    inferred = infer_classes(labels) if label_names is None else None
-    names = tuple(str(n) for n in label_names) if inferred is None else inferred.names
-    by_value = inferred is not None and inferred.origin == NAMES_FROM_VALUES  # 1..5 stars: the value names the class
+    names = tuple(str(n) for n in label_names) if label_names is not None else infer_classes(labels).names
+    by_value = names_are_values(names)  # 1..5 stars: the value names the class
     if len(names) < 2 or len(set(names)) != len(names):
         raise DataError(f"need 2 or more distinct classes, got {list(names)}")
     ids = []
