@@ -234,3 +234,12 @@ def test_wrong_gold_labels_are_weighed_and_left_out():
     # no validation set, or settings given: nothing is weighed
     given = fit_student(texts, logits, ("a", "b"), StudentConfig(C=10.0), gold_texts=gold_texts, gold_labels=flipped)
     assert given.settings_choice is None
+
+
+def test_the_soft_fit_benchmark_compares_both_fits_on_the_same_rows():
+    from edge_distill.benchmarks.soft_fit import compare
+
+    texts, _, logits = synthetic_corpus(300, 3)
+    result = compare(_features(texts), logits, C=5.0)
+    assert result["texts"] == 300 and result["classes"] == 3 and result["max_abs_dp"] < 1e-5
+    assert result["direct_s"] > 0 and result["repeated_rows_s"] > 0 and result["iterations"][0] > 0
