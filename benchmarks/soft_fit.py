@@ -22,20 +22,14 @@ from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 
 from edge_distill.runtime.base import softmax
-from edge_distill.toolkit.api import transfer_of
+from edge_distill.toolkit.api import logits_transfer
 from edge_distill.toolkit.features import make_vectorizer
-from edge_distill.toolkit.logits import load_logits, read_data_record
-from edge_distill.toolkit.options import DataOptions
 from edge_distill.toolkit.student.objectives import GTOL, MAX_ITER, fit_soft, scores
 
 
 def transfer_rows(logits: str, min_df: int):
     """TF-IDF rows of the transfer texts a ``teacher label`` folder holds, and their logits."""
-    table, record = load_logits(logits), read_data_record(logits)
-    if record is None:
-        raise SystemExit(f"{logits}: no data record beside the logits")
-    data = DataOptions.from_record(record)
-    transfer, z = transfer_of(data.load().unlabeled, table, exact=data.unlabeled is not None)
+    _, _, transfer, z = logits_transfer(logits)
     return make_vectorizer(min_df=min_df).fit_transform(transfer.texts), z
 
 

@@ -181,6 +181,28 @@ def transfer_of(unlabeled: Corpus, table: LogitsTable, *, exact: bool) -> tuple[
     return chosen, table.lookup(chosen.ids)
 
 
+def logits_transfer(
+    logits: str | os.PathLike[str], data: DataOptions | None = None
+) -> tuple[DataOptions, Splits, Corpus, np.ndarray]:
+    """The data options, splits, transfer texts and teacher logits of a ``teacher label`` folder.
+
+    Without ``data`` the options recorded beside the logits are used; with ``data`` whose
+    ``unlabeled`` is None, the pool is narrowed to the texts that have logits."""
+    table = load_logits(logits)
+    if data is None:
+        record = read_data_record(logits)
+        if record is None:
+            raise DataError(f"{logits}: no data record beside the logits (an older labeling): give the data options")
+        data = DataOptions.from_record(record)
+    splits = data.load()
+    if table.label_names != splits.unlabeled.label_names:
+        raise DataError(
+            f"the logits' classes {list(table.label_names)} differ from the data's {list(splits.unlabeled.label_names)}"
+        )
+    transfer, teacher_logits = transfer_of(splits.unlabeled, table, exact=data.unlabeled is not None)
+    return data, splits, transfer, teacher_logits
+
+
 def distill_student(
     logits: str | os.PathLike[str],
     out: str | os.PathLike[str],
@@ -196,18 +218,7 @@ def distill_student(
     texts that have logits; with an explicit size, exactly that draw (every text needs logits).
     """
     config = config or StudentConfig()
-    table = load_logits(logits)
-    if data is None:
-        record = read_data_record(logits)
-        if record is None:
-            raise DataError(f"{logits}: no data record beside the logits (an older labeling): give the data options")
-        data = DataOptions.from_record(record)
-    splits = data.load()
-    if table.label_names != splits.unlabeled.label_names:
-        raise DataError(
-            f"the logits' classes {list(table.label_names)} differ from the data's {list(splits.unlabeled.label_names)}"
-        )
-    transfer, teacher_logits = transfer_of(splits.unlabeled, table, exact=data.unlabeled is not None)
+    data, splits, transfer, teacher_logits = logits_transfer(logits, data)
     return fit_and_save_student(
         transfer,
         teacher_logits,

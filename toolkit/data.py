@@ -34,6 +34,7 @@ import tarfile
 import urllib.request
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -296,6 +297,11 @@ class Classes:
         """False when the names are only the class ids."""
         return self.origin != NAMES_FROM_IDS
 
+    @cached_property
+    def by_value(self) -> bool:
+        """Integer labels name their class by value (:func:`names_are_values`), decided once per data set."""
+        return names_are_values(self.names)
+
 
 def _label_id(raw: object, classes: Classes, where: str) -> int:
     names = classes.names
@@ -305,7 +311,7 @@ def _label_id(raw: object, classes: Classes, where: str) -> int:
         raise DataError(f"{where}: label {raw!r} is a boolean, expected a class id or name")
     if isinstance(raw, float) and raw.is_integer():
         raw = int(raw)
-    if isinstance(raw, int) and names_are_values(names):
+    if isinstance(raw, int) and classes.by_value:
         if str(raw) in names:
             return names.index(str(raw))
     elif isinstance(raw, int):

@@ -190,6 +190,6 @@ def scores(model, X) -> np.ndarray:
     """Class probabilities of a fitted objective (sigmoid for one score row, else softmax)."""
     s = X @ model.coef_.T + model.intercept_
     if s.shape[1] == 1:
-        p1 = 1.0 / (1.0 + np.exp(-s[:, 0]))
+        p1 = _sigmoid(s[:, 0])
         return np.stack([1 - p1, p1], axis=1)
     return softmax(s)
