@@ -116,7 +116,9 @@ def test_multiclass_int_labels_and_unlabeled(tmp_path: Path) -> None:
         (["[1, 2]"], r"x.jsonl:1: expected a JSON object"),
         (['{"text": "a", "label": 0}', '{"text": "b", "label": 7}'], r"x.jsonl:2: label 7 is not a class id"),
         (['{"text": "a", "label": "pos"}', '{"text": "b", "label": "meh"}'], r"x.jsonl:2: unknown label 'meh'"),
-        (['{"text": "a", "label": true}'], r"x.jsonl:1: label True is a boolean"),
+        (['{"text": "a", "label": 0.5}'], r"x.jsonl:1: label 0.5 is not a whole number"),
+        (['{"text": "a", "label": [0]}'], r"x.jsonl:1: label \[0\] is a list"),
+        (['{"text": "a", "label": -2}'], r"x.jsonl:1: negative label -2"),
         ([], r"x.jsonl: empty file"),
     ],
 )

@@ -10,8 +10,12 @@ Classes, in this order (never guessed from a data set's or file's name): ``label
 (``--label-names``); else a ``classes.txt`` beside the data (line *i* names class *i*; for a
 single file, in its folder); else the label strings themselves (sorted). Integer labels without
 names become ``"0"``..``"K-1"`` and the corpus records ``names_given=False`` so the report can
-say so. An int label is an index into the names, a string label must be one of them. The label
-``-1`` (or ``None`` when the label column is optional) means *unlabeled*.
+say so. An int label is an index into the names, a string label must be one of them; JSON
+``true``/``false`` read as the strings ``"true"``/``"false"`` (as a CSV gives them) and ``"3.0"`` as
+``3`` (as pandas writes an integer column with gaps). The label ``-1`` or JSON ``null`` means
+*unlabeled*: a split's unlabeled rows join the transfer pool; a split without the label column
+(one not named train, test or validation) is all unlabeled texts. An empty label cell is an error.
+Text files may start with a UTF-8 byte order mark; a TSV has no quoting (a ``"`` is text).
 
 Splits: ``train`` is the labeled pool; ``test`` (else, where no labeled test split exists, the
 validation split) the test pool; a ``validation`` / ``valid`` / ``dev`` / ``val`` split that is
@@ -148,10 +152,11 @@ class _Record:
 
 
 def _open_text(path: Path) -> io.TextIOBase:
-    """Open a (possibly gzipped) UTF-8 text file, failing clearly on bad bytes."""
+    """Open a (possibly gzipped) UTF-8 text file, a leading byte order mark dropped (Excel and
+    Notepad write one)."""
     if path.suffix == ".gz":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
-    return open(path, encoding="utf-8", newline="")
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8-sig", newline="")
+    return open(path, encoding="utf-8-sig", newline="")
 
 
 def _read_lines(path: Path) -> Iterator[tuple[int, str]]:
@@ -172,8 +177,11 @@ def iter_text_lines(path: Path) -> Iterator[_Record]:
             yield _Record(text, None, f"{path}:{lineno}")
 
 
-def iter_jsonl(path: Path, text_field: str = "text", label_field: str | None = "label") -> Iterator[_Record]:
-    """Records of a JSON Lines file (blank lines skipped)."""
+def iter_jsonl(
+    path: Path, text_field: str = "text", label_field: str | None = "label", label_optional: bool = False
+) -> Iterator[_Record]:
+    """Records of a JSON Lines file (blank lines skipped; ``label_optional``: a record without the
+    label field is unlabeled)."""
     for lineno, line in _read_lines(path):
         if not line.strip():
             continue
@@ -186,7 +194,7 @@ def iter_jsonl(path: Path, text_field: str = "text", label_field: str | None = "
             raise DataError(f"{where}: expected a JSON object, got {type(obj).__name__}")
         if text_field not in obj:
             raise DataError(f"{where}: no {text_field!r} field (fields: {sorted(obj)})")
-        if label_field is not None and label_field not in obj:
+        if label_field is not None and label_field not in obj and not label_optional:
             raise DataError(f"{where}: no {label_field!r} field (fields: {sorted(obj)})")
         yield _Record(obj[text_field], obj.get(label_field) if label_field else None, where)
 
@@ -202,17 +210,29 @@ def _column(header: list[str], name: str | int, path: Path, what: str) -> int:
     return header.index(name)
 
 
+#: the longest CSV field read (the csv module's default, 128 KiB, refuses a long review)
+CSV_FIELD_LIMIT = 2**31 - 1
+
+
 def iter_csv(
     path: Path,
     text_field: str | int = "text",
     label_field: str | int | None = "label",
     delimiter: str | None = None,
+    label_optional: bool = False,
 ) -> Iterator[_Record]:
-    """Records of a CSV/TSV file with a header row; columns by name or 0-based index."""
+    """Records of a CSV/TSV file with a header row; columns by name or 0-based index.
+
+    A tab-separated file has no quoting (as GLUE's and most TSVs: a text may start with ``"``);
+    ``label_optional``: a file without the label column is all unlabeled texts.
+    """
     if delimiter is None:
         delimiter = "\t" if ".tsv" in path.suffixes else ","
+    # the limit is process-wide in the csv module; it is only ever raised here
+    csv.field_size_limit(max(csv.field_size_limit(), CSV_FIELD_LIMIT))
     lines = (line for _, line in _read_lines(path))
-    reader = csv.reader(lines, delimiter=delimiter, strict=True)
+    quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
+    reader = csv.reader(lines, delimiter=delimiter, strict=True, quoting=quoting)
     try:
         header = next(reader)
     except StopIteration:
@@ -220,7 +240,9 @@ def iter_csv(
     except csv.Error as exc:
         raise DataError(f"{path}:1: malformed header ({exc})") from exc
     ti = _column(header, text_field, path, "text")
-    li = None if label_field is None else _column(header, label_field, path, "label")
+    optional = label_optional and isinstance(label_field, str) and not label_field.isdigit()
+    optional = optional and label_field not in header
+    li = None if label_field is None or optional else _column(header, label_field, path, "label")
     while True:
         try:
             row = next(reader)
@@ -303,31 +325,52 @@ class Classes:
         return names_are_values(self.names)
 
 
+#: an integer label as text: ASCII digits ("³" is a name), "3.0" as pandas writes an int column with gaps
+_INT_LABEL = re.compile(r"-?[0-9]+(?:\.0*)?")
+
+
+def _normal_label(raw: object, where: str) -> int | str | None:
+    """A raw label as a class id or value (int), a name (stripped str), or None (unlabeled: -1 or
+    null); what cannot be a label is refused here, naming the file and line."""
+    if isinstance(raw, bool):
+        return str(raw).lower()  # JSON true/false, as a CSV gives them
+    if isinstance(raw, np.integer):
+        raw = int(raw)
+    if isinstance(raw, float):
+        if not raw.is_integer():
+            raise DataError(f"{where}: label {raw!r} is not a whole number (a class id, value or name)")
+        raw = int(raw)
+    if isinstance(raw, str):
+        raw = raw.strip()
+        if not raw:
+            raise DataError(f"{where}: missing label (an empty cell; -1 marks an unlabeled text)")
+        if _INT_LABEL.fullmatch(raw):
+            raw = int(raw.split(".")[0])
+    if raw is None or raw == UNLABELED:
+        return None
+    if isinstance(raw, int) and raw < 0:
+        raise DataError(f"{where}: negative label {raw} (only -1, meaning unlabeled, is allowed)")
+    if not isinstance(raw, (int, str)):
+        raise DataError(f"{where}: label {raw!r} is a {type(raw).__name__}, expected a class id or name")
+    return raw
+
+
 def _label_id(raw: object, classes: Classes, where: str) -> int:
     names = classes.names
-    if raw is None or raw == UNLABELED or raw == "-1":
+    if isinstance(raw, str) and raw.strip() in names:  # a given name as written ("007", "3.0")
+        return names.index(raw.strip())
+    value = _normal_label(raw, where)
+    if value is None:
         return UNLABELED
-    if isinstance(raw, bool):
-        raise DataError(f"{where}: label {raw!r} is a boolean, expected a class id or name")
-    if isinstance(raw, float) and raw.is_integer():
-        raw = int(raw)
-    if isinstance(raw, int) and classes.by_value:
-        if str(raw) in names:
-            return names.index(str(raw))
-    elif isinstance(raw, int):
-        if 0 <= raw < len(names):
-            return raw
+    if isinstance(value, int) and not classes.by_value:
+        if value < len(names):
+            return value
         raise DataError(
-            f"{where}: label {raw} is not a class id 0..{len(names) - 1} (classes from {classes.origin}: {list(names)})"
+            f"{where}: label {value} is not a class id 0..{len(names) - 1} "
+            f"(classes from {classes.origin}: {list(names)})"
         )
-    if isinstance(raw, str):
-        s = raw.strip()
-        if s in names:
-            return names.index(s)
-        if s.lstrip("-").isdigit():
-            return _label_id(int(s), classes, where)
-        if s == "":
-            raise DataError(f"{where}: missing label")
+    if str(value) in names:
+        return names.index(str(value))
     raise DataError(f"{where}: unknown label {raw!r} (classes from {classes.origin}: {list(names)})")
 
 
@@ -341,35 +384,51 @@ def names_are_values(names: Sequence[str]) -> bool:
 def infer_classes(raw_labels: Iterable[object]) -> Classes:
     """Classes from raw labels alone: ints 0..K-1 are ids (names "0".."K-1", not given), other
     ints their sorted values (:data:`NAMES_FROM_VALUES`), strings sorted."""
-    ints, strs = set(), set()
-    for raw in raw_labels:
-        if raw is None or raw == UNLABELED or raw == "-1":
-            continue
-        if isinstance(raw, np.integer) or (isinstance(raw, float) and raw.is_integer()):
-            raw = int(raw)
-        if isinstance(raw, str) and raw.strip().lstrip("-").isdigit():
-            raw = int(raw.strip())
-        if isinstance(raw, bool) or not isinstance(raw, (int, str)):
-            raise DataError(f"labels must be ints or strings, got {raw!r}")
-        (ints if isinstance(raw, int) else strs).add(raw)
+    return _infer_classes(_Record("", raw, f"label {i + 1}") for i, raw in enumerate(raw_labels))
+
+
+def _infer_classes(records: Iterable[_Record]) -> Classes:
+    """:func:`infer_classes` of records, each bad label named by its file and line."""
+    ints: dict[int, str] = {}
+    strs: dict[str, str] = {}
+    for r in records:
+        value = _normal_label(r.label, r.where)
+        if value is not None:
+            (ints if isinstance(value, int) else strs).setdefault(value, r.where)  # type: ignore[arg-type]
     if ints and strs:
-        raise DataError(f"labels mix ids {sorted(ints)} and names {sorted(strs)}: pass label_names")
+        (i, wi), (n, wn) = next(iter(ints.items())), next(iter(strs.items()))
+        raise DataError(
+            f"{wn}: label {n!r} is a name but {wi} has the integer label {i}: "
+            "give the class names (--label-names, or a classes.txt) to read both"
+        )
     if strs:
-        return Classes(tuple(sorted({s.strip() for s in strs})), "the label strings")
-    if ints and min(ints) < 0:
-        raise DataError(f"negative class id {min(ints)} (only -1, meaning unlabeled, is allowed)")
+        names = tuple(sorted(strs))
+        _warn_case_twins(names)
+        return Classes(names, "the label strings")
     if ints and len(ints) != max(ints) + 1:  # 1..5 stars are 5 classes, not 6 with an empty class 0
         return Classes(tuple(str(i) for i in sorted(ints)), NAMES_FROM_VALUES)
     return Classes(tuple(str(i) for i in range(max(ints) + 1)) if ints else (), NAMES_FROM_IDS)
 
 
+def _warn_case_twins(names: Sequence[str]) -> None:
+    """Names that differ only in case are different classes: say so, as it is rarely meant."""
+    by_folded: dict[str, list[str]] = {}
+    for n in names:
+        by_folded.setdefault(n.casefold(), []).append(n)
+    for twins in (t for t in by_folded.values() if len(t) > 1):
+        log.warning("the labels %s differ only in case: they are %d different classes", twins, len(twins))
+
+
 def read_classes_file(path: Path) -> tuple[str, ...]:
     """Class names from a ``classes.txt``: one a line, line *i* names class *i*.
 
-    Empty lines (but a final newline), duplicate names and a single class are refused.
+    Empty lines (but blank lines at the end, as editors leave them), duplicate names and a single
+    class are refused.
     """
     names: list[str] = []
     lines = [line.rstrip("\r\n") for _, line in _read_lines(path)]
+    while lines and not lines[-1].strip():
+        lines.pop()
     for lineno, line in enumerate(lines, start=1):
         name = line.strip()
         if not name:
@@ -381,27 +440,30 @@ def read_classes_file(path: Path) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _check_class_count(names: Sequence[str], origin: str) -> None:
+def _check_class_count(names: Sequence[str], origin: str, n_unlabeled: int = 0) -> None:
     if len(names) < 2:
+        why = f" ({n_unlabeled:,} rows labeled -1 or null are unlabeled texts, not a class)" if n_unlabeled else ""
         raise DataError(
             f"{origin}: {len(names)} class{'' if len(names) == 1 else 'es'} {list(names)}: "
-            "a classifier needs at least two"
+            f"a classifier needs at least two{why}"
         )
 
 
 def resolve_classes(
-    label_names: Sequence[str] | None, classes_file: Path | None, raw_labels: Iterable[object]
+    label_names: Sequence[str] | None, classes_file: Path | None, records: Iterable[_Record]
 ) -> Classes:
     """``label_names``, else ``classes_file`` (when it exists), else the labels themselves."""
     if label_names:
         names = tuple(str(n).strip() for n in label_names)
         if len(set(names)) != len(names) or not all(names):
             raise DataError(f"--label-names {list(names)}: names must be distinct and non-empty")
+        if str(UNLABELED) in names:
+            raise DataError(f"--label-names {list(names)}: -1 cannot name a class (-1 marks an unlabeled text)")
         _check_class_count(names, "--label-names")
         return Classes(names, "--label-names")
     if classes_file is not None and classes_file.is_file():
         return Classes(read_classes_file(classes_file), str(classes_file))
-    return infer_classes(raw_labels)
+    return _infer_classes(records)
 
 
 def _to_corpus(records: list[_Record], classes: Classes, source: str) -> Corpus:
@@ -428,12 +490,12 @@ def _file_split_name(path: Path) -> str:
     return path.stem
 
 
-def _read_file_records(path: Path, text_field, label_field, delimiter) -> list[_Record]:
+def _read_file_records(path: Path, text_field, label_field, delimiter, label_optional: bool = False) -> list[_Record]:
     name = path.name
     if name.endswith(_JSONL_SUFFIXES):
-        records = list(iter_jsonl(path, text_field, label_field))
+        records = list(iter_jsonl(path, text_field, label_field, label_optional))
     elif name.endswith(_CSV_SUFFIXES):
-        records = list(iter_csv(path, text_field, label_field, delimiter))
+        records = list(iter_csv(path, text_field, label_field, delimiter, label_optional))
     elif name.endswith(_TXT_SUFFIXES):
         records = list(iter_text_lines(path))
     else:
@@ -441,6 +503,25 @@ def _read_file_records(path: Path, text_field, label_field, delimiter) -> list[_
     if not records:
         raise DataError(f"{path}: empty file (no records)")
     return records
+
+
+def _read_folder(path: Path, text_field, label_field, delimiter) -> dict[str, list[_Record]]:
+    """One split per data file, named by its stem; two files of one split are refused (neither is
+    dropped). A file of a split not named train, test or validation may lack the label column: its
+    texts are unlabeled (an ``unsup.csv`` beside ``train.csv``)."""
+    files = sorted(p for p in path.iterdir() if p.is_file() and p.name.endswith(_JSONL_SUFFIXES + _CSV_SUFFIXES))
+    if not files:
+        raise DataError(f"{path}: no .jsonl[.gz], .csv or .tsv files and no aclImdb layout")
+    by_split: dict[str, Path] = {}
+    raw: dict[str, list[_Record]] = {}
+    for f in files:
+        split = _file_split_name(f)
+        if split in by_split:
+            raise DataError(f"{path}: {by_split[split].name} and {f.name} are both the {split!r} split: keep one")
+        by_split[split] = f
+        optional = split not in ("train", "test", *VALIDATION_NAMES)
+        raw[split] = _read_file_records(f, text_field, label_field, delimiter, label_optional=optional)
+    return raw
 
 
 def _is_acl_dir(path: Path) -> Path | None:
@@ -513,7 +594,7 @@ def _read_hf(name: str, text_field: str, label_field: str | None) -> dict[str, C
             _Record(row[text_field], row[label_field] if label_field else None, f"{name}[{split}]:{i + 1}")
             for i, row in enumerate(table)
         ]
-        classes = Classes(names, f"hf:{name} features") if names else infer_classes(r.label for r in records)
+        classes = Classes(names, f"hf:{name} features") if names else _infer_classes(records)
         out[split] = _to_corpus(records, classes, f"hf:{name}[{split}]")
     return out
 
@@ -539,20 +620,19 @@ def load_dataset(
         acl = _is_acl_dir(path)
         if acl is not None:
             return _finish_acl(str(acl), _collect_acl(_iter_acl_dir(acl), str(acl)))
-        files = sorted(p for p in path.iterdir() if p.is_file() and p.name.endswith(_JSONL_SUFFIXES + _CSV_SUFFIXES))
-        if not files:
-            raise DataError(f"{path}: no .jsonl[.gz], .csv or .tsv files and no aclImdb layout")
         classes_file = path / CLASSES_FILE
-        raw = {_file_split_name(f): _read_file_records(f, text_field, label_field, delimiter) for f in files}
+        raw = _read_folder(path, text_field, label_field, delimiter)
     elif path.name.endswith(_TAR_SUFFIXES):
         return _finish_acl(str(path), _collect_acl(_iter_tar(path), str(path)))
     else:
         classes_file = path.parent / CLASSES_FILE
         raw = {_file_split_name(path): _read_file_records(path, text_field, label_field, delimiter)}
-    classes = resolve_classes(label_names, classes_file, (r.label for rs in raw.values() for r in rs))
+    records = [r for rs in raw.values() for r in rs]
+    classes = resolve_classes(label_names, classes_file, records)
     if not classes.names:  # an all-unlabeled source: classes come from the labeled data it is used with
         classes = Classes(("0", "1"), NAMES_FROM_IDS)
-    _check_class_count(classes.names, str(path))  # names from the labels (the others are checked already)
+    if len(classes.names) < 2:  # names from the labels (the others are checked already)
+        _check_class_count(classes.names, str(path), sum(_normal_label(r.label, r.where) is None for r in records))
     return {split: _to_corpus(rs, classes, f"{path}[{split}]") for split, rs in raw.items()}
 
 
@@ -673,7 +753,7 @@ def _draw(
         n = len(eligible)
     if n > len(eligible):
         raise DataError(
-            f"asked for {n} {what} texts but {corpus.source or 'the pool'} has only {len(eligible)} "
+            f"asked for {n} {what} texts (--{what}) but {corpus.source or 'the pool'} has only {len(eligible)} "
             "distinct ones left (after removing repeats and texts used by other splits)"
         )
     if not stratify or n == 0 or not corpus.is_labeled:
@@ -720,16 +800,36 @@ def split_roles(dataset: dict[str, Corpus], test_split: str | None = None) -> Sp
         train = "train"
     if test_split is None:
         for cand in ("test", *VALIDATION_NAMES):
-            if cand in dataset and cand != train and dataset[cand].is_labeled:
+            if cand in dataset and cand != train and _has_labels(dataset[cand]):
                 test_split = cand
                 break
     elif test_split not in dataset:
         raise DataError(f"no split {test_split!r} among {sorted(dataset)}")
     validation = next(
-        (s for s in VALIDATION_NAMES if s in dataset and s not in (train, test_split) and dataset[s].is_labeled), None
+        (s for s in VALIDATION_NAMES if s in dataset and s not in (train, test_split) and _has_labels(dataset[s])),
+        None,
     )
     unlabeled = [s for s, c in dataset.items() if s not in (train, test_split, validation) and c.is_unlabeled]
     return SplitRoles(train, test_split, validation, unlabeled)
+
+
+def _has_labels(corpus: Corpus) -> bool:
+    return bool(np.any(corpus.labels >= 0))
+
+
+def _set_apart_unlabeled_rows(dataset: dict[str, Corpus], roles: SplitRoles) -> tuple[dict[str, Corpus], SplitRoles]:
+    """The unlabeled rows (-1 or null) of the train, test and validation splits become unlabeled
+    splits of their own (``train[unlabeled]``): one file of a few labeled and many unlabeled texts
+    gives both."""
+    dataset, pools = dict(dataset), list(roles.unlabeled)
+    for name in (roles.train, roles.test, roles.validation):
+        corpus = dataset.get(name) if name else None
+        unl = corpus.labels == UNLABELED if corpus is not None else np.zeros(0, bool)
+        if corpus is not None and unl.any() and not unl.all():
+            dataset[name] = corpus.take(np.flatnonzero(~unl))
+            dataset[f"{name}[unlabeled]"] = corpus.take(np.flatnonzero(unl))
+            pools.append(f"{name}[unlabeled]")
+    return dataset, replace(roles, unlabeled=pools)
 
 
 #: "auto", the one spelling of "chosen from the data": ``--unlabeled auto`` (every unlabeled text up to a
@@ -791,10 +891,10 @@ def make_splits(
     ``extra_unlabeled`` (texts from other sources, :func:`load_unlabeled`).
     """
     rng = np.random.default_rng(seed)
-    roles = split_roles(dataset, test_split)
+    dataset, roles = _set_apart_unlabeled_rows(dataset, split_roles(dataset, test_split))
     train = dataset[roles.train]
     if not train.is_labeled:
-        raise DataError(f"the {roles.train!r} split has unlabeled rows; it must be fully labeled")
+        raise DataError(f"the {roles.train!r} split has no labeled rows (-1 and null mark unlabeled texts)")
     test, test_idx = _test_set(dataset, roles, n_test, rng, stratify)
     used = {dedup_key(t) for t in test.texts}
     origins = {"test": f"the {roles.test!r} split" if roles.test else f"carved from {roles.train!r}"}
