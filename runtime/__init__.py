@@ -13,11 +13,19 @@ from pathlib import Path
 
 from edge_distill.runtime import schema
 from edge_distill.runtime.base import Classifier, open_session, read_artifact
-from edge_distill.runtime.errors import ArtifactError, EdgeDistillError
+from edge_distill.runtime.errors import ArtifactError, DataError, EdgeDistillError
 from edge_distill.runtime.student import StudentClassifier
 from edge_distill.runtime.teacher import TeacherClassifier
 
-__all__ = ["ArtifactError", "Classifier", "EdgeDistillError", "StudentClassifier", "TeacherClassifier", "load"]
+__all__ = [
+    "ArtifactError",
+    "Classifier",
+    "DataError",
+    "EdgeDistillError",
+    "StudentClassifier",
+    "TeacherClassifier",
+    "load",
+]
 
 #: kind -> the classifier implementing it
 KINDS: dict[str, type[StudentClassifier] | type[TeacherClassifier]] = {
@@ -32,6 +40,8 @@ def load(path: str | os.PathLike[str], *, threads: int | None = None, kind: str 
     ``threads`` caps onnxruntime's intra-op threads (default: onnxruntime's choice); ``kind``
     ("student" or "teacher") refuses an artifact of the other kind.
     """
+    if kind is not None and kind not in KINDS:
+        raise DataError(f"kind must be one of {sorted(KINDS)} or None, got {kind!r}")
     p = Path(path)
     data = read_artifact(p)
     sess, meta = open_session(data, str(p), threads=threads)

@@ -28,7 +28,7 @@ import numpy as np
 import onnxruntime as ort
 
 from edge_distill.runtime import schema
-from edge_distill.runtime.errors import ArtifactError
+from edge_distill.runtime.errors import ArtifactError, DataError
 from edge_distill.runtime.integrity import verify
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -61,11 +61,11 @@ def _describe(value: Any) -> str:
     return name
 
 
-def validate_texts(texts: Any) -> list[str]:
+def validate_texts(texts: Any, name: str = "texts") -> list[str]:
     """Check ``texts`` against the input contract and return it as a list of clean ``str``.
 
     Every refusal is a TypeError whose message says what was given and, for an item, its
-    position, so a caller can find the bad row in a million-row batch.
+    position (``name[i]``), so a caller can find the bad row in a million-row batch.
     """
     if texts is None or isinstance(texts, (str, bytes, bytearray, memoryview, Mapping, set, frozenset)):
         hint = ""
@@ -75,15 +75,15 @@ def validate_texts(texts: Any) -> list[str]:
             hint = "; decode bytes to str first"
         elif isinstance(texts, (set, frozenset)):
             hint = "; a set has no order, so results could not be matched to texts"
-        raise TypeError(f"texts must be a sequence of str, got {_describe(texts)}{hint}")
+        raise TypeError(f"{name} must be a sequence of str, got {_describe(texts)}{hint}")
     if isinstance(texts, np.ndarray) and texts.ndim != 1:
-        raise TypeError(f"texts must be 1-D, got an array of shape {texts.shape}")
+        raise TypeError(f"{name} must be 1-D, got an array of shape {texts.shape}")
     if not isinstance(texts, Iterable):
-        raise TypeError(f"texts must be a sequence of str, got {_describe(texts)}")
+        raise TypeError(f"{name} must be a sequence of str, got {_describe(texts)}")
     out = []
     for i, t in enumerate(texts):
         if not isinstance(t, str):
-            raise TypeError(f"texts[{i}] is {_describe(t)}, expected str")
+            raise TypeError(f"{name}[{i}] is {_describe(t)}, expected str")
         out.append(sanitize(t))
     return out
 
@@ -113,8 +113,10 @@ def open_session(
     """A CPU session over verified bytes, and the model's metadata properties."""
     opts = ort.SessionOptions()
     if threads is not None:
-        if threads < 1:
-            raise ValueError(f"threads must be >= 1, got {threads}")
+        cores = os.cpu_count() or 1
+        if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or not 1 <= threads <= cores:
+            # more threads than cores never helps, and 100,000 of them took 16 GB before the first text
+            raise DataError(f"threads must be a whole number from 1 to {cores} (the CPU count), got {threads!r}")
         opts.intra_op_num_threads = threads
         opts.inter_op_num_threads = 1
     if not optimize:
@@ -124,7 +126,10 @@ def open_session(
         sess = ort.InferenceSession(data, sess_options=opts, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises several private exception types
         raise ArtifactError(f"{name}: not a loadable ONNX model ({str(exc).splitlines()[0][:300]})") from exc
-    meta = dict(sess.get_modelmeta().custom_metadata_map)
+    try:
+        meta = dict(sess.get_modelmeta().custom_metadata_map)
+    except UnicodeDecodeError as exc:  # a damaged byte in the metadata, before the checksum can be read
+        raise ArtifactError(f"{name}: metadata is not valid UTF-8 (a damaged file)") from exc
     verify(data, meta.get(schema.CHECKSUM), name)
     return sess, meta
 

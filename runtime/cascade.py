@@ -24,7 +24,7 @@ import numpy as np
 
 from edge_distill.runtime import load
 from edge_distill.runtime.base import Classifier, validate_texts
-from edge_distill.runtime.errors import ArtifactError
+from edge_distill.runtime.errors import ArtifactError, DataError
 
 COMBINES = ("teacher", "average")
 #: the spec's "format" value and the version this runtime reads
@@ -38,7 +38,7 @@ def combine_proba(student: np.ndarray, teacher: np.ndarray, how: str) -> np.ndar
         return np.asarray(teacher, np.float32)
     if how == "average":
         return ((np.asarray(student, np.float64) + teacher) / 2).astype(np.float32)
-    raise ValueError(f"combine must be one of {COMBINES}, got {how!r}")
+    raise DataError(f"combine must be one of {COMBINES}, got {how!r}")
 
 
 @dataclass(frozen=True)
@@ -67,10 +67,14 @@ class CascadeClassifier(Classifier):
             raise ArtifactError(
                 f"{teacher.path}: labels {list(teacher.labels)} differ from the student's {list(student.labels)}"
             )
+        for role, clf, other in (("student", student, "teacher"), ("teacher", teacher, "student")):
+            if getattr(clf, "kind", None) == other:  # swapped (a wrapped teacher of another kind is fine)
+                raise DataError(f"the {role} is a {other} artifact ({clf.path}): pass the student, then the teacher")
         if combine not in COMBINES:
-            raise ValueError(f"combine must be one of {COMBINES}, got {combine!r}")
-        if not (isinstance(threshold, (int, float)) and math.isfinite(threshold) and threshold >= 0):
-            raise ValueError(f"threshold must be a finite number >= 0, got {threshold!r}")
+            raise DataError(f"combine must be one of {COMBINES}, got {combine!r}")
+        number = isinstance(threshold, (int, float)) and not isinstance(threshold, bool)
+        if not (number and math.isfinite(threshold) and threshold >= 0):
+            raise DataError(f"threshold must be a finite number >= 0, got {threshold!r}")
         meta = {"student": str(student.path), "teacher": str(teacher.path), "threshold": str(threshold)}
         super().__init__(path or student.path, tuple(student.labels), meta | {"combine": combine})
         self.student, self.teacher = student, teacher

@@ -48,12 +48,47 @@ def test_class_ids_take_names_or_ids() -> None:
     assert names == ("neg", "pos") and ids.tolist() == [1, 0, 1]
     ids, names = class_ids([1, 0, "positive"], ["negative", "positive"])
     assert ids.tolist() == [1, 0, 1]
-    with pytest.raises(DataError, match=r"labels\[1\] = 'meh'"):
+    with pytest.raises(DataError, match=r"labels\[1\]: unknown label 'meh'"):
         class_ids(["negative", "meh"], ["negative", "positive"])
     with pytest.raises(DataError, match="2 or more distinct classes"):
         class_ids(["a", "a"], None)
     ids, names = class_ids(np.array([1, 5, 3, 5]), None)  # ratings: the values name the classes, not ids 0..5
     assert names == ("1", "3", "5") and ids.tolist() == [0, 2, 1, 2]
+
+
+def test_class_ids_read_labels_as_files_are_read() -> None:
+    """What class inference accepted, the label lookup refused: floats (pandas' int column with
+    gaps), booleans, names with spaces; a generator was used up by the inference."""
+    from edge_distill.toolkit.distiller import class_ids
+
+    assert class_ids(np.array([0.0, 1.0, 1.0]), None)[0].tolist() == [0, 1, 1]
+    assert class_ids([False, True], None) == (pytest.approx(np.array([0, 1])), ("false", "true"))
+    assert class_ids([" negative", "positive "], None)[1] == ("negative", "positive")
+    assert class_ids((y for y in ["b", "a", "b"]), None)[0].tolist() == [1, 0, 1]
+    with pytest.raises(DataError, match=r"labels\[2\] = -1 marks an unlabeled text"):
+        class_ids([0, 1, -1], ["a", "b"])
+    with pytest.raises(DataError, match=r"labels\[1\]: label 0\.5 is not a whole number"):
+        class_ids([1, 0.5], None)
+
+
+def test_distiller_checks_its_inputs_before_any_training() -> None:
+    from edge_distill.toolkit import Distiller
+
+    d = Distiller("no-such-checkpoint", random_state=0)  # never reached: every case fails first
+    with pytest.raises(TypeError, match=r"texts must be a sequence of str, got str; wrap a single text"):
+        d.fit("hello", list("ababa"), ["x"])
+    with pytest.raises(TypeError, match=r"texts\[0\] is NoneType"):
+        d.fit([None, "b"], [0, 1], ["x"])  # was trained on as the text "None"
+    with pytest.raises(TypeError, match=r"unlabeled_texts must be a sequence of str, got str"):
+        d.fit(["a", "b"], [0, 1], "some text")
+    with pytest.raises(DataError, match=r"texts has 3 texts but labels has 2 labels"):
+        d.fit(["a", "b", "c"], [0, 1], ["x"])
+    with pytest.raises(DataError, match=r"class 'neutral' \(id 2\) has no example"):
+        Distiller("no-such-checkpoint", label_names=["neg", "pos", "neutral"]).fit(["a", "b"], [0, 1], ["x"])
+    with pytest.raises(DataError, match=r"validation_texts has 1 texts but validation_labels has 2"):
+        d.fit(["a", "b"], [0, 1], ["x"], validation_texts=["v"], validation_labels=[0, 1])
+    with pytest.raises(DataError, match="not fitted"):
+        d.score(["a"], [0])
 
 
 def test_unfitted_distiller_refuses_to_export(tmp_path: Path) -> None:
@@ -153,3 +188,32 @@ def test_distiller_fits_exports_and_reuses_a_trained_teacher(tiny, tmp_path: Pat
     assert (tmp_path / "w2" / "teacher.onnx").is_file() and fp32.teacher_ == str(work / "teacher")
     np.testing.assert_allclose(fp32.predict_proba(test_texts), d.predict_proba(test_texts), atol=1e-3)
     np.testing.assert_allclose(again.student_.coef, d.student_.coef, atol=1e-8)
+    # a fit that fails after the teacher is loaded changes nothing of the fitted state
+    before = (again.teacher_, again.student_, again.classes_)
+    again.label_names = None  # ids 0/1 name classes "0"/"1": not the teacher's
+    with pytest.raises(DataError, match="teacher's classes"):
+        again.fit(texts, labels, unlabeled)
+    assert (again.teacher_, again.student_, again.classes_) == before
+    # predictions follow the runtime's input rules
+    assert d.predict_proba([]).shape == (0, 2) and d.predict([]) == []
+    with pytest.raises(TypeError, match="wrap a single text in a list"):
+        d.predict("good film")
+    with pytest.raises(DataError, match="texts has 2 texts but labels has 1"):
+        d.score(test_texts[:2], test_labels[:1])
+
+
+def test_stage_functions_name_bad_arguments(tmp_path: Path) -> None:
+    """A heldout count of -5 sliced the list from its end; a share given as text hit a TypeError; a
+    bad gate text was named by its position after the built-in adversarial set."""
+    from student_support import fitted_student
+
+    from edge_distill.toolkit import DataOptions, build_run_cascade, export_student_onnx
+
+    data = DataOptions(str(tmp_path / "never-read"))
+    bad = (({"heldout": -5}, "heldout"), ({"heldout": 0}, "heldout"), ({"max_teacher_share": "0.2"}, "0.2"))
+    for kwargs, what in bad:
+        with pytest.raises(DataError, match=what):
+            build_run_cascade(tmp_path, data, **kwargs)
+    with pytest.raises(TypeError, match=r"texts\[1\] is NoneType"):
+        export_student_onnx(fitted_student(2), tmp_path / "s.onnx", texts=["good", None])
+    assert not (tmp_path / "s.onnx").exists()

@@ -127,11 +127,13 @@ def test_mismatched_labels_or_bad_settings_are_refused(models):
     three = runtime.load(models["root"] / "three.onnx")
     with pytest.raises(runtime.ArtifactError, match="differ from the student"):
         CascadeClassifier(three, teacher, 0.5)
-    for bad in (-0.1, float("nan"), float("inf")):
-        with pytest.raises(ValueError, match="threshold"):
+    for bad in (-0.1, float("nan"), float("inf"), True, None, "0.5"):  # True was taken for 1.0
+        with pytest.raises(runtime.DataError, match="threshold"):
             CascadeClassifier(student, teacher, bad)
-    with pytest.raises(ValueError, match="combine"):
+    with pytest.raises(runtime.DataError, match="combine"):
         CascadeClassifier(student, teacher, 0.5, "vote")
+    with pytest.raises(runtime.DataError, match="the student is a teacher artifact"):
+        CascadeClassifier(teacher, student, 0.5)  # swapped: was accepted
 
 
 # ---------------------------------------------------------------- threshold choice (synthetic)

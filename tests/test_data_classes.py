@@ -12,9 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from edge_distill.toolkit.classes import NAMES_FROM_IDS, NAMES_FROM_VALUES
 from edge_distill.toolkit.data import (
-    NAMES_FROM_IDS,
-    NAMES_FROM_VALUES,
     DataError,
     load_dataset,
     load_splits,

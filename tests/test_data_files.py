@@ -14,12 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edge_distill.toolkit.data import (
-    DataError,
-    infer_classes,
-    load_dataset,
-    make_splits,
-)
+from edge_distill.toolkit.classes import infer_classes
+from edge_distill.toolkit.data import DataError, load_dataset, make_splits
 
 GOOD = ("a fine film", "loved every minute", "great cast and story", "a joy to watch")
 BAD = ("a dull film", "hated every minute", "weak cast and story", "a chore to watch")
@@ -163,5 +159,5 @@ def test_names_that_differ_only_in_case_are_classes_and_a_warning(tmp_path: Path
 
 def test_api_labels_are_named_by_position(tmp_path: Path) -> None:
     assert infer_classes(np.array([0, 2, 1])).names == ("0", "1", "2")
-    with pytest.raises(DataError, match=r"label 2: label 0\.5 is not a whole number"):
+    with pytest.raises(DataError, match=r"labels\[1\]: label 0\.5 is not a whole number"):
         infer_classes([1, 0.5])

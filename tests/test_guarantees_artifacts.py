@@ -67,6 +67,24 @@ def test_truncated_file(good, tmp_path, keep):
     _refused(bad, r"not a loadable ONNX model|checksum|edge_distill")
 
 
+def test_a_damaged_byte_in_the_metadata_text(good, tmp_path):
+    """Bytes that break the metadata's UTF-8 made onnxruntime's metadata map raise UnicodeDecodeError."""
+    data = bytearray(good.read_bytes())
+    at = data.rfind(b"edge_distill")  # a metadata key near the end of the file
+    assert at > 0
+    data[at + 2] = 0xFF
+    bad = tmp_path / "meta.onnx"
+    bad.write_bytes(bytes(data))
+    _refused(bad, r"metadata is not valid UTF-8|not a loadable ONNX model|checksum|edge_distill")
+
+
+@pytest.mark.parametrize(("option", "value"), [("threads", 0), ("threads", "2"), ("threads", 10**5), ("kind", "bogus")])
+def test_bad_load_options_are_data_errors(good, option, value):
+    """threads=100000 took 16 GB before its first text; a bad kind was reported as 'a bogus was expected'."""
+    with pytest.raises(runtime.DataError, match=option):
+        runtime.load(good, **{option: value})
+
+
 @pytest.mark.parametrize("size", [1, 16, 4096, 1 << 20])
 def test_random_bytes(tmp_path, size):
     bad = tmp_path / "random.onnx"

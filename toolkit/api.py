@@ -37,15 +37,17 @@ from typing import Any
 import numpy as np
 
 from edge_distill import runtime
+from edge_distill.runtime.base import validate_texts
 from edge_distill.runtime.errors import DataError
 from edge_distill.toolkit.atomic import atomic_path, atomic_write_json, atomic_write_text
 from edge_distill.toolkit.baseline import BaselineResult, run_baseline
 from edge_distill.toolkit.cascade import TARGETS, build_cascade
-from edge_distill.toolkit.data import Corpus, Splits, iter_jsonl
+from edge_distill.toolkit.data import Corpus, Splits
 from edge_distill.toolkit.evaluate import compare_models
 from edge_distill.toolkit.logits import LogitsTable, load_logits, read_data_record, save_data_record
 from edge_distill.toolkit.options import AUTO, CALIBRATION_AUTO_TEXTS, DataOptions, LabelOptions, TeacherExportOptions
 from edge_distill.toolkit.peers import load_peer
+from edge_distill.toolkit.records import iter_jsonl
 from edge_distill.toolkit.report import build_report, write_report  # figures need the 'bench' extra
 from edge_distill.toolkit.student.distill import StudentConfig, evaluate, fit_student, gold_and_dev
 from edge_distill.toolkit.student.model import StudentModel
@@ -349,7 +351,8 @@ def export_student_onnx(
     if isinstance(texts, (str, os.PathLike)):
         gate, origin = [r.text for r in iter_jsonl(Path(texts), label_field=None)], str(texts)
     elif texts is not None:
-        gate, origin = list(texts), f"{len(texts)} given texts"
+        gate = validate_texts(texts)  # a bad text named by its own position, before the adversarial set
+        origin = f"{len(gate)} given texts"
     else:
         gate, origin = gate_texts(model.info.get("data", {}), use_data=use_data)
     r = export_student(model, out, texts=gate, tol=tolerance)
@@ -478,9 +481,12 @@ def build_run_cascade(
     result says why (``ok=False``) and no spec is written.
     """
 
-    if target not in TARGETS or not 0 <= max_teacher_share <= 1:
+    share_ok = isinstance(max_teacher_share, (int, float)) and not isinstance(max_teacher_share, bool)
+    if target not in TARGETS or not (share_ok and 0 <= max_teacher_share <= 1):
         raise DataError(f"cascade target must be one of {TARGETS} and 0 <= max share <= 1, got {target!r}, "
-                        f"{max_teacher_share}")  # fmt: skip
+                        f"{max_teacher_share!r}")  # fmt: skip
+    if isinstance(heldout, bool) or not isinstance(heldout, int) or heldout < 1:
+        raise DataError(f"heldout must be a number of texts >= 1, got {heldout!r}")
     out = Path(out)
     splits = data.sized(unlabeled=0).load()
     trained_on = set(load_logits(out / "logits").ids) | set(splits.labeled.ids)

@@ -6,16 +6,10 @@ files (one split per file, named by the file's stem, as in ``../shared/data/imdb
 Face ``datasets`` name (``hf:NAME``), and ``imdb`` (the official tarball, downloaded once into
 a cache folder and verified by sha256).
 
-Classes, in this order (never guessed from a data set's or file's name): ``label_names``
-(``--label-names``); else a ``classes.txt`` beside the data (line *i* names class *i*; for a
-single file, in its folder); else the label strings themselves (sorted). Integer labels without
-names become ``"0"``..``"K-1"`` and the corpus records ``names_given=False`` so the report can
-say so. An int label is an index into the names, a string label must be one of them; JSON
-``true``/``false`` read as the strings ``"true"``/``"false"`` (as a CSV gives them) and ``"3.0"`` as
-``3`` (as pandas writes an integer column with gaps). The label ``-1`` or JSON ``null`` means
-*unlabeled*: a split's unlabeled rows join the transfer pool; a split without the label column
-(one not named train, test or validation) is all unlabeled texts. An empty label cell is an error.
-Text files may start with a UTF-8 byte order mark; a TSV has no quoting (a ``"`` is text).
+Files are read by :mod:`toolkit.records`, labels by :mod:`toolkit.classes` (where class names
+come from). The label ``-1`` or JSON ``null`` means *unlabeled*: a split's unlabeled rows join
+the transfer pool; a file of a split not named train, test or validation may lack the label
+column (all unlabeled texts).
 
 Splits: ``train`` is the labeled pool; ``test`` (else, where no labeled test split exists, the
 validation split) the test pool; a ``validation`` / ``valid`` / ``dev`` / ``val`` split that is
@@ -26,11 +20,7 @@ and line, or the class.
 
 from __future__ import annotations
 
-import csv
-import gzip
 import hashlib
-import io
-import json
 import logging
 import os
 import re
@@ -38,7 +28,6 @@ import tarfile
 import urllib.request
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -46,27 +35,32 @@ import numpy as np
 
 from edge_distill.runtime.errors import DataError
 from edge_distill.toolkit.atomic import atomic_path
+from edge_distill.toolkit.classes import (
+    CLASSES_FILE,
+    NAMES_FROM_IDS,
+    UNLABELED,
+    Classes,
+    check_class_count,
+    infer_classes_of,
+    label_id,
+    normal_label,
+    resolve_classes,
+)
 from edge_distill.toolkit.extras import require
+from edge_distill.toolkit.records import (
+    VALIDATION_NAMES,
+    Record,
+    file_split_name,
+    read_file_records,
+    read_folder,
+)
 
 log = logging.getLogger("edge_distill.data")
 
-UNLABELED = -1
 SENTIMENT_LABELS = ("negative", "positive")
 IMDB_URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
 IMDB_SHA256 = "c40f74a18d3b61f90feba1e17730e0d38e8b97c05fde7008942e91923d1658fe"
-_JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
-_CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz")
-#: plain text, one unlabeled text a line (read as a file named on its own, never as a member of a data folder,
-#: where classes.txt lives)
-_TXT_SUFFIXES = (".txt", ".txt.gz")
 _TAR_SUFFIXES = (".tar.gz", ".tgz", ".tar")
-CLASSES_FILE = "classes.txt"
-#: split names taken for a validation split (in this order of preference)
-VALIDATION_NAMES = ("validation", "valid", "dev", "val")
-#: what the names are when none were given: the class ids as strings
-NAMES_FROM_IDS = "class ids (no names given)"
-#: integer labels that are not the ids 0..K-1 (star ratings 1..5, codes 10, 20, 30): each value is a class
-NAMES_FROM_VALUES = "the label values"
 _ACL_MEMBER = re.compile(r"(?:^|/)(train|test)/(pos|neg|unsup)/(\d+)_(\d+)\.txt$")
 
 
@@ -143,121 +137,6 @@ class Corpus:
         )
 
 
-# ----------------------------------------------------------------------------- raw records
-@dataclass(frozen=True)
-class _Record:
-    text: str
-    label: object  # raw label: int, str, or None (unlabeled)
-    where: str  # "file:line" for error messages
-
-
-def _open_text(path: Path) -> io.TextIOBase:
-    """Open a (possibly gzipped) UTF-8 text file, a leading byte order mark dropped (Excel and
-    Notepad write one)."""
-    if path.suffix == ".gz":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8-sig", newline="")
-    return open(path, encoding="utf-8-sig", newline="")
-
-
-def _read_lines(path: Path) -> Iterator[tuple[int, str]]:
-    try:
-        with _open_text(path) as fh:
-            yield from enumerate(fh, start=1)
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not valid UTF-8 ({exc.reason} at byte {exc.start})") from exc
-    except (OSError, EOFError) as exc:
-        raise DataError(f"{path}: cannot read ({exc})") from exc
-
-
-def iter_text_lines(path: Path) -> Iterator[_Record]:
-    """Unlabeled records of a plain-text file, one text a line (blank lines skipped)."""
-    for lineno, line in _read_lines(path):
-        text = line.rstrip("\r\n")
-        if text.strip():
-            yield _Record(text, None, f"{path}:{lineno}")
-
-
-def iter_jsonl(
-    path: Path, text_field: str = "text", label_field: str | None = "label", label_optional: bool = False
-) -> Iterator[_Record]:
-    """Records of a JSON Lines file (blank lines skipped; ``label_optional``: a record without the
-    label field is unlabeled)."""
-    for lineno, line in _read_lines(path):
-        if not line.strip():
-            continue
-        where = f"{path}:{lineno}"
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{where}: not valid JSON ({exc.msg})") from exc
-        if not isinstance(obj, dict):
-            raise DataError(f"{where}: expected a JSON object, got {type(obj).__name__}")
-        if text_field not in obj:
-            raise DataError(f"{where}: no {text_field!r} field (fields: {sorted(obj)})")
-        if label_field is not None and label_field not in obj and not label_optional:
-            raise DataError(f"{where}: no {label_field!r} field (fields: {sorted(obj)})")
-        yield _Record(obj[text_field], obj.get(label_field) if label_field else None, where)
-
-
-def _column(header: list[str], name: str | int, path: Path, what: str) -> int:
-    if isinstance(name, int) or (isinstance(name, str) and name.isdigit() and name not in header):
-        idx = int(name)
-        if idx >= len(header):
-            raise DataError(f"{path}: {what} column {idx} does not exist ({len(header)} columns)")
-        return idx
-    if name not in header:
-        raise DataError(f"{path}: no {what} column {name!r} (columns: {header})")
-    return header.index(name)
-
-
-#: the longest CSV field read (the csv module's default, 128 KiB, refuses a long review)
-CSV_FIELD_LIMIT = 2**31 - 1
-
-
-def iter_csv(
-    path: Path,
-    text_field: str | int = "text",
-    label_field: str | int | None = "label",
-    delimiter: str | None = None,
-    label_optional: bool = False,
-) -> Iterator[_Record]:
-    """Records of a CSV/TSV file with a header row; columns by name or 0-based index.
-
-    A tab-separated file has no quoting (as GLUE's and most TSVs: a text may start with ``"``);
-    ``label_optional``: a file without the label column is all unlabeled texts.
-    """
-    if delimiter is None:
-        delimiter = "\t" if ".tsv" in path.suffixes else ","
-    # the limit is process-wide in the csv module; it is only ever raised here
-    csv.field_size_limit(max(csv.field_size_limit(), CSV_FIELD_LIMIT))
-    lines = (line for _, line in _read_lines(path))
-    quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
-    reader = csv.reader(lines, delimiter=delimiter, strict=True, quoting=quoting)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise DataError(f"{path}: empty file (expected a header row)") from None
-    except csv.Error as exc:
-        raise DataError(f"{path}:1: malformed header ({exc})") from exc
-    ti = _column(header, text_field, path, "text")
-    optional = label_optional and isinstance(label_field, str) and not label_field.isdigit()
-    optional = optional and label_field not in header
-    li = None if label_field is None or optional else _column(header, label_field, path, "label")
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            raise DataError(f"{path}:{reader.line_num}: malformed CSV ({exc})") from exc
-        where = f"{path}:{reader.line_num}"
-        if not row:
-            continue
-        if len(row) != len(header):
-            raise DataError(f"{where}: {len(row)} fields, the header has {len(header)}")
-        yield _Record(row[ti], None if li is None else row[li], where)
-
-
 def _acl_records(items: Iterable[tuple[str, bytes]], origin: str, splits: dict[str, list]) -> None:
     """Sort aclImdb members (``split/pos|neg|unsup/ID_RATING.txt``) into ``splits``."""
     for name, data in items:
@@ -271,7 +150,7 @@ def _acl_records(items: Iterable[tuple[str, bytes]], origin: str, splits: dict[s
         except UnicodeDecodeError as exc:
             raise DataError(f"{origin}:{name}: not valid UTF-8") from exc
         label = {"neg": 0, "pos": 1, "unsup": None}[kind]
-        splits.setdefault(split, []).append((int(_id), _Record(text, label, f"{origin}:{name}")))
+        splits.setdefault(split, []).append((int(_id), Record(text, label, f"{origin}:{name}")))
 
 
 def _iter_tar(path: Path) -> Iterator[tuple[str, bytes]]:
@@ -306,167 +185,7 @@ def _finish_acl(origin: str, raw: dict[str, list]) -> dict[str, Corpus]:
     return out
 
 
-# ----------------------------------------------------------------------------- labels
-@dataclass(frozen=True)
-class Classes:
-    """The class names in id order and where they came from (for messages and the report)."""
-
-    names: tuple[str, ...]
-    origin: str  # "--label-names", a classes.txt path, "the label strings" or NAMES_FROM_IDS
-
-    @property
-    def given(self) -> bool:
-        """False when the names are only the class ids."""
-        return self.origin != NAMES_FROM_IDS
-
-    @cached_property
-    def by_value(self) -> bool:
-        """Integer labels name their class by value (:func:`names_are_values`), decided once per data set."""
-        return names_are_values(self.names)
-
-
-#: an integer label as text: ASCII digits ("³" is a name), "3.0" as pandas writes an int column with gaps
-_INT_LABEL = re.compile(r"-?[0-9]+(?:\.0*)?")
-
-
-def _normal_label(raw: object, where: str) -> int | str | None:
-    """A raw label as a class id or value (int), a name (stripped str), or None (unlabeled: -1 or
-    null); what cannot be a label is refused here, naming the file and line."""
-    if isinstance(raw, bool):
-        return str(raw).lower()  # JSON true/false, as a CSV gives them
-    if isinstance(raw, np.integer):
-        raw = int(raw)
-    if isinstance(raw, float):
-        if not raw.is_integer():
-            raise DataError(f"{where}: label {raw!r} is not a whole number (a class id, value or name)")
-        raw = int(raw)
-    if isinstance(raw, str):
-        raw = raw.strip()
-        if not raw:
-            raise DataError(f"{where}: missing label (an empty cell; -1 marks an unlabeled text)")
-        if _INT_LABEL.fullmatch(raw):
-            raw = int(raw.split(".")[0])
-    if raw is None or raw == UNLABELED:
-        return None
-    if isinstance(raw, int) and raw < 0:
-        raise DataError(f"{where}: negative label {raw} (only -1, meaning unlabeled, is allowed)")
-    if not isinstance(raw, (int, str)):
-        raise DataError(f"{where}: label {raw!r} is a {type(raw).__name__}, expected a class id or name")
-    return raw
-
-
-def _label_id(raw: object, classes: Classes, where: str) -> int:
-    names = classes.names
-    if isinstance(raw, str) and raw.strip() in names:  # a given name as written ("007", "3.0")
-        return names.index(raw.strip())
-    value = _normal_label(raw, where)
-    if value is None:
-        return UNLABELED
-    if isinstance(value, int) and not classes.by_value:
-        if value < len(names):
-            return value
-        raise DataError(
-            f"{where}: label {value} is not a class id 0..{len(names) - 1} "
-            f"(classes from {classes.origin}: {list(names)})"
-        )
-    if str(value) in names:
-        return names.index(str(value))
-    raise DataError(f"{where}: unknown label {raw!r} (classes from {classes.origin}: {list(names)})")
-
-
-def names_are_values(names: Sequence[str]) -> bool:
-    """True where every class name is an integer and the names are not the ids "0".."K-1": an integer
-    label then names its class by value (star ratings 1..5), whether the names were inferred or given
-    (a later stage gets the inferred names as ``label_names``)."""
-    return all(n.lstrip("-").isdigit() for n in names) and tuple(names) != tuple(map(str, range(len(names))))
-
-
-def infer_classes(raw_labels: Iterable[object]) -> Classes:
-    """Classes from raw labels alone: ints 0..K-1 are ids (names "0".."K-1", not given), other
-    ints their sorted values (:data:`NAMES_FROM_VALUES`), strings sorted."""
-    return _infer_classes(_Record("", raw, f"label {i + 1}") for i, raw in enumerate(raw_labels))
-
-
-def _infer_classes(records: Iterable[_Record]) -> Classes:
-    """:func:`infer_classes` of records, each bad label named by its file and line."""
-    ints: dict[int, str] = {}
-    strs: dict[str, str] = {}
-    for r in records:
-        value = _normal_label(r.label, r.where)
-        if value is not None:
-            (ints if isinstance(value, int) else strs).setdefault(value, r.where)  # type: ignore[arg-type]
-    if ints and strs:
-        (i, wi), (n, wn) = next(iter(ints.items())), next(iter(strs.items()))
-        raise DataError(
-            f"{wn}: label {n!r} is a name but {wi} has the integer label {i}: "
-            "give the class names (--label-names, or a classes.txt) to read both"
-        )
-    if strs:
-        names = tuple(sorted(strs))
-        _warn_case_twins(names)
-        return Classes(names, "the label strings")
-    if ints and len(ints) != max(ints) + 1:  # 1..5 stars are 5 classes, not 6 with an empty class 0
-        return Classes(tuple(str(i) for i in sorted(ints)), NAMES_FROM_VALUES)
-    return Classes(tuple(str(i) for i in range(max(ints) + 1)) if ints else (), NAMES_FROM_IDS)
-
-
-def _warn_case_twins(names: Sequence[str]) -> None:
-    """Names that differ only in case are different classes: say so, as it is rarely meant."""
-    by_folded: dict[str, list[str]] = {}
-    for n in names:
-        by_folded.setdefault(n.casefold(), []).append(n)
-    for twins in (t for t in by_folded.values() if len(t) > 1):
-        log.warning("the labels %s differ only in case: they are %d different classes", twins, len(twins))
-
-
-def read_classes_file(path: Path) -> tuple[str, ...]:
-    """Class names from a ``classes.txt``: one a line, line *i* names class *i*.
-
-    Empty lines (but blank lines at the end, as editors leave them), duplicate names and a single
-    class are refused.
-    """
-    names: list[str] = []
-    lines = [line.rstrip("\r\n") for _, line in _read_lines(path)]
-    while lines and not lines[-1].strip():
-        lines.pop()
-    for lineno, line in enumerate(lines, start=1):
-        name = line.strip()
-        if not name:
-            raise DataError(f"{path}:{lineno}: empty line (line i must name class i)")
-        if name in names:
-            raise DataError(f"{path}:{lineno}: duplicate class name {name!r} (also line {names.index(name) + 1})")
-        names.append(name)
-    _check_class_count(names, str(path))
-    return tuple(names)
-
-
-def _check_class_count(names: Sequence[str], origin: str, n_unlabeled: int = 0) -> None:
-    if len(names) < 2:
-        why = f" ({n_unlabeled:,} rows labeled -1 or null are unlabeled texts, not a class)" if n_unlabeled else ""
-        raise DataError(
-            f"{origin}: {len(names)} class{'' if len(names) == 1 else 'es'} {list(names)}: "
-            f"a classifier needs at least two{why}"
-        )
-
-
-def resolve_classes(
-    label_names: Sequence[str] | None, classes_file: Path | None, records: Iterable[_Record]
-) -> Classes:
-    """``label_names``, else ``classes_file`` (when it exists), else the labels themselves."""
-    if label_names:
-        names = tuple(str(n).strip() for n in label_names)
-        if len(set(names)) != len(names) or not all(names):
-            raise DataError(f"--label-names {list(names)}: names must be distinct and non-empty")
-        if str(UNLABELED) in names:
-            raise DataError(f"--label-names {list(names)}: -1 cannot name a class (-1 marks an unlabeled text)")
-        _check_class_count(names, "--label-names")
-        return Classes(names, "--label-names")
-    if classes_file is not None and classes_file.is_file():
-        return Classes(read_classes_file(classes_file), str(classes_file))
-    return _infer_classes(records)
-
-
-def _to_corpus(records: list[_Record], classes: Classes, source: str) -> Corpus:
+def _to_corpus(records: list[Record], classes: Classes, source: str) -> Corpus:
     texts, labels = [], []
     for r in records:
         if not isinstance(r.text, str):
@@ -474,54 +193,12 @@ def _to_corpus(records: list[_Record], classes: Classes, source: str) -> Corpus:
         if not r.text.strip():
             raise DataError(f"{r.where}: empty text")
         texts.append(r.text)
-        labels.append(_label_id(r.label, classes, r.where))
+        labels.append(label_id(r.label, classes, r.where))
     return Corpus(texts, np.asarray(labels, dtype=np.int64), classes.names, source=source, names_from=classes.origin)
 
 
 # ----------------------------------------------------------------------------- sources
 ACL_CLASSES = Classes(SENTIMENT_LABELS, "the aclImdb folders neg/ and pos/")
-
-
-def _file_split_name(path: Path) -> str:
-    name = path.name
-    for suffix in _JSONL_SUFFIXES + _CSV_SUFFIXES + _TXT_SUFFIXES + (".json.gz",):
-        if name.endswith(suffix):
-            return name[: -len(suffix)]
-    return path.stem
-
-
-def _read_file_records(path: Path, text_field, label_field, delimiter, label_optional: bool = False) -> list[_Record]:
-    name = path.name
-    if name.endswith(_JSONL_SUFFIXES):
-        records = list(iter_jsonl(path, text_field, label_field, label_optional))
-    elif name.endswith(_CSV_SUFFIXES):
-        records = list(iter_csv(path, text_field, label_field, delimiter, label_optional))
-    elif name.endswith(_TXT_SUFFIXES):
-        records = list(iter_text_lines(path))
-    else:
-        raise DataError(f"{path}: unknown file type (expected .jsonl[.gz], .csv[.gz], .tsv[.gz], .txt[.gz] or .tar.gz)")
-    if not records:
-        raise DataError(f"{path}: empty file (no records)")
-    return records
-
-
-def _read_folder(path: Path, text_field, label_field, delimiter) -> dict[str, list[_Record]]:
-    """One split per data file, named by its stem; two files of one split are refused (neither is
-    dropped). A file of a split not named train, test or validation may lack the label column: its
-    texts are unlabeled (an ``unsup.csv`` beside ``train.csv``)."""
-    files = sorted(p for p in path.iterdir() if p.is_file() and p.name.endswith(_JSONL_SUFFIXES + _CSV_SUFFIXES))
-    if not files:
-        raise DataError(f"{path}: no .jsonl[.gz], .csv or .tsv files and no aclImdb layout")
-    by_split: dict[str, Path] = {}
-    raw: dict[str, list[_Record]] = {}
-    for f in files:
-        split = _file_split_name(f)
-        if split in by_split:
-            raise DataError(f"{path}: {by_split[split].name} and {f.name} are both the {split!r} split: keep one")
-        by_split[split] = f
-        optional = split not in ("train", "test", *VALIDATION_NAMES)
-        raw[split] = _read_file_records(f, text_field, label_field, delimiter, label_optional=optional)
-    return raw
 
 
 def _is_acl_dir(path: Path) -> Path | None:
@@ -591,10 +268,10 @@ def _read_hf(name: str, text_field: str, label_field: str | None) -> dict[str, C
         feature = table.features.get(label_field) if label_field else None
         names = tuple(feature.names) if getattr(feature, "names", None) else None
         records = [
-            _Record(row[text_field], row[label_field] if label_field else None, f"{name}[{split}]:{i + 1}")
+            Record(row[text_field], row[label_field] if label_field else None, f"{name}[{split}]:{i + 1}")
             for i, row in enumerate(table)
         ]
-        classes = Classes(names, f"hf:{name} features") if names else _infer_classes(records)
+        classes = Classes(names, f"hf:{name} features") if names else infer_classes_of(records)
         out[split] = _to_corpus(records, classes, f"hf:{name}[{split}]")
     return out
 
@@ -621,18 +298,18 @@ def load_dataset(
         if acl is not None:
             return _finish_acl(str(acl), _collect_acl(_iter_acl_dir(acl), str(acl)))
         classes_file = path / CLASSES_FILE
-        raw = _read_folder(path, text_field, label_field, delimiter)
+        raw = read_folder(path, text_field, label_field, delimiter)
     elif path.name.endswith(_TAR_SUFFIXES):
         return _finish_acl(str(path), _collect_acl(_iter_tar(path), str(path)))
     else:
         classes_file = path.parent / CLASSES_FILE
-        raw = {_file_split_name(path): _read_file_records(path, text_field, label_field, delimiter)}
+        raw = {file_split_name(path): read_file_records(path, text_field, label_field, delimiter)}
     records = [r for rs in raw.values() for r in rs]
     classes = resolve_classes(label_names, classes_file, records)
     if not classes.names:  # an all-unlabeled source: classes come from the labeled data it is used with
         classes = Classes(("0", "1"), NAMES_FROM_IDS)
     if len(classes.names) < 2:  # names from the labels (the others are checked already)
-        _check_class_count(classes.names, str(path), sum(_normal_label(r.label, r.where) is None for r in records))
+        check_class_count(classes.names, str(path), sum(normal_label(r.label, r.where) is None for r in records))
     return {split: _to_corpus(rs, classes, f"{path}[{split}]") for split, rs in raw.items()}
 
 

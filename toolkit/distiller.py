@@ -13,13 +13,14 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from edge_distill.runtime.base import validate_texts
 from edge_distill.runtime.errors import DataError
 from edge_distill.toolkit.api import (
     GATE_TRANSFER_TEXTS,
@@ -29,7 +30,8 @@ from edge_distill.toolkit.api import (
     export_teacher_onnx,
     fit_and_save_student,
 )
-from edge_distill.toolkit.data import Corpus, infer_classes, names_are_values
+from edge_distill.toolkit.classes import UNLABELED, Classes, infer_classes, label_id
+from edge_distill.toolkit.data import Corpus, check_every_class
 from edge_distill.toolkit.logits import load_logits
 from edge_distill.toolkit.options import TeacherExportOptions
 from edge_distill.toolkit.student.distill import StudentConfig
@@ -42,21 +44,32 @@ from edge_distill.toolkit.teacher.train import TeacherResult, TrainConfig, fine_
 LABEL_WITH = ("torch", "fp32", "int8")
 
 
-def class_ids(labels: Sequence[Any], label_names: Sequence[str] | None) -> tuple[np.ndarray, tuple[str, ...]]:
-    """Class ids for ``labels`` (names, or ids into ``label_names``) and the class names."""
-    names = tuple(str(n) for n in label_names) if label_names is not None else infer_classes(labels).names
-    by_value = names_are_values(names)  # 1..5 stars: the value names the class
-    if len(names) < 2 or len(set(names)) != len(names):
-        raise DataError(f"need 2 or more distinct classes, got {list(names)}")
-    ids = []
-    for i, y in enumerate(labels):
-        if isinstance(y, (int, np.integer)) and not isinstance(y, bool) and not by_value and 0 <= int(y) < len(names):
-            ids.append(int(y))
-        elif str(y) in names:
-            ids.append(names.index(str(y)))
-        else:
-            raise DataError(f"labels[{i}] = {y!r} is neither a class name nor an id of {list(names)}")
-    return np.asarray(ids, np.int64), names
+def class_ids(
+    labels: Iterable[Any], label_names: Sequence[str] | None, name: str = "labels"
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Class ids for ``labels`` (names, or ids into ``label_names``) and the class names, read by
+    the rules files follow (:mod:`toolkit.classes`: 3.0 is 3, True is "true", names stripped)."""
+    labels = list(labels)  # a generator is read once
+    if label_names is not None:
+        classes = Classes(tuple(str(n).strip() for n in label_names), "label_names")
+    else:
+        classes = infer_classes(labels)
+    if len(classes.names) < 2 or len(set(classes.names)) != len(classes.names):
+        raise DataError(f"need 2 or more distinct classes, got {list(classes.names)}")
+    ids = np.asarray([label_id(y, classes, f"{name}[{i}]") for i, y in enumerate(labels)], np.int64)
+    if (ids == UNLABELED).any():
+        i = int(np.flatnonzero(ids == UNLABELED)[0])
+        raise DataError(f"{name}[{i}] = {labels[i]!r} marks an unlabeled text: pass it in unlabeled_texts")
+    return ids, classes.names
+
+
+def _labeled_corpus(texts: Iterable[str], labels: Iterable[Any], names: Sequence[str] | None, what: str) -> Corpus:
+    """Texts and their labels as a corpus, refusing non-strings and a length mismatch by name."""
+    texts = validate_texts(texts, f"{what}texts")
+    y, classes = class_ids(labels, names, f"{what}labels")
+    if len(texts) != len(y):
+        raise DataError(f"{what}texts has {len(texts):,} texts but {what}labels has {len(y):,} labels")
+    return Corpus(texts, y, classes, source=f"{what}texts")
 
 
 class Distiller:
@@ -128,23 +141,25 @@ class Distiller:
         choose the teacher's epoch (every labeled text then trains) and the student's C and T
         with ``tune``; without them the teacher carves a validation split from ``texts``.
 
-        Sets ``classes_``, ``teacher_`` (where the teacher is), ``teacher_result_`` (None for a
-        given trained teacher), ``student_`` (a :class:`StudentModel`), ``student_result_`` and
-        ``n_transfer_`` (distinct unlabeled texts the student learned from).
+        Sets ``classes_``, ``teacher_`` (where the teacher is; None for one fine-tuned in a
+        temporary folder, removed after fitting), ``teacher_result_`` (None for a given trained
+        teacher), ``student_`` (a :class:`StudentModel`), ``student_result_`` and ``n_transfer_``
+        (distinct unlabeled texts the student learned from). A fit that fails changes none of them.
         """
         if self.label_with not in LABEL_WITH:
             raise DataError(f"label_with must be one of {LABEL_WITH}, got {self.label_with!r}")
-        y, names = class_ids(labels, self.label_names)
-        labeled = Corpus([str(t) for t in texts], y, names, source="texts")
+        labeled = _labeled_corpus(texts, labels, self.label_names, "")
+        check_every_class(labeled, "labeled")
+        names = labeled.label_names
         validation = self._validation(validation_texts, validation_labels, names)
-        pool = list(dict.fromkeys(str(t) for t in unlabeled_texts))  # one row per distinct text
+        pool = list(dict.fromkeys(validate_texts(unlabeled_texts, "unlabeled_texts")))  # one row per distinct text
         transfer = Corpus(pool, np.full(len(pool), -1, np.int64), names, source="unlabeled_texts")
         if not len(transfer):
             raise DataError("unlabeled_texts is empty: the student learns from the teacher's labels on them")
         tmp = None if self.work_dir is not None else tempfile.mkdtemp(prefix="edge-distill-")
         work = Path(self.work_dir if self.work_dir is not None else tmp)
         try:
-            labeler = self._labeler(labeled, work, validation)
+            labeler, teacher, teacher_result = self._labeler(labeled, work, validation)
             if tuple(labeler.label_names) != names:
                 raise DataError(f"the teacher's classes {list(labeler.label_names)} differ from {list(names)}")
             label_corpus(transfer, labeler, work, progress=self.progress)
@@ -152,13 +167,18 @@ class Distiller:
             config = replace(self.student_config or StudentConfig(), random_state=self.random_state)
             empty = Corpus([], np.zeros(0, np.int64), names)
             record = {"source": "python lists", "labeled": len(labeled), "unlabeled": len(transfer)}
-            self.student_result_: StudentResult = fit_and_save_student(
+            student_result = fit_and_save_student(
                 transfer, logits, labeled, empty, config, work, record, validation=validation
             )
-            self.student_: StudentModel = load_student(work)
+            student = load_student(work)
         finally:
             if tmp is not None:
                 shutil.rmtree(tmp, ignore_errors=True)
+        temporary = tmp is not None and Path(teacher).is_relative_to(tmp)
+        self.teacher_: str | None = None if temporary else teacher
+        self.teacher_result_: TeacherResult | None = teacher_result
+        self.student_result_: StudentResult = student_result
+        self.student_: StudentModel = student
         self.classes_ = names
         self.n_transfer_ = len(transfer)
         self._gate = labeled.texts + transfer.texts[:GATE_TRANSFER_TEXTS]
@@ -169,32 +189,31 @@ class Distiller:
         """The validation corpus the optional arguments describe (both or neither)."""
         if texts is None and labels is None:
             return None
-        if texts is None or labels is None or len(texts) != len(labels):
+        if texts is None or labels is None:
             raise DataError("validation_texts and validation_labels go together, one label per text")
-        y, _ = class_ids(labels, names)
-        return Corpus([str(t) for t in texts], y, names, source="validation_texts")
+        return _labeled_corpus(texts, labels, names, "validation_")
 
-    def _labeler(self, labeled: Corpus, work: Path, validation: Corpus | None = None) -> Labeler:
-        """The teacher that labels the transfer set: fine-tuned here unless one was given."""
-        teacher = Path(self.teacher)
-        self.teacher_result_: TeacherResult | None = None
+    def _labeler(
+        self, labeled: Corpus, work: Path, validation: Corpus | None = None
+    ) -> tuple[Labeler, str, TeacherResult | None]:
+        """The teacher that labels the transfer set (fine-tuned here unless one was given), where
+        it is, and its fine-tuning result."""
+        teacher, result = Path(self.teacher), None
         if teacher.suffix == ".onnx" and teacher.is_file():
-            self.teacher_ = str(teacher)
-            return onnx_labeler(teacher)
+            return onnx_labeler(teacher), str(teacher), None
         if not (teacher / RECORD_NAME).is_file():
             base = self.teacher_config or TrainConfig()
             config = replace(base, model=str(self.teacher), seed=self.random_state, progress=self.progress)
             config = replace(config, data={"source": "python lists", "labeled": len(labeled)})
-            self.teacher_result_ = fine_tune(labeled, config, work, validation=validation)
-            teacher = Path(self.teacher_result_.path)
-        self.teacher_ = str(teacher)
+            result = fine_tune(labeled, config, work, validation=validation)
+            teacher = Path(result.path)
         if self.label_with == "torch":
-            return torch_labeler(teacher)
+            return torch_labeler(teacher), str(teacher), result
         onnx = work / "teacher.onnx"
         int8 = work / "teacher.int8.onnx" if self.label_with == "int8" else None
         options = TeacherExportOptions(check=max(1, len(labeled)))
         export_teacher_onnx(teacher, onnx, int8_out=int8, options=options, heldout=labeled)
-        return onnx_labeler(int8 or onnx)
+        return onnx_labeler(int8 or onnx), str(teacher), result
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "student_"):
@@ -209,9 +228,13 @@ class Distiller:
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Class probabilities of the fitted student (its scikit-learn reference; the exported
-        ONNX file gives the same within the gate's tolerance)."""
+        ONNX file gives the same within the gate's tolerance), one row per text; texts follow
+        the runtime's input rules (a list of str; ``[]`` gives no rows)."""
         self._check_fitted()
-        return self.student_.pipeline().predict_proba(list(texts))
+        texts = validate_texts(texts)
+        if not texts:
+            return np.zeros((0, len(self.classes_)))
+        return self.student_.pipeline().predict_proba(texts)
 
     def predict(self, texts: Sequence[str]) -> list[str]:
         """Class names predicted by the fitted student."""
@@ -219,8 +242,11 @@ class Distiller:
 
     def score(self, texts: Sequence[str], labels: Sequence[Any]) -> float:
         """Accuracy of the student on labeled texts (scikit-learn convention)."""
-        y, _ = class_ids(labels, self.classes_)
-        return float(np.mean(self.predict_proba(texts).argmax(axis=1) == y))
+        self._check_fitted()
+        test = _labeled_corpus(texts, labels, self.classes_, "")
+        if not len(test):
+            raise DataError("score needs at least one labeled text")
+        return float(np.mean(self.predict_proba(test.texts).argmax(axis=1) == test.labels))
 
 
 def distill(
