@@ -53,9 +53,10 @@ class MissingExtraError(EdgeDistillError, ImportError):
 EXIT_CODES = {
     0: "success",
     1: "unexpected failure (a bug)",
-    2: "bad input data or arguments",
+    2: "bad input data or arguments, or a file that cannot be read or written",
     3: "predict --skip-bad: some records were bad, every good one was answered",
     4: "an artifact was refused (damaged, wrong kind or format version, checksum mismatch)",
     5: "a parity gate failed; nothing was written",
     6: "an optional extra is missing (the message names the pip command)",
+    141: "the output pipe was closed early (| head): output stopped, no traceback",
 }

@@ -109,7 +109,7 @@ def test_exit_codes_follow_the_error_type(tmp_path: Path, capsys) -> None:
     from edge_distill.toolkit.student import save_student
 
     save_student(fitted_student(), tmp_path)
-    assert main(["export", "student", str(tmp_path), "--out", str(tmp_path / "s.onnx"), "--tolerance", "-1"]) == 5
+    assert main(["export", "student", str(tmp_path), "--out", str(tmp_path / "s.onnx"), "--tolerance", "1e-30"]) == 5
     assert "parity gate failed" in capsys.readouterr().err and not (tmp_path / "s.onnx").exists()
     assert main(["export", "student", str(tmp_path / "nope"), "--out", str(tmp_path / "s.onnx")]) == 4
     with pytest.raises(ArtifactError, match="no student here"):

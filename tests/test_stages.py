@@ -38,6 +38,28 @@ def test_cache_hits_misses_and_damage(tmp_path: Path) -> None:
     assert calls == ["a", "b", "a", "b", "b", "a"]
 
 
+def test_an_output_edited_in_place_or_an_optional_one_deleted_reruns(tmp_path: Path) -> None:
+    """Same-size edits passed the size check; a deleted int8 teacher (an optional output) was
+    'cached (no files)' and the run then said its gate had refused it."""
+    calls: list[str] = []
+
+    def fn():
+        calls.append("s")
+        (tmp_path / "model.onnx").write_bytes(b"abcd")
+        (tmp_path / "maybe.onnx").write_bytes(b"xy")
+        return {}
+
+    def stage():
+        return run_stage(tmp_path, "s", {}, [], ["model.onnx"], fn, optional_outputs=["maybe.onnx", "never.onnx"])
+
+    assert not stage().cached and stage().cached and calls == ["s"]
+    (tmp_path / "model.onnx").write_bytes(b"abce")  # same size, other bytes
+    assert not stage().cached and calls == ["s", "s"]
+    (tmp_path / "maybe.onnx").unlink()
+    assert not stage().cached and calls == ["s", "s", "s"]
+    assert stage().cached  # "never.onnx" was not written: nothing to check
+
+
 def test_crash_leaves_no_record(tmp_path: Path) -> None:
     def boom():
         (tmp_path / "half.txt").write_text("partial")

@@ -342,6 +342,8 @@ def export_student_onnx(
     """
     if format not in ("onnx", "ort"):
         raise DataError(f"format must be 'onnx' or 'ort', got {format!r}")
+    if Path(out).is_dir():  # found now, not after the parity gate
+        raise DataError(f"{out} is a folder: give the path of the file to write")
     if format == "ort" and str(out).endswith(".ort"):
         out = str(out)[: -len(".ort")] + ".onnx"
     from edge_distill.exporters.ort_format import export_ort  # the 'export' extra

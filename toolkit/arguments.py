@@ -8,8 +8,11 @@ same way; it imports only the options, never the CLI or the pipeline (which the 
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from edge_distill.runtime.errors import DataError, EdgeDistillError
@@ -108,6 +111,47 @@ def argparse_type(parse: Callable[[str], Any]) -> Callable[[str], Any]:
 size = argparse_type(parse_size)
 
 
+def _number(kind: type, low: float, *, inclusive: bool, high: float = math.inf) -> Callable[[str], Any]:
+    """An argparse ``type=`` for a finite ``kind`` number above ``low`` (or at it, ``inclusive``)
+    and at most ``high``: ``--C 0`` or ``--temperature nan`` are refused when parsed, not after
+    an hour of work."""
+    bound = f"{'>=' if inclusive else '>'} {low:g}" + ("" if high == math.inf else f" and <= {high:g}")
+
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a {kind.__name__} {bound}, got {text!r}") from None
+        if not (math.isfinite(value) and (value >= low if inclusive else value > low) and value <= high):
+            raise argparse.ArgumentTypeError(f"expected a {kind.__name__} {bound}, got {text!r}")
+        return value
+
+    parse.__name__ = f"{kind.__name__} {bound}"
+    return parse
+
+
+#: argparse types: whole numbers >= 1 and >= 0, numbers > 0 and >= 0, a share in [0, 1]
+positive_int = _number(int, 1, inclusive=True)
+non_negative_int = _number(int, 0, inclusive=True)
+positive_float = _number(float, 0, inclusive=False)
+non_negative_float = _number(float, 0, inclusive=True)
+share = _number(float, 0, inclusive=True, high=1)
+
+
+def out_folder(text: str) -> Path:
+    """An output folder: refused when a file already has its name."""
+    if Path(text).exists() and not Path(text).is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a file; --out names a folder")
+    return Path(text)
+
+
+def out_file(text: str) -> Path:
+    """An output file: refused when a folder already has its name."""
+    if Path(text).is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a folder; --out names the file to write")
+    return Path(text)
+
+
 def _names(text: str) -> tuple[str, ...]:
     names = tuple(s.strip() for s in text.split(","))
     if len(names) < 2 or any(not n for n in names) or len(set(names)) != len(names):
@@ -133,12 +177,22 @@ def data_options(args: argparse.Namespace, **sizes: int | None) -> DataOptions:
     ).sized(**sizes)
 
 
+#: the exit code of a command whose output pipe was closed early (``| head``): 128 + SIGPIPE, as a
+#: shell reports a C tool stopped by the signal
+BROKEN_PIPE_EXIT = 141
+
+
 def run_command(prog: str, body: Callable[[], int | None]) -> int:
-    """Run a command's body: an :class:`EdgeDistillError` or a missing file becomes one line on
-    stderr and the exit code of its type (not a traceback); Ctrl-C exits 130."""
+    """Run a command's body: an :class:`EdgeDistillError` or a file that cannot be read or
+    written (missing, a folder, a full disk) becomes one line on stderr and the exit code of its
+    type (not a traceback); Ctrl-C exits 130; a closed output pipe stops quietly."""
     try:
         return int(body() or 0)
-    except (EdgeDistillError, FileNotFoundError) as exc:
+    except BrokenPipeError:
+        # ``| head`` read what it wanted; point stdout at /dev/null so the flush at exit cannot fail again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return BROKEN_PIPE_EXIT
+    except (EdgeDistillError, OSError) as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return exc.exit_code if isinstance(exc, EdgeDistillError) else DataError.exit_code
     except KeyboardInterrupt:

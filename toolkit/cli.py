@@ -74,11 +74,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: options whose value is a quoted string of another command's options
+QUOTED_OPTIONS = ("--teacher-args", "--student-args")
+
+
+def _joined(argv: list[str]) -> list[str]:
+    """``--student-args "--with-gold"`` as ``--student-args=--with-gold``: argparse takes a lone
+    value that starts with ``-`` (and has no space) for an option of its own."""
+    out, i = [], 0
+    while i < len(argv):
+        if argv[i] in QUOTED_OPTIONS and i + 1 < len(argv):
+            out.append(f"{argv[i]}={argv[i + 1]}")
+            i += 2
+        else:
+            out.append(argv[i])
+            i += 1
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``edge-distill`` console script: the exit code follows the error's type
     (:data:`edge_distill.runtime.errors.EXIT_CODES`)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_joined(sys.argv[1:] if argv is None else list(argv)))
     return run_command("edge-distill", lambda: args._run(args))
 
 

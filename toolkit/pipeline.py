@@ -229,7 +229,10 @@ def _teacher_stages(cfg: RunConfig, out: Path) -> tuple[StageResult, StageResult
         lambda: export_teacher_onnx(out / "teacher", out / "teacher.onnx", options=cfg.export).to_dict(),
     )
     int8_key = {**cfg.export.key(), "scheme": _code_version("edge_distill.exporters.teacher", "INT8_SCHEME")}
-    export_q = run_stage(out, "export_teacher_int8", int8_key, [export_t], [], lambda: _export_int8(cfg, out))
+    export_q = run_stage(
+        out, "export_teacher_int8", int8_key, [export_t], [], lambda: _export_int8(cfg, out),
+        optional_outputs=["teacher.int8.onnx"],  # written only when its gate accepts it
+    )  # fmt: skip
     return teacher, export_t, export_q
 
 

@@ -3,8 +3,9 @@
 Each stage writes its outputs under the run folder and, last, a record
 ``DIR/stages/<name>.json`` holding a key: the sha256 of the stage's settings and the keys of
 the stages it reads. A stage is skipped when its record's key matches and every output it
-lists still exists with the size it had. The record is written after the outputs (atomically),
-so a crash mid-stage leaves no record and the stage runs again.
+lists still exists with the size and sha256 it had (a file deleted, truncated or edited in place
+runs the stage again). The record is written after the outputs (atomically), so a crash
+mid-stage leaves no record and the stage runs again.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from edge_distill.toolkit.atomic import atomic_write_json
+from edge_distill.toolkit.data import sha256_file
 
 log = logging.getLogger("edge_distill.run")
 
@@ -40,22 +42,29 @@ class StageResult:
     seconds: float
 
 
-def _outputs_intact(run_dir: Path, outputs: dict[str, int]) -> bool:
-    for rel, size in outputs.items():
+def _outputs_intact(run_dir: Path, record: dict[str, Any]) -> bool:
+    """Every recorded output is there with its size and (records since 0.6.1) its sha256."""
+    digests = record.get("digests", {})
+    for rel, size in record.get("outputs", {}).items():
         p = run_dir / rel
         if not p.exists() or (p.is_file() and p.stat().st_size != size):
+            return False
+        if rel in digests and sha256_file(p) != digests[rel]:
             return False
     return True
 
 
-def _sizes(run_dir: Path, outputs: Sequence[str]) -> dict[str, int]:
-    sizes = {}
-    for rel in outputs:
+def _written(run_dir: Path, outputs: Sequence[str], optional: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Sizes (-1 for a folder) and file digests of the outputs, and of the optional ones written."""
+    sizes, digests = {}, {}
+    for rel in [*outputs, *(o for o in optional if (run_dir / o).exists())]:
         p = run_dir / rel
         if not p.exists():
             raise RuntimeError(f"stage output {rel} was not written")
         sizes[rel] = p.stat().st_size if p.is_file() else -1
-    return sizes
+        if p.is_file():
+            digests[rel] = sha256_file(p)
+    return {"outputs": sizes, "digests": digests}
 
 
 def run_stage(
@@ -66,8 +75,10 @@ def run_stage(
     outputs: Sequence[str],
     fn: Callable[[], dict[str, Any]],
     force: bool = False,
+    optional_outputs: Sequence[str] = (),
 ) -> StageResult:
-    """Run ``fn`` unless a valid record says its outputs are already there for these inputs."""
+    """Run ``fn`` unless a valid record says its outputs are already there for these inputs
+    (``optional_outputs``: files the stage may or may not write, checked when it wrote them)."""
     key = stage_key(name, settings, [u.key for u in upstream])
     record_path = run_dir / "stages" / f"{name}.json"
     if not force and record_path.exists():
@@ -75,7 +86,7 @@ def run_stage(
             record = json.loads(record_path.read_text())
         except json.JSONDecodeError:
             record = {}
-        if record.get("key") == key and _outputs_intact(run_dir, record.get("outputs", {})):
+        if record.get("key") == key and _outputs_intact(run_dir, record):
             log.info("%-16s cached (%s)", name, ", ".join(outputs) or "no files")
             # a cached result carries the time the stage took when it ran, so reports can add it up
             return StageResult(name, key, record.get("info", {}), True, float(record.get("seconds", 0.0)))
@@ -90,7 +101,7 @@ def run_stage(
             "stage": name,
             "settings": settings,
             "upstream": [u.name for u in upstream],
-            "outputs": _sizes(run_dir, outputs),
+            **_written(run_dir, outputs, optional_outputs),
             "info": info,
             "seconds": round(seconds, 3),
         },

@@ -12,9 +12,8 @@ example:
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from edge_distill.toolkit.arguments import add_data_arguments, data_options
+from edge_distill.toolkit.arguments import add_data_arguments, data_options, out_folder
 from edge_distill.toolkit.commands.common import add_json, emit
 from edge_distill.toolkit.evaluate import format_report
 
@@ -29,7 +28,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default="tfidf",
         help="tfidf (default, tuned by CV on the labeled set) or seed (the seed notebook's setup)",
     )
-    p.add_argument("--out", type=Path, default=None, metavar="DIR", help="write DIR/baseline.json")
+    p.add_argument("--out", type=out_folder, default=None, metavar="DIR", help="write DIR/baseline.json")
     add_json(p)
 
 

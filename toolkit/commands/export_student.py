@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 
+from edge_distill.toolkit.arguments import out_file, positive_float
 from edge_distill.toolkit.commands.common import add_json, emit
 
 HELP = "export a student to ONNX (exact, checked by a parity gate)"
@@ -21,7 +22,7 @@ HELP = "export a student to ONNX (exact, checked by a parity gate)"
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Student folder, output file, gate texts and tolerance."""
     p.add_argument("student", metavar="DIR", help="the run folder (or its student/ folder) of 'edge-distill student'")
-    p.add_argument("--out", required=True, metavar="FILE", help="the .onnx file to write")
+    p.add_argument("--out", type=out_file, required=True, metavar="FILE", help="the .onnx file to write")
     p.add_argument(
         "--texts",
         metavar="JSONL",
@@ -29,7 +30,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help='real texts for the gate, one {"text": ...} per line (default: the student\'s data)',
     )
     p.add_argument("--no-data", action="store_true", help="gate on the built-in adversarial set only")
-    p.add_argument("--tolerance", type=float, default=1e-6, help="max |Δ probability| (default: %(default)g)")
+    p.add_argument("--tolerance", type=positive_float, default=1e-6, help="max |Δ probability| (default: %(default)g)")
     p.add_argument(
         "--format",
         choices=["onnx", "ort"],

@@ -22,7 +22,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from edge_distill.toolkit.arguments import argparse_type
+from edge_distill.toolkit.arguments import (
+    argparse_type,
+    non_negative_int,
+    out_file,
+    positive_float,
+    positive_int,
+    share,
+)
 from edge_distill.toolkit.commands.common import add_json, emit
 from edge_distill.toolkit.data import AUTO
 from edge_distill.toolkit.options import CALIBRATION_AUTO_TEXTS, TeacherExportOptions, parse_auto_count
@@ -33,7 +40,7 @@ HELP = "export the teacher to ONNX (fp32, and int8 with --int8) behind a parity 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Source, outputs and gate settings."""
     p.add_argument("teacher", metavar="DIR/teacher", help="folder written by 'edge-distill teacher train'")
-    p.add_argument("--out", required=True, metavar="FILE", help="fp32 ONNX file (e.g. DIR/teacher.onnx)")
+    p.add_argument("--out", type=out_file, required=True, metavar="FILE", help="fp32 ONNX file (e.g. DIR/teacher.onnx)")
     p.add_argument("--int8", action="store_true", help="also write the dynamic-int8 file (see --int8-out)")
     p.add_argument(
         "--int8-out", metavar="FILE", default=None, help="int8 file (default: next to --out, named <stem>.int8.onnx)"
@@ -45,19 +52,27 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="where the training data is now, if it moved since training (default: from training.json)",
     )
-    p.add_argument("--threads", type=int, default=None, help="CPU threads (default: the cores this process may use)")
+    p.add_argument(
+        "--threads", type=positive_int, default=None, help="CPU threads (default: the cores this process may use)"
+    )
     add_json(p)
 
 
 def add_gate_arguments(p: argparse.ArgumentParser, *, seed_alias: bool = True) -> None:
     """The gates' settings (also what ``run`` accepts, where ``--seed`` is the data's seed)."""
     p.add_argument(
-        "--check", type=int, default=1000, metavar="N", help="held-out labeled texts for the gates (default: 1000)"
+        "--check",
+        type=positive_int,
+        default=1000,
+        metavar="N",
+        help="held-out labeled texts for the gates (default: 1000)",
     )
-    p.add_argument("--fp32-tolerance", type=float, default=1e-4, help="max |Δlogit| fp32 vs PyTorch (default: 1e-4)")
+    p.add_argument(
+        "--fp32-tolerance", type=positive_float, default=1e-4, help="max |Δlogit| fp32 vs PyTorch (default: 1e-4)"
+    )
     p.add_argument(
         "--min-agreement",
-        type=float,
+        type=share,
         default=0.985,
         help="minimum of the 95%% Wilson lower bound of int8 vs fp32 label agreement (default: %(default)s)",
     )
@@ -72,14 +87,14 @@ def add_gate_arguments(p: argparse.ArgumentParser, *, seed_alias: bool = True) -
     )
     p.add_argument(
         "--agreement",
-        type=int,
+        type=non_negative_int,
         default=2000,
         metavar="N",
         help="unlabeled texts added to the int8 agreement (it needs no labels) (default: %(default)s)",
     )
     p.add_argument(
         "--max-accuracy-drop",
-        type=float,
+        type=share,
         default=0.005,
         help="refuse int8 where the lower end of the 95%% interval of its accuracy loss vs fp32 passes this "
         "(default: 0.005)",

@@ -12,10 +12,12 @@ lines with --plain). One JSON object per text is printed: {"label": ..., "probab
 Bad records (a line that is not valid UTF-8, not JSON, not an object, or has no string text
 field) are each reported on stderr as one line, "stdin:LINE: problem". Exit codes:
   0  every record answered
-  2  bad arguments, a bad model file, or bad records: stdout then holds the answers for the
-     records before the first bad one, stderr one line per bad record in the whole input
+  2  bad arguments or bad records: stdout then holds the answers for the records before the
+     first bad one, stderr one line per bad record in the whole input
   3  --skip-bad and some records were bad: every good record was answered (each answer then
      carries its stdin "line" number), and stderr lists the bad ones
+  4  a model file refused (damaged, wrong kind or format version)
+  141  stdout closed early (| head): the answers stop, no traceback
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from dataclasses import dataclass
 from edge_distill import runtime
 from edge_distill.runtime.cascade import CascadeClassifier, read_spec
 from edge_distill.runtime.errors import DataError
+from edge_distill.toolkit.arguments import non_negative_float, positive_int
 
 HELP = "classify texts with a student or teacher ONNX file"
 EXIT_SKIPPED = 3
@@ -49,10 +52,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("texts", nargs="*", metavar="TEXT", help="texts to classify (default: read stdin)")
     p.add_argument("--plain", action="store_true", help="stdin holds one text per line instead of JSON Lines")
     p.add_argument("--field", default="text", help="the text field of each JSON line (default: %(default)s)")
-    p.add_argument("--batch-size", type=int, default=256, help="texts per call (default: %(default)s)")
-    p.add_argument("--threads", type=int, default=None, help="onnxruntime threads (default: its choice)")
+    p.add_argument("--batch-size", type=positive_int, default=256, help="texts per call (default: %(default)s)")
+    p.add_argument("--threads", type=positive_int, default=None, help="onnxruntime threads (default: its choice)")
     p.add_argument("--cascade", metavar="TEACHER", help="MODEL is a student; ask TEACHER where it is unsure")
-    p.add_argument("--threshold", type=float, help="with --cascade: ask the teacher below this student confidence")
+    p.add_argument(
+        "--threshold", type=non_negative_float, help="with --cascade: ask the teacher below this student confidence"
+    )
     p.add_argument(
         "--spec", metavar="FILE", help="with --cascade: take --threshold and the combination from a cascade.json"
     )
@@ -147,8 +152,8 @@ def _cascade(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     """Load the model once, stream batches, print one JSON line per good text."""
-    if args.batch_size < 1:
-        raise DataError(f"--batch-size must be >= 1, got {args.batch_size}")
+    if not args.cascade and (args.threshold is not None or args.spec or args.combine):
+        raise DataError("--threshold, --spec and --combine go with --cascade TEACHER")
     clf = _cascade(args) if args.cascade else runtime.load(args.model, threads=args.threads)
     out, err = sys.stdout, sys.stderr
 

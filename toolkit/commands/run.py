@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from edge_distill.runtime.errors import DataError
-from edge_distill.toolkit.arguments import add_data_arguments, data_options, size
+from edge_distill.toolkit.arguments import add_data_arguments, data_options, out_folder, positive_int, share, size
 from edge_distill.toolkit.commands import export_teacher, student, teacher_train
 from edge_distill.toolkit.commands.common import add_json, emit
 from edge_distill.toolkit.data import AUTO
@@ -62,7 +62,7 @@ def _sizes(text: str) -> list[int | None]:
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """The run's options, added in the order --help lists them (usage follows the adding order)."""
     add_data_arguments(p, labeled=1000, unlabeled=AUTO, test=1000)
-    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="the run folder")
+    p.add_argument("--out", type=out_folder, required=True, metavar="DIR", help="the run folder")
     _add_model_arguments(p)
     g = p.add_argument_group("teacher export gates")
     export_teacher.add_gate_arguments(g, seed_alias=False)
@@ -115,7 +115,9 @@ def _add_model_arguments(p: argparse.ArgumentParser) -> None:
         help="teacher that labels the transfer set: int8 ONNX (fastest on a CPU), fp32 ONNX or PyTorch "
         "(default: %(default)s)",
     )
-    p.add_argument("--label-batch-size", type=int, default=32, help="texts per labeling forward pass (default: 32)")
+    p.add_argument(
+        "--label-batch-size", type=positive_int, default=32, help="texts per labeling forward pass (default: 32)"
+    )
 
 
 def _add_cascade_arguments(c: argparse._ArgumentGroup) -> None:
@@ -135,7 +137,7 @@ def _add_cascade_arguments(c: argparse._ArgumentGroup) -> None:
     )
     c.add_argument(
         "--cascade-max-share",
-        type=float,
+        type=share,
         default=0.15,
         metavar="X",
         help="most of the texts the cascade may send to the teacher, 0..1 (default: %(default)s)",
@@ -151,9 +153,14 @@ def _add_bench_arguments(p: argparse.ArgumentParser) -> None:
         action="store_false",
         help="skip the fastText and Model2Vec peers (skipped anyway without the 'peers' extra)",
     )
-    p.add_argument("--bench-rounds", type=int, default=300, help="interleaved latency rounds (default: %(default)s)")
     p.add_argument(
-        "--cold-repeats", type=int, default=3, help="fresh-process cold starts per contender (default: %(default)s)"
+        "--bench-rounds", type=positive_int, default=300, help="interleaved latency rounds (default: %(default)s)"
+    )
+    p.add_argument(
+        "--cold-repeats",
+        type=positive_int,
+        default=3,
+        help="fresh-process cold starts per contender (default: %(default)s)",
     )
 
 
@@ -168,6 +175,8 @@ def run_config(args: argparse.Namespace) -> RunConfig:
     """The :class:`RunConfig` the arguments describe (stage options parsed by the stages' own parsers)."""
     from edge_distill.toolkit.pipeline import RunConfig  # the 'train' extra
 
+    if args.test == 0:
+        raise DataError("run measures every model on test texts: --test must be at least 1 (or 'all')")
     t = _parse(lambda q: teacher_train.add_train_arguments(q, model=False), args.teacher_args, "--teacher-args")
     s = _parse(student.add_student_arguments, args.student_args, "--student-args")
     if args.objective is not None:

@@ -29,7 +29,14 @@ import argparse
 from typing import TYPE_CHECKING
 
 from edge_distill.runtime.errors import DataError
-from edge_distill.toolkit.arguments import add_data_arguments, data_options
+from edge_distill.toolkit.arguments import (
+    add_data_arguments,
+    data_options,
+    non_negative_float,
+    out_folder,
+    positive_float,
+    positive_int,
+)
 from edge_distill.toolkit.commands.common import add_json, emit
 
 if TYPE_CHECKING:  # annotations only: these modules need the 'train' extra
@@ -76,7 +83,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="the logits .npz of 'teacher label', its folder, or the folder 'teacher label --out' was given",
     )
     add_data_arguments(p, unlabeled=None, test=1000, data_required=False)
-    p.add_argument("--out", required=True, metavar="DIR", help="run folder; the student goes to DIR/student/")
+    p.add_argument(
+        "--out", type=out_folder, required=True, metavar="DIR", help="run folder; the student goes to DIR/student/"
+    )
     add_student_arguments(p)
     add_json(p)
 
@@ -94,22 +103,35 @@ def add_student_arguments(p: argparse.ArgumentParser) -> None:
         "else the objective given (soft when only other settings are)",
     )
     g.add_argument(
-        "--C", dest="C", type=float, default=None, help="inverse regularisation strength (default: auto, else 30)"
+        "--C",
+        dest="C",
+        type=positive_float,
+        default=None,
+        help="inverse regularisation strength (default: auto, else 30)",
     )
     g.add_argument(
-        "--temperature", type=float, default=None, help="softmax temperature of the teacher (default: auto, else 1)"
+        "--temperature",
+        type=positive_float,
+        default=None,
+        help="softmax temperature of the teacher (default: auto, else 1)",
     )
     g.add_argument("--with-gold", action="store_true", help="add the labeled texts with their true labels")
-    g.add_argument("--gold-weight", type=float, default=1.0, help="sample weight of a gold row (default: 1)")
+    g.add_argument(
+        "--gold-weight", type=non_negative_float, default=1.0, help="sample weight of a gold row (default: 1)"
+    )
     g.add_argument("--tune", action="store_true", help="choose C and T on labeled texts held out from training")
     f = p.add_argument_group("features")
     f.add_argument(
         "--ngram-range", type=_ngrams, default=None, metavar="MIN,MAX", help="word n-grams (default: auto, else 1,2)"
     )
-    f.add_argument("--min-df", type=int, default=None, help="drop n-grams in fewer texts (default: auto, else 2)")
+    f.add_argument(
+        "--min-df", type=positive_int, default=None, help="drop n-grams in fewer texts (default: auto, else 2)"
+    )
     f.add_argument("--no-sublinear-tf", dest="sublinear_tf", action="store_false", help="raw term counts")
     b = p.add_argument_group("budget")
-    b.add_argument("--max-features", type=int, default=None, metavar="N", help="keep the N most important n-grams")
+    b.add_argument(
+        "--max-features", type=positive_int, default=None, metavar="N", help="keep the N most important n-grams"
+    )
     b.add_argument("--max-bytes", type=_bytes, default=None, metavar="SIZE", help="keep student.onnx under SIZE")
 
 

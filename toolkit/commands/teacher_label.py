@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import argparse
 
-from edge_distill.toolkit.arguments import add_data_arguments, data_options
+from edge_distill.toolkit.arguments import add_data_arguments, data_options, out_folder, positive_int
 from edge_distill.toolkit.commands.common import add_json, emit
 from edge_distill.toolkit.options import LabelOptions
 
@@ -41,7 +41,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="DIR/teacher (torch backend) or a teacher .onnx file (onnx backend)",
     )
     add_data_arguments(p, unlabeled=None, test=1000)
-    p.add_argument("--out", required=True, metavar="DIR", help="run folder; logits go to DIR/logits/")
+    p.add_argument("--out", type=out_folder, required=True, metavar="DIR", help="run folder; logits go to DIR/logits/")
     p.add_argument(
         "--backend",
         choices=("auto", "torch", "onnx"),
@@ -54,9 +54,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="I/N",
         help="label shard I of N (0-based), or 'auto' from the launcher's environment (default: 0/1)",
     )
-    p.add_argument("--chunk-size", type=int, default=1024, help="texts per resumable chunk (default: 1024)")
-    p.add_argument("--batch-size", type=int, default=32, help="texts per forward pass (default: 32)")
-    p.add_argument("--threads", type=int, default=None, help="CPU threads (default: the cores this process may use)")
+    p.add_argument("--chunk-size", type=positive_int, default=1024, help="texts per resumable chunk (default: 1024)")
+    p.add_argument("--batch-size", type=positive_int, default=32, help="texts per forward pass (default: 32)")
+    p.add_argument(
+        "--threads", type=positive_int, default=None, help="CPU threads (default: the cores this process may use)"
+    )
     p.add_argument(
         "--restart",
         action="store_true",

@@ -19,7 +19,16 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from edge_distill.toolkit.arguments import add_data_arguments, argparse_type, data_options
+from edge_distill.toolkit.arguments import (
+    add_data_arguments,
+    argparse_type,
+    data_options,
+    non_negative_float,
+    out_folder,
+    positive_float,
+    positive_int,
+    share,
+)
 from edge_distill.toolkit.commands.common import add_json, emit
 from edge_distill.toolkit.data import AUTO
 from edge_distill.toolkit.options import HEAD_LR, LONG_TEXT_EPOCHS, SHORT_TEXT_EPOCHS, SHORT_TEXT_TOKENS, parse_epochs
@@ -33,7 +42,9 @@ HELP = "fine-tune the teacher on the labeled set"
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Data, model and optimisation settings."""
     add_data_arguments(p, unlabeled=0, test=1000)
-    p.add_argument("--out", required=True, metavar="DIR", help="run folder; the model goes to DIR/teacher/")
+    p.add_argument(
+        "--out", type=out_folder, required=True, metavar="DIR", help="run folder; the model goes to DIR/teacher/"
+    )
     add_train_arguments(p)
     add_json(p)
 
@@ -61,10 +72,12 @@ def add_train_arguments(p: argparse.ArgumentParser, *, model: bool = True) -> No
         help="what long texts keep: the start, or a quarter start + the end (default: head+tail)",
     )
     g = p.add_argument_group("optimisation")
-    g.add_argument("--lr", type=float, default=1e-4, help="peak AdamW learning rate of the backbone (default: 1e-4)")
+    g.add_argument(
+        "--lr", type=positive_float, default=1e-4, help="peak AdamW learning rate of the backbone (default: 1e-4)"
+    )
     g.add_argument(
         "--head-lr",
-        type=float,
+        type=positive_float,
         default=HEAD_LR,
         help="peak learning rate of the new classification head (default: %(default)g): a head at the "
         "backbone's rate learns many classes slowly",
@@ -76,19 +89,21 @@ def add_train_arguments(p: argparse.ArgumentParser, *, model: bool = True) -> No
         help=f"epochs, or 'auto': {SHORT_TEXT_EPOCHS} where the maximum length is at most {SHORT_TEXT_TOKENS} tokens, "
         f"else {LONG_TEXT_EPOCHS} (default: %(default)s); the one best on validation is kept",
     )
-    g.add_argument("--batch-size", type=int, default=16, help="texts per step (default: 16)")
-    g.add_argument("--grad-accum", type=int, default=1, help="batches per optimizer step (default: 1)")
-    g.add_argument("--warmup", type=float, default=0.1, help="share of steps spent warming up (default: 0.1)")
-    g.add_argument("--weight-decay", type=float, default=0.01, help="AdamW weight decay (default: 0.01)")
-    g.add_argument("--clip", type=float, default=1.0, help="gradient-norm clipping (default: 1.0)")
+    g.add_argument("--batch-size", type=positive_int, default=16, help="texts per step (default: 16)")
+    g.add_argument("--grad-accum", type=positive_int, default=1, help="batches per optimizer step (default: 1)")
+    g.add_argument("--warmup", type=share, default=0.1, help="share of steps spent warming up (default: 0.1)")
+    g.add_argument("--weight-decay", type=non_negative_float, default=0.01, help="AdamW weight decay (default: 0.01)")
+    g.add_argument("--clip", type=positive_float, default=1.0, help="gradient-norm clipping (default: 1.0)")
     g.add_argument(
         "--val-fraction",
-        type=float,
+        type=share,
         default=0.1,
         help="share of the labeled set held out to pick the best epoch where the data has no validation set "
         "(default: 0.1)",
     )
-    g.add_argument("--threads", type=int, default=None, help="CPU threads (default: the cores this process may use)")
+    g.add_argument(
+        "--threads", type=positive_int, default=None, help="CPU threads (default: the cores this process may use)"
+    )
     g.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
 
 

@@ -7,6 +7,7 @@ those columns computes). Test texts are never used for any choice.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
@@ -70,6 +71,12 @@ class StudentConfig:
             raise DataError(f"unknown student recipe {self.recipe!r}; expected one of {RECIPES}")
         if self.objective not in (AUTO, *OBJECTIVES):
             raise DataError(f"unknown objective {self.objective!r}; expected one of {(AUTO, *OBJECTIVES)}")
+        for name in ("C", "temperature", "gold_weight", "max_features", "max_bytes"):
+            value = getattr(self, name)
+            low_ok = value is None or (value >= 0 if name == "gold_weight" else value > 0)
+            if value is not None and (isinstance(value, bool) or not math.isfinite(value) or not low_ok):
+                bound = ">= 0" if name == "gold_weight" else "> 0"
+                raise DataError(f"student {name} must be a finite number {bound}, got {value!r}")
 
     @property
     def selects(self) -> bool:
@@ -85,8 +92,6 @@ class StudentConfig:
             C=DEFAULT_C if self.C is None else self.C,
             temperature=DEFAULT_TEMPERATURE if self.temperature is None else self.temperature,
         )
-        if (self.C is not None and self.C <= 0) or (self.temperature is not None and self.temperature <= 0):
-            raise DataError(f"C and temperature must be > 0, got C={self.C}, T={self.temperature}")
 
 
 @dataclass
