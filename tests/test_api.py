@@ -207,7 +207,8 @@ def test_stage_functions_name_bad_arguments(tmp_path: Path) -> None:
     bad gate text was named by its position after the built-in adversarial set."""
     from student_support import fitted_student
 
-    from edge_distill.toolkit import DataOptions, build_run_cascade, export_student_onnx
+    from edge_distill.toolkit import DataOptions, build_run_cascade, evaluate_models, export_student_onnx
+    from edge_distill.toolkit.data import Corpus
 
     data = DataOptions(str(tmp_path / "never-read"))
     bad = (({"heldout": -5}, "heldout"), ({"heldout": 0}, "heldout"), ({"max_teacher_share": "0.2"}, "0.2"))
@@ -216,4 +217,6 @@ def test_stage_functions_name_bad_arguments(tmp_path: Path) -> None:
             build_run_cascade(tmp_path, data, **kwargs)
     with pytest.raises(TypeError, match=r"texts\[1\] is NoneType"):
         export_student_onnx(fitted_student(2), tmp_path / "s.onnx", texts=["good", None])
+    with pytest.raises(DataError, match="evaluation needs labeled test texts, got 0"):
+        evaluate_models({}, Corpus([], np.zeros(0, np.int64), ("a", "b")))
     assert not (tmp_path / "s.onnx").exists()

@@ -68,6 +68,13 @@ def test_a_lone_flag_in_quoted_stage_options() -> None:
         run_config(build_parser().parse_args(["run", "--data", "d", "--out", "o", "--test", "0"]))
 
 
+def test_baseline_without_test_texts_exits_2(tmp_path: Path, capsys) -> None:
+    data = tmp_path / "d.csv"
+    data.write_text("text,label\n" + "".join(f"{w} film {i},{w}\n" for i in range(20) for w in ("good", "bad")))
+    assert main(["baseline", "--data", str(data), "--labeled", "20", "--test", "0"]) == 2
+    assert "--test must be at least 1" in capsys.readouterr().err
+
+
 def test_cascade_options_without_a_cascade_exit_2(capsys) -> None:
     assert main(["predict", "no-such.onnx", "text", "--threshold", "0.8"]) == 2
     assert "go with --cascade" in capsys.readouterr().err

@@ -534,6 +534,8 @@ def evaluate_models(
     With ``out``: ``out/evaluation.json`` and every model's probabilities in
     ``out/predictions/test.npz`` (with the test ids and labels).
     """
+    if not len(test) or not test.is_labeled:
+        raise DataError(f"evaluation needs labeled test texts, got {len(test):,} ({test.source or 'no source'})")
     probas = {name: np.asarray(p) for name, p in (probabilities or {}).items()}
     for name, path in models.items():
         probas[name] = _probabilities(Path(path), test.texts)

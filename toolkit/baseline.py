@@ -122,6 +122,8 @@ def run_baseline(
 ) -> tuple[BaselineResult, np.ndarray]:
     """Fit on ``labeled``, evaluate on ``test``: the result and the test probabilities (kept so
     every model can be compared on the same texts)."""
+    if not len(test):
+        raise DataError("the baseline is measured on test texts: --test must be at least 1 (or 'all')")
     t0 = time.perf_counter()
     model = fit_baseline(labeled, recipe, random_state)
     fit_s = time.perf_counter() - t0
