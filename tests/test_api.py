@@ -220,3 +220,11 @@ def test_stage_functions_name_bad_arguments(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="evaluation needs labeled test texts, got 0"):
         evaluate_models({}, Corpus([], np.zeros(0, np.int64), ("a", "b")))
     assert not (tmp_path / "s.onnx").exists()
+
+
+def test_a_checkpoint_with_another_head_size_gets_a_new_head(tiny) -> None:
+    """Fine-tuning a 2-label classifier checkpoint on 3 classes was a transformers RuntimeError."""
+    from edge_distill.toolkit.teacher.backbone import load_classifier
+
+    model = load_classifier(str(tiny["ckpt"]), ("a", "b", "c"))
+    assert model.config.num_labels == 3 and model.config.id2label == {0: "a", 1: "b", 2: "c"}

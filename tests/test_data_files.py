@@ -83,6 +83,14 @@ def test_integer_labels_written_as_floats_read_as_in_json(tmp_path: Path) -> Non
     assert list(named.labels) == [0, 1] * 3
 
 
+def test_zero_padded_labels_keep_their_zeros_and_never_merge(tmp_path: Path) -> None:
+    """'001' was read as 1 (class "1"), so '7' and '007' became one class without a word."""
+    c = load_dataset(_csv(tmp_path / "z.csv", ["001", "002", "003"] * 2))["z"]
+    assert c.label_names == ("001", "002", "003")
+    with pytest.raises(DataError, match=r"y\.csv:3: label '007' is a name but .*y\.csv:2 has the integer label 7"):
+        load_dataset(_csv(tmp_path / "y.csv", ["7", "007", "12"]))
+
+
 def test_json_booleans_are_the_classes_false_and_true_as_in_a_csv(tmp_path: Path) -> None:
     rows = [{"text": f"text {i}", "label": bool(i % 2)} for i in range(6)]
     c = load_dataset(_jsonl(tmp_path / "b.jsonl", rows))["b"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -168,7 +169,7 @@ def test_a_class_absent_from_the_test_texts_has_no_score(tmp_path: Path) -> None
     )
     write_report(tmp_path, report)
     md = (tmp_path / "report.md").read_text()
-    assert "No test text is of class `d`" in md and "| d | 0 | – | 0.000 |" in md
+    assert "No test text is of class d:" in md and "| d | 0 | – | 0.000 |" in md
     assert ", 120 test texts, seed 0" in md  # 1,000 asked, the split had 120: the count evaluated
 
 
@@ -240,4 +241,28 @@ def test_named_classes_and_imdb_seed_table(tmp_path: Path) -> None:
     report = _multiclass_report("../shared/data/imdb", {"classes": named})
     md = markdown(report)
     assert "Against the seed notebook" in md and report["seed_notebook"]["student"] == 0.87
-    assert "not given" not in md and "`neg`, `pos`, `mixed` (from /data/classes.txt)" in md
+    assert "not given" not in md and "neg, pos, mixed (from /data/classes.txt)" in md
+
+
+def test_class_names_are_shown_as_written_in_tables_and_figures(tmp_path: Path) -> None:
+    """``a|b`` split a table row (every score under the wrong header), ``<script>`` reached the
+    Markdown as HTML, ``$x^$`` crashed the confusion figure (matplotlib's mathtext), and a
+    200-character name squeezed it into a corner."""
+    names = ["a|b", "<script>alert(1)</script>", "$x^$", "L" + "x" * 198 + "Z"]
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 4, 80)
+    teacher = np.eye(4)[y] * 0.9 + 0.025
+    evaluation = compare_models(y, {"teacher": teacher, "student": np.roll(teacher, 1, axis=0)}, names)
+    run = {"data": "mine.csv", "labeled": 40, "unlabeled": 0, "test": 80, "seed": 0}
+    run["classes"] = {"names": names, "given": True, "from": "the label strings"}
+    report = build_report(run, evaluation, None)
+    paths = write_report(tmp_path, report)
+    md = (tmp_path / "report.md").read_text()
+    assert "<script>" not in md and r"\<script\>alert(1)\</script\>" in md
+    rows = [line for line in md.splitlines() if line.startswith(r"| a\|b |")]
+    assert len(rows) == 2  # the F1 table and the precision / recall table
+    header = next(line for line in md.splitlines() if line.startswith("| class | support |"))
+    assert len(re.split(r"(?<!\\)\|", rows[0])) == len(header.split("|"))  # a|b is one cell
+    assert json.loads((tmp_path / "report.json").read_text())["classes"]["names"] == names
+    for model in ("teacher", "student"):
+        assert Path(paths[f"confusion_{model}"]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -53,8 +53,9 @@ class Classes:
         return names_are_values(self.names)
 
 
-#: an integer label as text: ASCII digits ("³" is a name), "3.0" as pandas writes an int column with gaps
-_INT_LABEL = re.compile(r"-?[0-9]+(?:\.0*)?")
+#: an integer label as text: ASCII digits ("³" is a name) without leading zeros ("007" is a name, or
+#: "7" and "007" would be one class), "3.0" as pandas writes an int column with gaps
+_INT_LABEL = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.0*)?")
 
 
 def normal_label(raw: object, where: str) -> int | str | None:

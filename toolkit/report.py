@@ -403,18 +403,38 @@ def _figure_lines(report: dict[str, Any]) -> list[str]:
     return lines
 
 
+#: Markdown's special characters: a class named ``a|b`` split a table row, ``<script>`` became HTML
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#!~])")
+#: the longest class name a figure's axis shows (a 200-character name squeezed the matrix into a corner)
+FIGURE_NAME_CHARS = 32
+
+
+def md_text(text: object) -> str:
+    """``text`` as literal Markdown: every special character escaped (backslash escapes, which tables
+    and HTML-rendering viewers both honour)."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text))
+
+
+def figure_text(name: str) -> str:
+    """A class name for a figure's axis: ``$`` not taken for mathtext (``$x^$`` crashed the report),
+    shortened to :data:`FIGURE_NAME_CHARS`."""
+    short = name if len(name) <= FIGURE_NAME_CHARS else name[: FIGURE_NAME_CHARS - 1] + "…"
+    return short.replace("$", r"\$")
+
+
 def _data_lines(report: dict[str, Any]) -> list[str]:
     """The classes (and a warning when they have no names) and where each set came from."""
     run, classes = report["run"], report.get("classes") or {}
     names = classes.get("names") or []
-    lines = [f"{len(names)} classes: {', '.join(f'`{n}`' for n in names)} (from {classes.get('from', '?')})."]
+    origin = md_text(classes.get("from", "?"))
+    lines = [f"{len(names)} classes: {', '.join(md_text(n) for n in names)} (from {origin})."]
     if not classes.get("given", True):
         lines[-1] += (
             " **The class names were not given**: the labels are bare integers, shown as ids. Pass "
             "`--label-names A,B,...` or put a `classes.txt` (line i names class i) beside the data."
         )
     if run.get("splits"):
-        lines.append(f"Sets: {run['splits']}")
+        lines.append(f"Sets: {md_text(run['splits'])}")
     return [*lines, ""]
 
 
@@ -433,7 +453,7 @@ def _per_class_lines(report: dict[str, Any]) -> list[str]:
     absent = [r["class"] for r in first if r["support"] == 0]
     if absent:
         lines += [
-            f"No test text is of class {', '.join(f'`{c}`' for c in absent)}: a model that never predicts "
+            f"No test text is of class {', '.join(md_text(c) for c in absent)}: a model that never predicts "
             "such a class has no score for it (–), and macro-F1 averages the classes that were in the test "
             "texts or predicted.",
             "",
@@ -441,7 +461,7 @@ def _per_class_lines(report: dict[str, Any]) -> list[str]:
     lines += ["| class | support | " + " | ".join(models) + " |", "|---|---:|" + "---:|" * len(models)]
     for i, row in enumerate(first):
         f1s = " | ".join(_score(m["per_class"][i]["f1"]) for m in models.values())
-        lines.append(f"| {row['class']} | {row['support']:,} | {f1s} |")
+        lines.append(f"| {md_text(row['class'])} | {row['support']:,} | {f1s} |")
     pair = [n for n in ("teacher", "student") if n in models]
     if pair:
         head = " | ".join(f"{n} {k}" for n in pair for k in ("precision", "recall", "F1"))
@@ -450,7 +470,7 @@ def _per_class_lines(report: dict[str, Any]) -> list[str]:
             cells = " | ".join(
                 _score(models[n]["per_class"][i][k]) for n in pair for k in ("precision", "recall", "f1")
             )
-            lines.append(f"| {row['class']} | {cells} |")
+            lines.append(f"| {md_text(row['class'])} | {cells} |")
     return lines
 
 
@@ -589,7 +609,7 @@ def _confusion_figure(model: str, counts: np.ndarray, names: list[str], out: Pat
     import matplotlib.pyplot as plt
 
     k = counts.shape[0]
-    names = names if len(names) == k else [str(i) for i in range(k)]
+    names = [figure_text(n) for n in names] if len(names) == k else [str(i) for i in range(k)]
     share = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
     size = 2.0 + 0.6 * k
     fig, ax = plt.subplots(figsize=(size + 1, size))

@@ -43,11 +43,12 @@ def load_tokenizer(name_or_path: str):
 def load_classifier(name_or_path: str, label_names: tuple[str, ...] | None = None, attn: str | None = None):
     """``AutoModelForSequenceClassification`` with K labels named after the classes."""
     kwargs: dict[str, Any] = {}
-    if label_names is not None:
+    if label_names is not None:  # a new head for these classes, whatever head the checkpoint had
         kwargs.update(
             num_labels=len(label_names),
             id2label=dict(enumerate(label_names)),
             label2id={n: i for i, n in enumerate(label_names)},
+            ignore_mismatched_sizes=True,
         )
     if attn is not None:
         kwargs["attn_implementation"] = attn
