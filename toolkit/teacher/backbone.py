@@ -52,12 +52,24 @@ def load_classifier(name_or_path: str, label_names: tuple[str, ...] | None = Non
         )
     if attn is not None:
         kwargs["attn_implementation"] = attn
-    verbosity = transformers.logging.get_verbosity()
-    transformers.logging.set_verbosity_error()  # "newly initialized classifier" is expected here
-    try:
+    with quiet_transformers():  # "newly initialized classifier" is expected here
         return transformers.AutoModelForSequenceClassification.from_pretrained(resolve_model(name_or_path), **kwargs)
+
+
+@contextlib.contextmanager
+def quiet_transformers():
+    """transformers' warnings and its own bars ("Loading weights", "Writing model shards": under a
+    second each for these models) off for a block, then as they were: our bars follow ``--no-progress``,
+    these did not."""
+    verbosity, bars = transformers.logging.get_verbosity(), transformers.utils.logging.is_progress_bar_enabled()
+    transformers.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+    try:
+        yield
     finally:
         transformers.logging.set_verbosity(verbosity)
+        if bars:
+            transformers.utils.logging.enable_progress_bar()
 
 
 @dataclass(frozen=True)

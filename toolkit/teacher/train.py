@@ -39,6 +39,7 @@ from edge_distill.toolkit.teacher.backbone import (
     load_classifier,
     load_tokenizer,
     pick_device,
+    quiet_transformers,
     seed_everything,
 )
 from edge_distill.toolkit.teacher.batching import bucketed_batches
@@ -372,7 +373,7 @@ def result_of(folder: Path, record: dict[str, Any]) -> TeacherResult:
 
 def save_teacher(model, tokenizer, record: dict[str, Any], target: Path) -> Path:
     """``save_pretrained`` model and tokenizer plus the record, as one atomic folder."""
-    with atomic_dir(target) as tmp:
+    with atomic_dir(target) as tmp, quiet_transformers():
         model.save_pretrained(tmp, safe_serialization=True)
         tokenizer.save_pretrained(tmp)
         (tmp / RECORD_NAME).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
