@@ -145,6 +145,7 @@ def iter_csv(
 
 
 def file_split_name(path: Path) -> str:
+    """The split a file holds: its name without the data suffixes (``train.jsonl.gz`` -> ``train``)."""
     name = path.name
     for suffix in JSONL_SUFFIXES + CSV_SUFFIXES + TXT_SUFFIXES + (".json.gz",):
         if name.endswith(suffix):
@@ -152,7 +153,14 @@ def file_split_name(path: Path) -> str:
     return path.stem
 
 
-def read_file_records(path: Path, text_field, label_field, delimiter, label_optional: bool = False) -> list[Record]:
+def read_file_records(
+    path: Path,
+    text_field: str | int,
+    label_field: str | int | None,
+    delimiter: str | None,
+    label_optional: bool = False,
+) -> list[Record]:
+    """Every record of one data file, by its type (JSONL, CSV / TSV, plain text); an empty file is refused."""
     name = path.name
     if name.endswith(JSONL_SUFFIXES):
         records = list(iter_jsonl(path, text_field, label_field, label_optional))
@@ -167,7 +175,9 @@ def read_file_records(path: Path, text_field, label_field, delimiter, label_opti
     return records
 
 
-def read_folder(path: Path, text_field, label_field, delimiter) -> dict[str, list[Record]]:
+def read_folder(
+    path: Path, text_field: str | int, label_field: str | int | None, delimiter: str | None
+) -> dict[str, list[Record]]:
     """One split per data file, named by its stem; two files of one split are refused (neither is
     dropped). A file of a split not named train, test or validation may lack the label column: its
     texts are unlabeled (an ``unsup.csv`` beside ``train.csv``)."""
