@@ -477,21 +477,17 @@ def split_roles(dataset: dict[str, Corpus], test_split: str | None = None) -> Sp
         train = "train"
     if test_split is None:
         for cand in ("test", *VALIDATION_NAMES):
-            if cand in dataset and cand != train and _has_labels(dataset[cand]):
+            if cand in dataset and cand != train and not dataset[cand].is_unlabeled:
                 test_split = cand
                 break
     elif test_split not in dataset:
         raise DataError(f"no split {test_split!r} among {sorted(dataset)}")
     validation = next(
-        (s for s in VALIDATION_NAMES if s in dataset and s not in (train, test_split) and _has_labels(dataset[s])),
+        (s for s in VALIDATION_NAMES if s in dataset and s not in (train, test_split) and not dataset[s].is_unlabeled),
         None,
     )
     unlabeled = [s for s, c in dataset.items() if s not in (train, test_split, validation) and c.is_unlabeled]
     return SplitRoles(train, test_split, validation, unlabeled)
-
-
-def _has_labels(corpus: Corpus) -> bool:
-    return bool(np.any(corpus.labels >= 0))
 
 
 def _set_apart_unlabeled_rows(dataset: dict[str, Corpus], roles: SplitRoles) -> tuple[dict[str, Corpus], SplitRoles]:
@@ -501,11 +497,12 @@ def _set_apart_unlabeled_rows(dataset: dict[str, Corpus], roles: SplitRoles) -> 
     dataset, pools = dict(dataset), list(roles.unlabeled)
     for name in (roles.train, roles.test, roles.validation):
         corpus = dataset.get(name) if name else None
-        unl = corpus.labels == UNLABELED if corpus is not None else np.zeros(0, bool)
-        if corpus is not None and unl.any() and not unl.all():
-            dataset[name] = corpus.take(np.flatnonzero(~unl))
-            dataset[f"{name}[unlabeled]"] = corpus.take(np.flatnonzero(unl))
-            pools.append(f"{name}[unlabeled]")
+        if corpus is None or corpus.is_labeled or corpus.is_unlabeled:
+            continue
+        unl = corpus.labels == UNLABELED
+        dataset[name] = corpus.take(np.flatnonzero(~unl))
+        dataset[f"{name}[unlabeled]"] = corpus.take(np.flatnonzero(unl))
+        pools.append(f"{name}[unlabeled]")
     return dataset, replace(roles, unlabeled=pools)
 
 

@@ -72,11 +72,9 @@ class StudentConfig:
         if self.objective not in (AUTO, *OBJECTIVES):
             raise DataError(f"unknown objective {self.objective!r}; expected one of {(AUTO, *OBJECTIVES)}")
         for name in ("C", "temperature", "gold_weight", "max_features", "max_bytes"):
-            value = getattr(self, name)
-            low_ok = value is None or (value >= 0 if name == "gold_weight" else value > 0)
-            if value is not None and (isinstance(value, bool) or not math.isfinite(value) or not low_ok):
-                bound = ">= 0" if name == "gold_weight" else "> 0"
-                raise DataError(f"student {name} must be a finite number {bound}, got {value!r}")
+            value, zero_ok = getattr(self, name), name == "gold_weight"
+            if value is not None and _out_of_range(value, zero_ok):
+                raise DataError(f"student {name} must be a finite number {'>=' if zero_ok else '>'} 0, got {value!r}")
 
     @property
     def selects(self) -> bool:
@@ -92,6 +90,11 @@ class StudentConfig:
             C=DEFAULT_C if self.C is None else self.C,
             temperature=DEFAULT_TEMPERATURE if self.temperature is None else self.temperature,
         )
+
+
+def _out_of_range(value: Any, zero_ok: bool) -> bool:
+    """True for a setting that is no finite number above 0 (or at 0, where ``zero_ok``)."""
+    return isinstance(value, bool) or not math.isfinite(value) or value < 0 or (value == 0 and not zero_ok)
 
 
 @dataclass
