@@ -154,6 +154,7 @@ def test_csv_and_tsv(tmp_path: Path) -> None:
         ("text,label\n", {}, r"r.csv: empty file \(no records\)"),
         ("body,label\nx,1\n", {}, r"r.csv: no text column 'text'"),
         ("text,stars\nx,1\n", {}, r"r.csv: no label column 'label'"),
+        ("text, label\nx,1\n", {}, r"no label column 'label' .*' label' has spaces around it"),
         ("text,label\nx,1\ny\n", {}, r"r.csv:3: 1 fields, the header has 2"),
         ("text,label\nx,1\ny,\n", {"label_names": ["a", "b"]}, r"r.csv:3: missing label"),
         ('text,label\n"x,1\n', {}, r"r.csv:\d+: malformed CSV"),

@@ -92,7 +92,9 @@ def _column(header: list[str], name: str | int, path: Path, what: str) -> int:
             raise DataError(f"{path}: {what} column {idx} does not exist ({len(header)} columns)")
         return idx
     if name not in header:
-        raise DataError(f"{path}: no {what} column {name!r} (columns: {header})")
+        spaced = [h for h in header if h.strip() == name]
+        hint = f"; {spaced[0]!r} has spaces around it: write the header without them" if spaced else ""
+        raise DataError(f"{path}: no {what} column {name!r} (columns: {header}){hint}")
     return header.index(name)
 
 
