@@ -266,3 +266,19 @@ def test_class_names_are_shown_as_written_in_tables_and_figures(tmp_path: Path) 
     assert json.loads((tmp_path / "report.json").read_text())["classes"]["names"] == names
     for model in ("teacher", "student"):
         assert Path(paths[f"confusion_{model}"]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_report_says_how_long_the_teacher_trained_and_why() -> None:
+    history = [{"epoch": i, "train_loss": 2.1 - 0.2 * i, "val_accuracy": 0.28 + 0.02 * i} for i in range(1, 7)]
+    why = "auto (6 up to 128 tokens, else 3), then 3 more: training loss 1.500 above 0.5 x ln 8"
+    training = {"epochs_chosen": why, "best_epoch": 6, "best_val_accuracy": 0.40, "n_val": 100}
+    md = markdown(
+        _multiclass_report(
+            "stars", {"teacher_training": {**training, "validation": "the 'validation' split", "history": history}}
+        )
+    )
+    assert "## Teacher training" in md and f"6 epochs ({why}); kept epoch 6, validation accuracy 0.4000" in md
+    assert "| 6 | 0.9000 | 0.4000 |" in md and md.count("\n| 1 | 1.9000 | 0.3000 |") == 1
+    older = markdown(_multiclass_report("stars", {"teacher_training": {"history": history, "best_epoch": 6}}))
+    assert "6 epochs; kept epoch 6" in older  # a run cached before 0.7 has no epochs_chosen
+    assert "## Teacher training" not in markdown(_multiclass_report("stars"))

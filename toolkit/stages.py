@@ -76,9 +76,12 @@ def run_stage(
     fn: Callable[[], dict[str, Any]],
     force: bool = False,
     optional_outputs: Sequence[str] = (),
+    current: Callable[[], bool] | None = None,
 ) -> StageResult:
     """Run ``fn`` unless a valid record says its outputs are already there for these inputs
-    (``optional_outputs``: files the stage may or may not write, checked when it wrote them)."""
+    (``optional_outputs``: files the stage may or may not write, checked when it wrote them;
+    ``current``: whether intact outputs are still what the code would make now, for a rule that
+    changed only some results: they alone are made again)."""
     key = stage_key(name, settings, [u.key for u in upstream])
     record_path = run_dir / "stages" / f"{name}.json"
     if not force and record_path.exists():
@@ -86,7 +89,7 @@ def run_stage(
             record = json.loads(record_path.read_text())
         except json.JSONDecodeError:
             record = {}
-        if record.get("key") == key and _outputs_intact(run_dir, record):
+        if record.get("key") == key and _outputs_intact(run_dir, record) and (current is None or current()):
             log.info("%-16s cached (%s)", name, ", ".join(outputs) or "no files")
             # a cached result carries the time the stage took when it ran, so reports can add it up
             return StageResult(name, key, record.get("info", {}), True, float(record.get("seconds", 0.0)))

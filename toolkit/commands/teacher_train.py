@@ -31,7 +31,14 @@ from edge_distill.toolkit.arguments import (
 )
 from edge_distill.toolkit.commands.common import add_json, emit
 from edge_distill.toolkit.data import AUTO
-from edge_distill.toolkit.options import HEAD_LR, LONG_TEXT_EPOCHS, SHORT_TEXT_EPOCHS, SHORT_TEXT_TOKENS, parse_epochs
+from edge_distill.toolkit.options import (
+    HEAD_LR,
+    LONG_TEXT_EPOCHS,
+    SHORT_TEXT_EPOCHS,
+    SHORT_TEXT_TOKENS,
+    UNDERFIT_LOSS_SHARE,
+    parse_epochs,
+)
 
 if TYPE_CHECKING:  # annotations only: these modules need the 'train' extra
     from edge_distill.toolkit.teacher.train import TrainConfig
@@ -87,7 +94,9 @@ def add_train_arguments(p: argparse.ArgumentParser, *, model: bool = True) -> No
         type=argparse_type(parse_epochs),
         default=AUTO,
         help=f"epochs, or 'auto': {SHORT_TEXT_EPOCHS} where the maximum length is at most {SHORT_TEXT_TOKENS} tokens, "
-        f"else {LONG_TEXT_EPOCHS} (default: %(default)s); the one best on validation is kept",
+        f"else {LONG_TEXT_EPOCHS}, and as many again where the teacher has not yet learned its labeled texts "
+        f"(training loss above {UNDERFIT_LOSS_SHARE:g} x ln K while validation still rises) (default: %(default)s); "
+        "the one best on validation is kept",
     )
     g.add_argument("--batch-size", type=positive_int, default=16, help="texts per step (default: 16)")
     g.add_argument("--grad-accum", type=positive_int, default=1, help="batches per optimizer step (default: 1)")

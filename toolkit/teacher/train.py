@@ -32,6 +32,7 @@ from edge_distill.toolkit.options import (
     SHORT_TEXT_EPOCHS,
     SHORT_TEXT_TOKENS,
     auto_epochs,
+    underfit_reason,
 )
 from edge_distill.toolkit.teacher.backbone import (
     DEFAULT_MODEL,
@@ -148,6 +149,7 @@ class TeacherResult:
     history: list[dict[str, Any]]
     validation: str = "carved from the labeled set"  # where the epoch-choosing texts came from
     length_profile: dict[str, Any] | None = None  # token lengths of the labeled texts at max_length
+    epochs_chosen: str = "given"  # how the number of epochs came about ("auto (...)", maybe a second round)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able fields (``--json``)."""
@@ -267,48 +269,69 @@ def _val_split(labeled: Corpus, validation: Corpus | None, cfg: TrainConfig) -> 
     return tr_idx, labeled.take(va_idx), f"carved from the labeled set ({cfg.val_fraction:.0%})"
 
 
-def fine_tune(
-    labeled: Corpus, cfg: TrainConfig, out_dir: str | Path, validation: Corpus | None = None
-) -> TeacherResult:
-    """Fine-tune on ``labeled``, keep the epoch best on ``validation`` (where given and non-empty:
-    every labeled row trains) or on a split carved from ``labeled``; save it to
-    ``out_dir/teacher`` with its ``training.json`` record."""
-    t, tokenizer = _prepare(labeled, cfg)
-    cfg = t.cfg  # the maximum length resolved
-    tr_idx, val, val_from = _val_split(labeled, validation, cfg)
-    rows = t.encoder.encode(labeled.texts)
-    val_rows = t.encoder.encode(val.texts)
-    lengths = np.array([len(r) for r in rows])
-    rng = np.random.default_rng(cfg.seed)
-    _optimise(t, len(tr_idx))
-    history: list[dict[str, Any]] = []
+@dataclass
+class _Round:
+    """The epochs trained so far: their history and the best state on validation."""
+
+    rows: list[list[int]]
+    val_rows: list[list[int]]
+    tr_idx: np.ndarray
+    val: Corpus
+    history: list[dict[str, Any]] = field(default_factory=list)
     best: tuple[float, int, dict] | None = None
-    t0 = time.perf_counter()
-    for epoch in range(1, cfg.epochs + 1):
-        batches = [tr_idx[b] for b in bucketed_batches(lengths[tr_idx], cfg.batch_size, rng)]
-        loss = _epoch(t, batches, rows, labeled.labels, f"epoch {epoch}/{cfg.epochs}")
-        logits = torch_logits(t.model, t.encoder, val_rows, device=t.device.name, autocast=t.device.autocast)
-        acc = float(np.mean(logits.argmax(1) == val.labels))
+    extended: str | None = None  # why a second round of epochs ran (epochs="auto" only)
+
+
+def _train_epochs(t: _Trainer, r: _Round, labels: np.ndarray, lengths: np.ndarray, rng, t0: float) -> None:
+    """Train ``t.cfg.epochs`` more epochs on a fresh schedule, scoring each on validation."""
+    _optimise(t, len(r.tr_idx))
+    start, total = len(r.history), len(r.history) + t.cfg.epochs
+    for epoch in range(start + 1, total + 1):
+        batches = [r.tr_idx[b] for b in bucketed_batches(lengths[r.tr_idx], t.cfg.batch_size, rng)]
+        loss = _epoch(t, batches, r.rows, labels, f"epoch {epoch}/{total}")
+        logits = torch_logits(t.model, t.encoder, r.val_rows, device=t.device.name, autocast=t.device.autocast)
+        acc = float(np.mean(logits.argmax(1) == r.val.labels))
         entry = {
             "epoch": epoch,
             "train_loss": loss,
             "val_accuracy": acc,
             "elapsed_s": round(time.perf_counter() - t0, 1),
         }
-        history.append(entry)
-        if cfg.progress:
+        r.history.append(entry)
+        if t.cfg.progress:
             print(
-                f"epoch {epoch}: train loss {loss:.4f}, val accuracy {acc:.4f} ({len(val)} texts), "
+                f"epoch {epoch}: train loss {loss:.4f}, val accuracy {acc:.4f} ({len(r.val)} texts), "
                 f"{entry['elapsed_s']}s",
                 file=sys.stderr,
                 flush=True,
             )
-        if best is None or acc >= best[0]:  # a tie goes to the later, longer-trained epoch
-            best = (acc, epoch, copy.deepcopy({n: w.detach().cpu() for n, w in t.model.state_dict().items()}))
-    assert best is not None
-    t.model.load_state_dict(best[2])
-    split = (tr_idx, val, val_from)
-    record = _record(t, tokenizer, labeled, lengths, split, history, best[:2], time.perf_counter() - t0)
+        if r.best is None or acc >= r.best[0]:  # a tie goes to the later, longer-trained epoch
+            r.best = (acc, epoch, copy.deepcopy({n: w.detach().cpu() for n, w in t.model.state_dict().items()}))
+
+
+def fine_tune(
+    labeled: Corpus, cfg: TrainConfig, out_dir: str | Path, validation: Corpus | None = None
+) -> TeacherResult:
+    """Fine-tune on ``labeled``, keep the epoch best on ``validation`` (where given and non-empty:
+    every labeled row trains) or on a split carved from ``labeled``; save it to
+    ``out_dir/teacher`` with its ``training.json`` record. Under ``epochs="auto"`` a teacher that
+    has not yet learned its labeled texts trains one more round (:func:`options.underfit_reason`)."""
+    t, tokenizer = _prepare(labeled, cfg)
+    tr_idx, val, val_from = _val_split(labeled, validation, t.cfg)
+    rows = t.encoder.encode(labeled.texts)
+    r = _Round(rows, t.encoder.encode(val.texts), tr_idx, val)
+    lengths = np.array([len(x) for x in rows])
+    rng = np.random.default_rng(t.cfg.seed)
+    t0 = time.perf_counter()
+    _train_epochs(t, r, labeled.labels, lengths, rng, t0)
+    r.extended = underfit_reason(r.history, len(labeled.label_names)) if t.auto_epochs else None
+    if r.extended:
+        if t.cfg.progress:
+            print(f"training {t.cfg.epochs} more epochs: {r.extended}", file=sys.stderr, flush=True)
+        _train_epochs(t, r, labeled.labels, lengths, rng, t0)
+    assert r.best is not None
+    t.model.load_state_dict(r.best[2])
+    record = _record(t, tokenizer, labeled, lengths, (tr_idx, val, val_from), r, time.perf_counter() - t0)
     target = save_teacher(t.model.to("cpu"), tokenizer, record, Path(out_dir) / "teacher")
     return result_of(target, record)
 
@@ -319,8 +342,7 @@ def _record(
     labeled: Corpus,
     lengths: np.ndarray,
     split: tuple[np.ndarray, Corpus, str],
-    history: list[dict[str, Any]],
-    best: tuple[float, int],
+    r: _Round,
     seconds: float,
 ) -> dict[str, Any]:
     """``training.json``: settings, data, the token lengths (``lengths``: of the encoded labeled rows, as
@@ -334,10 +356,8 @@ def _record(
         "max_length": cfg.max_length,
         "max_length_chosen": "auto (follows the labeled texts)" if t.auto_length else "given",
         "length_profile": length_profile(tokenizer, labeled.texts, cfg.max_length),
-        "epochs": cfg.epochs,
-        "epochs_chosen": f"auto ({SHORT_TEXT_EPOCHS} up to {SHORT_TEXT_TOKENS} tokens, else {LONG_TEXT_EPOCHS})"
-        if t.auto_epochs
-        else "given",
+        "epochs": len(r.history),
+        "epochs_chosen": _epochs_chosen(t, r),
         "truncation": cfg.truncation,
         "device": t.device.name,
         "threads": t.device.threads,
@@ -345,12 +365,31 @@ def _record(
         "n_val": len(val),
         "validation": val_from,
         "val_ids": list(val.ids),
-        "history": history,
-        "best_epoch": best[1],
-        "best_val_accuracy": best[0],
+        "history": r.history,
+        "best_epoch": r.best[1],
+        "best_val_accuracy": r.best[0],
         "train_seconds": round(seconds, 1),
         "share_at_max_length": float(np.mean(lengths >= cfg.max_length)),
     }
+
+
+def _epochs_chosen(t: _Trainer, r: _Round) -> str:
+    """How the number of epochs came about, for the record and the report."""
+    if not t.auto_epochs:
+        return "given"
+    rule = f"auto ({SHORT_TEXT_EPOCHS} up to {SHORT_TEXT_TOKENS} tokens, else {LONG_TEXT_EPOCHS})"
+    return f"{rule}, then {t.cfg.epochs} more: {r.extended}" if r.extended else rule
+
+
+def trained_too_short(folder: Path) -> bool:
+    """True for a saved teacher whose ``epochs="auto"`` training stopped where the second round
+    (:func:`options.underfit_reason`, version 0.7) would have gone on: its cached run trains again."""
+    try:
+        record = json.loads((folder / RECORD_NAME).read_text(encoding="utf-8"))
+        chosen, history, n = record["epochs_chosen"], record["history"], record["num_labels"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False  # the stage's own checks decide about a damaged teacher
+    return chosen.startswith("auto") and "more:" not in chosen and underfit_reason(history, n) is not None
 
 
 def result_of(folder: Path, record: dict[str, Any]) -> TeacherResult:
@@ -368,6 +407,7 @@ def result_of(folder: Path, record: dict[str, Any]) -> TeacherResult:
         history=record["history"],
         validation=record.get("validation", "carved from the labeled set"),
         length_profile=record.get("length_profile"),
+        epochs_chosen=record.get("epochs_chosen", "given"),
     )
 
 
