@@ -270,8 +270,8 @@ def _val_split(labeled: Corpus, validation: Corpus | None, cfg: TrainConfig) -> 
 
 
 @dataclass
-class _Round:
-    """The epochs trained so far: their history and the best state on validation."""
+class _Progress:
+    """The epochs trained so far, over every round: their history and the best state on validation."""
 
     rows: list[list[int]]
     val_rows: list[list[int]]
@@ -282,7 +282,7 @@ class _Round:
     extended: str | None = None  # why a second round of epochs ran (epochs="auto" only)
 
 
-def _train_epochs(t: _Trainer, r: _Round, labels: np.ndarray, lengths: np.ndarray, rng, t0: float) -> None:
+def _train_epochs(t: _Trainer, r: _Progress, labels: np.ndarray, lengths: np.ndarray, rng, t0: float) -> None:
     """Train ``t.cfg.epochs`` more epochs on a fresh schedule, scoring each on validation."""
     _optimise(t, len(r.tr_idx))
     start, total = len(r.history), len(r.history) + t.cfg.epochs
@@ -319,7 +319,7 @@ def fine_tune(
     t, tokenizer = _prepare(labeled, cfg)
     tr_idx, val, val_from = _val_split(labeled, validation, t.cfg)
     rows = t.encoder.encode(labeled.texts)
-    r = _Round(rows, t.encoder.encode(val.texts), tr_idx, val)
+    r = _Progress(rows, t.encoder.encode(val.texts), tr_idx, val)
     lengths = np.array([len(x) for x in rows])
     rng = np.random.default_rng(t.cfg.seed)
     t0 = time.perf_counter()
@@ -342,7 +342,7 @@ def _record(
     labeled: Corpus,
     lengths: np.ndarray,
     split: tuple[np.ndarray, Corpus, str],
-    r: _Round,
+    r: _Progress,
     seconds: float,
 ) -> dict[str, Any]:
     """``training.json``: settings, data, the token lengths (``lengths``: of the encoded labeled rows, as
@@ -373,7 +373,7 @@ def _record(
     }
 
 
-def _epochs_chosen(t: _Trainer, r: _Round) -> str:
+def _epochs_chosen(t: _Trainer, r: _Progress) -> str:
     """How the number of epochs came about, for the record and the report."""
     if not t.auto_epochs:
         return "given"
