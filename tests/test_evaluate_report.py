@@ -277,8 +277,8 @@ def test_report_says_how_long_the_teacher_trained_and_why() -> None:
             "stars", {"teacher_training": {**training, "validation": "the 'validation' split", "history": history}}
         )
     )
-    assert "## Teacher training" in md and f"6 epochs ({why}); kept epoch 6, validation accuracy 0.4000" in md
+    assert "## Teacher training" in md and f"6 epochs: {why}. Kept epoch 6: validation accuracy 0.4000" in md
     assert "| 6 | 0.9000 | 0.4000 |" in md and md.count("\n| 1 | 1.9000 | 0.3000 |") == 1
     older = markdown(_multiclass_report("stars", {"teacher_training": {"history": history, "best_epoch": 6}}))
-    assert "6 epochs; kept epoch 6" in older  # a run cached before 0.7 has no epochs_chosen
+    assert "6 epochs. Kept epoch 6:" in older  # a run cached before 0.7 has no epochs_chosen
     assert "## Teacher training" not in markdown(_multiclass_report("stars"))

@@ -92,7 +92,7 @@ def test_run_writes_every_artifact_and_the_report(run_dir) -> None:
     assert "| student |" in md
     training = report["run"]["teacher_training"]  # from the saved teacher's training.json
     assert training["best_epoch"] in [h["epoch"] for h in training["history"]] and training["epochs_chosen"]
-    assert "## Teacher training" in md and f"kept epoch {training['best_epoch']}," in md
+    assert "## Teacher training" in md and f"Kept epoch {training['best_epoch']}:" in md
     # the peers: evaluated on the same test texts, benchmarked, in the report with the verdict sentence
     assert set(report["run"]["peers"]["fitted"]) == set(PEERS)
     for name in PEERS:

@@ -484,9 +484,9 @@ def _teacher_lines(training: dict[str, Any] | None) -> list[str]:
         "",
         "## Teacher training",
         "",
-        f"{len(history)} epochs{_epochs_why(training)}; kept epoch {training.get('best_epoch')}, "
-        f"validation accuracy {training.get('best_val_accuracy', 0):.4f} on {_count(training.get('n_val'))} texts "
-        f"({md_text(training.get('validation'))}).",
+        f"{len(history)} epochs{_epochs_why(training)}. Kept epoch {training.get('best_epoch')}: "
+        f"validation accuracy {training.get('best_val_accuracy', 0):.4f} on {_count(training.get('n_val'))} texts, "
+        f"{md_text(training.get('validation'))}.",
         "",
         "| epoch | training loss | validation accuracy |",
         "|---:|---:|---:|",
@@ -497,7 +497,7 @@ def _teacher_lines(training: dict[str, Any] | None) -> list[str]:
 
 def _epochs_why(training: dict[str, Any]) -> str:
     chosen = training.get("epochs_chosen")
-    return f" ({md_text(chosen)})" if chosen else ""
+    return f": {md_text(chosen)}" if chosen else ""
 
 
 def _settings_lines(choice: dict[str, Any] | None) -> list[str]:
