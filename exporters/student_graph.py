@@ -8,12 +8,14 @@ grows with the vocabulary. This graph touches only the n-grams a text contains::
          -> n-gram keys in base W+2 from adjacent word ids, plus one key 0 per row
          -> feature ids (LabelEncoder; unknown n-grams and key 0 -> the null id F)
          -> each row sorted (TopK), flattened; runs of equal ids end where the next id differs
-         -> per run: count, feature, row -> one gathered float64 row [idf*coef..., idf**p]
-            times tf -> per-row sums (ScatterND add): scores and the norm's mass together
+         -> per run: count, feature -> one gathered float64 row [idf*coef..., idf**p] times tf
+         -> per-row sums (a running sum taken at each row's last run, minus the row before's):
+            scores and the norm's mass together; no ScatterND, whose CPU kernel in onnxruntime
+            adds duplicate indices from several threads at once and loses some
          -> / norm -> Gemm (score columns + intercept) -> logistic / softmax (float32), label
 
 Batch-1 latency on a shared CPU is mostly per-node overhead and cache misses, not arithmetic,
-so the graph is kept to ~40 nodes (tests/test_export_student.py pins it): one regex
+so the graph is kept to ~55 nodes (tests/test_export_student.py pins it): one regex
 separator, no masking (unknown n-grams meet a zero row of the table), and no Where or
 Compress (the start mass of the norm keeps an empty row finite).
 
@@ -37,7 +39,9 @@ from edge_distill.toolkit.extras import require
 from edge_distill.toolkit.features import BR_LOWER, re2_class
 
 #: Version of the graph layout; part of the run's stage key, so a rebuilt graph re-exports cached runs.
-GRAPH_VERSION = "3"  # 3: client spellings of words (platform_ops); 2: one separator, null feature, 41 nodes
+#: 4: per-row sums without ScatterND (a race in onnxruntime's CPU kernel); 3: client spellings of words
+#: (platform_ops); 2: one separator, null feature, 41 nodes
+GRAPH_VERSION = "4"
 PAD = "\x01"  # never a token: U+0001 is not a word code point
 LOCALE = "C.UTF-8"
 OPSET = 21
@@ -230,8 +234,8 @@ def build_student_graph(model, metadata: dict[str, str]):
     g = _Graph()
     tokens, digits = _word_digits(g, model, tables)
     fid, shape_n1 = _feature_ids(g, digits, tables, model.n_features)
-    counts, ufid, urow = _runs(g, fid)
-    unit, n_cols = _normalized_sums(g, model, counts, ufid, urow, shape_n1)
+    counts, ufid, last = _runs(g, fid, model.n_features, shape_n1)
+    unit, n_cols = _normalized_sums(g, model, counts, ufid, last)
     _outputs(g, model, unit, n_cols)
     return _model_proto(g, model, tokens, metadata)
 
@@ -288,26 +292,32 @@ def _feature_ids(g: _Graph, wid: str, tables: NgramTables, n_feat: int) -> tuple
     return fid, shape_n1
 
 
-def _runs(g: _Graph, fid: str) -> tuple[str, str, str]:
+def _runs(g: _Graph, fid: str, n_feat: int, shape_n1: str) -> tuple[str, str, str]:
     """Each distinct (row, feature) with its count, so a weight is gathered once per distinct
-    n-gram of a row, in scikit-learn's order. Returns counts, feature ids and rows ``[U, 1]``."""
-    # Sort every row (TopK), flatten, and a run ends where the next id differs. F, in every
-    # row, is the largest id, so a real feature's run never crosses into the next row (a null
-    # run may, adding nothing), and the last run of all, which the comparison skips, is null.
-    # Runs come in scikit-learn's order (row, then column); count = end - previous end, row =
-    # end // width.
+    n-gram of a row, in scikit-learn's order. Returns counts and feature ids ``[U, 1]``, and the
+    ``[N]`` positions (among the runs) of each row's last run."""
+    # Sort every row (TopK), offset row r's ids by r * (F + 1) so keys rise across rows, flatten,
+    # and a run ends where the next key differs (a sentinel after the last). F, in every row, is
+    # its largest id, so each row's last position ends its last run: the positions p with
+    # (p + 1) % width == 0. Runs come in scikit-learn's order (row, then column); count = end -
+    # previous end. No run crosses rows, so per-row sums need no scatter (see _normalized_sums).
     width = g.op("Shape", [fid], "width", start=1)
     ranked = g.op("TopK", [fid, width], "sorted", n_out=2, axis=1, largest=0, sorted=1)[0]
-    flat = g.op("Reshape", [ranked, g.const("flat", _i64([-1]))], "flat")
-    step = g.op(
-        "Sub",
+    stride = g.op("ConstantOfShape", [shape_n1], "stride", value=_tensor("F1", _i64([n_feat + 1])))
+    offset = g.op("Sub", [g.op("CumSum", [stride, g.const("axis0", _i64(0))]), stride], "row_offset")
+    flat_col = g.const("flat", _i64([-1]))
+    key = g.op("Reshape", [g.op("Add", [ranked, offset]), flat_col], "flat_key")
+    flat = g.op("Reshape", [ranked, flat_col], "flat")
+    following = g.op(
+        "Concat",
         [
-            g.op("Slice", [flat, g.const("s", _i64([1])), g.const("e", _i64([INT64_MAX]))]),
-            g.op("Slice", [flat, g.const("s", _i64([0])), g.const("e", _i64([-1]))]),
+            g.op("Slice", [key, g.const("s", _i64([1])), g.const("e", _i64([INT64_MAX]))]),
+            g.const("sentinel", _i64([INT64_MAX])),
         ],
-        "step",
+        "following",
+        axis=0,
     )
-    ends = g.op("Reshape", [g.op("NonZero", [step]), g.const("col", _i64([-1, 1]))], "run_end")  # [U, 1] positions
+    ends = g.op("Reshape", [g.op("NonZero", [g.op("Sub", [following, key])]), g.const("col", _i64([-1, 1]))], "run_end")
     before = g.op(
         "Concat",
         [g.const("minus1", _i64([[-1]])), g.op("Slice", [ends, g.const("s", _i64([0])), g.const("e", _i64([-1]))])],
@@ -316,13 +326,18 @@ def _runs(g: _Graph, fid: str) -> tuple[str, str, str]:
     )
     counts = g.op("Sub", [ends, before], "counts")
     ufid = g.op("Gather", [flat, ends], "ufid")
-    urow = g.op("Div", [ends, width], "urow")
-    return counts, ufid, urow
+    after = g.op("Reshape", [g.op("Add", [ends, g.const("one_i", _i64(1))]), flat_col], "after_end")  # [U]
+    row_end = g.op("Equal", [g.op("Mod", [after, width]), g.const("zero_i", _i64(0))])
+    last = g.op("Reshape", [g.op("NonZero", [row_end]), flat_col], "row_last_run")  # [N]
+    return counts, ufid, last
 
 
-def _normalized_sums(g: _Graph, model, counts: str, ufid: str, urow: str, shape_n1: str) -> tuple[str, int]:
-    """Per-row TF-IDF-weighted scores, normalised: one gathered table row per run times its tf,
-    summed per row with the norm's mass in the same scatter. Returns them and the table width."""
+def _normalized_sums(g: _Graph, model, counts: str, ufid: str, last: str) -> tuple[str, int]:
+    """Per-row TF-IDF-weighted scores, normalised: one gathered table row per run times its tf;
+    the per-row sums (the norm's mass among them) are differences of a running sum taken at each
+    row's last run. A ScatterND add would be shorter, but onnxruntime's CPU kernel adds duplicate
+    indices from several threads at once and loses some (seen on 256 long reviews, 2 threads).
+    Returns them and the table width."""
     onnx = require("onnx", "the student export")
     s, n_rows = model.settings, model.coef.shape[0]
     table, norm_kind = feature_table(model)
@@ -336,13 +351,22 @@ def _normalized_sums(g: _Graph, model, counts: str, ufid: str, urow: str, shape_
         if norm_kind == "l2":  # the norm column needs w**2 = tf**2 * idf**2: one more factor tf
             tf = g.op("Concat", [tf] * n_rows + [g.op("Mul", [tf, tf])], "tf_and_square", axis=1)
         terms = g.op("Mul", [gathered, tf], "terms")  # [w * coef..., w**p]
-    start = np.zeros((1, table.shape[1]))
-    if norm_kind is not None:
-        start[0, -1] = TINY_MASS
-    init = g.op("Expand", [g.const("start", start), shape_n1], "sum_start")
-    sums = g.op("ScatterND", [init, urow, terms], "sums", reduction="add")  # [N, K'] per-row sums
+    running = g.op("Gather", [g.op("CumSum", [terms, g.const("axis0", _i64(0))]), last], "row_total", axis=0)
+    earlier = g.op(
+        "Concat",
+        [
+            g.const("zero_row", np.zeros((1, table.shape[1]))),
+            g.op("Slice", [running, g.const("s", _i64([0])), g.const("e", _i64([-1]))]),
+        ],
+        "earlier_total",
+        axis=0,
+    )
+    sums = g.op("Sub", [running, earlier], "sums")  # [N, K'] per-row sums
     if norm_kind is None:
         return sums, table.shape[1]
+    start = np.zeros((1, table.shape[1]))
+    start[0, -1] = TINY_MASS
+    sums = g.op("Add", [sums, g.const("start", start)], "sums_and_start")
     mass = g.op(
         "Slice",
         [sums, g.const("s", _i64([n_rows])), g.const("e", _i64([n_rows + 1])), g.const("ax", _i64([1]))],

@@ -315,15 +315,16 @@ def test_one_separator_splits_like_python(lowercase):
 
 
 def test_graph_stays_small_and_vocabulary_free(binary):
-    """Batch-1 latency is mostly per-node overhead: keep the graph to ~40 nodes, one Tokenizer
-    with one separator, one sort, and no op whose cost grows with the vocabulary."""
+    """Batch-1 latency is mostly per-node overhead: keep the graph to ~55 nodes (41 until graph 4
+    summed rows with a racy ScatterND), one Tokenizer with one separator, one sort, no scatter, and
+    no op whose cost grows with the vocabulary."""
     import onnx
 
     proto = onnx.load_from_string(export_bytes(binary[0], check_ops=False))
     ops = [n.op_type for n in proto.graph.node]
-    assert len(ops) <= 42, ops
+    assert len(ops) <= 56, ops
     assert ops.count("Tokenizer") == 1 and ops.count("TopK") == 1 and ops.count("LabelEncoder") == 2
-    assert not {"TfIdfVectorizer", "Unique", "Loop", "Scan", "If", "MatMul"} & set(ops)
+    assert not {"TfIdfVectorizer", "Unique", "Loop", "Scan", "If", "MatMul", "ScatterND", "ScatterElements"} & set(ops)
     (tok,) = (n for n in proto.graph.node if n.op_type == "Tokenizer")
     assert len(next(a for a in tok.attribute if a.name == "separators").strings) == 1
     assert len({i.name for i in proto.graph.initializer}) == len(proto.graph.initializer)
