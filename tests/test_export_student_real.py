@@ -34,3 +34,23 @@ def test_exact_on_real_imdb_reviews(imdb, ngram_range):
     gate = [test.texts[i] for i in rng.permutation(len(test))[:3000]] + adversarial_texts(model.vocabulary)
     report = measure_parity(clf, model.pipeline(), gate)
     assert report.ok and report.max_abs_diff < 1e-6 and report.label_agreement == 1.0, report
+
+
+def test_same_answers_at_any_thread_count_on_batches_of_long_reviews(imdb):
+    """Graph 4: no scatter op, so intra-op threads cannot race on a row's sums. With graph 3's
+    ScatterND add, an 8-class student lost updates on batches of 256 long reviews at 2 threads."""
+    rng = np.random.default_rng(1)
+    train, test = imdb["train"], imdb["test"]
+    pick = rng.permutation(len(train))[:4000]
+    logits = rng.normal(0, 1, (len(pick), 8)) + 2.0 * np.eye(8)[rng.integers(0, 8, len(pick))]  # 8 classes, as stars
+    names = [str(k) for k in range(8)]
+    model = fit_student([train.texts[i] for i in pick], logits, names, StudentConfig()).model
+    longest = sorted(test.texts, key=len)[-2048:]
+    batches = [longest[i : i + 256] for i in range(0, len(longest), 256)]
+    ref = [model.pipeline().predict_proba(b) for b in batches]
+    sess, meta = open_session(export_bytes(model, check_ops=False), "real.onnx", threads=2)
+    clf = StudentClassifier.from_session("real.onnx", sess, meta)
+    for _ in range(3):
+        for batch, expected in zip(batches, ref, strict=True):
+            _, proba = clf.predict_with_proba(batch)
+            assert np.abs(proba - expected).max() < 1e-6
