@@ -44,7 +44,7 @@ HEAD_LR = 2e-3
 
 
 #: under ``epochs="auto"``, a teacher whose mean training loss in its last planned epoch is still above this
-#: share of chance (ln K for K classes) while its validation accuracy still rose in that epoch has not
+#: share of chance (ln K for K classes) while that epoch is its best so far on validation has not
 #: learned its own labeled texts yet: it trains one more round of as many epochs (a fresh warm-up and
 #: decay). IMDB's star ratings (8 classes, long reviews) ended 3 epochs at loss 1.49 (0.72 of ln 8) and
 #: validation 0.286 / 0.371 / 0.382, predicting almost only 1 and 10 stars; the short sets end near 0
