@@ -54,7 +54,8 @@ def test_underfit_rule_stops_at_half_of_chance():
 
 def _record(folder: Path, chosen: str, pairs, k: int) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    record = {"epochs_chosen": chosen, "history": _history(pairs), "num_labels": k}
+    planned = len(pairs) // 2 if "more:" in chosen else len(pairs)  # the resolved epochs of one round
+    record = {"epochs_chosen": chosen, "history": _history(pairs), "num_labels": k, "settings": {"epochs": planned}}
     (folder / "training.json").write_text(json.dumps(record), encoding="utf-8")
     return folder
 

@@ -41,6 +41,7 @@ from edge_distill.toolkit.teacher.backbone import (
     load_tokenizer,
     pick_device,
     quiet_transformers,
+    read_record,
     seed_everything,
 )
 from edge_distill.toolkit.teacher.batching import bucketed_batches
@@ -385,11 +386,12 @@ def trained_too_short(folder: Path) -> bool:
     """True for a saved teacher whose ``epochs="auto"`` training stopped where the second round
     (:func:`options.underfit_reason`, version 0.7) would have gone on: its cached run trains again."""
     try:
-        record = json.loads((folder / RECORD_NAME).read_text(encoding="utf-8"))
-        chosen, history, n = record["epochs_chosen"], record["history"], record["num_labels"]
-    except (OSError, ValueError, KeyError, TypeError):
+        record = read_record(folder)
+        auto, history, n = record["epochs_chosen"].startswith("auto"), record["history"], record["num_labels"]
+        one_round = len(history) == record["settings"]["epochs"]  # a second round doubles the planned epochs
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return False  # the stage's own checks decide about a damaged teacher
-    return chosen.startswith("auto") and "more:" not in chosen and underfit_reason(history, n) is not None
+    return auto and one_round and underfit_reason(history, n) is not None
 
 
 def result_of(folder: Path, record: dict[str, Any]) -> TeacherResult:
