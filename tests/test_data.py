@@ -169,9 +169,9 @@ def test_bad_csv(tmp_path: Path, content: str, kwargs: dict, message: str) -> No
 def test_missing_source_and_unknown_type(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="no such file or folder"):
         load_dataset(tmp_path / "nope")
-    (tmp_path / "x.parquet").write_bytes(b"PAR1")
-    with pytest.raises(DataError, match="unknown file type"):
-        load_dataset(tmp_path / "x.parquet")
+    (tmp_path / "x.xlsx").write_bytes(b"PK")
+    with pytest.raises(DataError, match=r"unknown file type \(expected .*\.parquet"):
+        load_dataset(tmp_path / "x.xlsx")
     (tmp_path / "empty").mkdir()
     with pytest.raises(DataError, match=r"no \.jsonl"):
         load_dataset(tmp_path / "empty")

@@ -37,8 +37,9 @@ def add_data_arguments(
         "--data",
         required=data_required,
         metavar="PATH",
-        help="a folder of JSONL/CSV splits (e.g. ../shared/data/imdb), the aclImdb folder or tarball, "
-        "a .jsonl[.gz]/.csv/.tsv file, 'imdb' (download once), or 'hf:NAME'",
+        help="a folder of JSONL/CSV/Parquet splits (e.g. ../shared/data/imdb, or a Hugging Face hub download's "
+        "data/ folder of shards), the aclImdb folder or tarball, a .jsonl[.gz]/.csv/.tsv/.parquet file, "
+        "'imdb' (download once), or 'hf:NAME' / 'hf:PATH'",
     )
     g.add_argument("--text-field", default="text", help="text column/field (default: %(default)s)")
     g.add_argument("--label-field", default="label", help="label column/field (default: %(default)s)")

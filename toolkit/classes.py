@@ -2,7 +2,8 @@
 
 Classes, in this order (never guessed from a data set's or file's name): ``label_names``
 (``--label-names``); else a ``classes.txt`` beside the data (line *i* names class *i*; for a
-single file, in its folder); else the label strings themselves (sorted). Integer labels without
+single file, in its folder); else the names a Parquet file's Hugging Face ``ClassLabel`` column
+carries; else the label strings themselves (sorted). Integer labels without
 names become ``"0"``..``"K-1"`` and the corpus records ``names_given=False`` so the report can
 say so; other integers (star ratings) are classes named by their values. An int label is an index
 into the names, a string label must be one of them; JSON ``true``/``false`` read as the strings
@@ -23,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from edge_distill.runtime.errors import DataError
-from edge_distill.toolkit.records import Record, read_lines
+from edge_distill.toolkit.records import Record, parquet_class_names, read_lines
 
 log = logging.getLogger("edge_distill.data")
 
@@ -178,8 +179,26 @@ def check_class_count(names: Sequence[str], origin: str, n_unlabeled: int = 0) -
         )
 
 
-def resolve_classes(label_names: Sequence[str] | None, classes_file: Path | None, records: Iterable[Record]) -> Classes:
-    """``label_names``, else ``classes_file`` (when it exists), else the labels themselves."""
+def embedded_classes(files: Sequence[Path], label_field: str | int | None) -> Classes | None:
+    """The names a Hugging Face ``ClassLabel`` label column carries in Parquet ``files``' metadata
+    (None where none does); files that name the classes differently are refused."""
+    found = [(f, names) for f in files if (names := parquet_class_names(f, label_field))]
+    for f, names in found[1:]:
+        if names != found[0][1]:
+            raise DataError(
+                f"{found[0][0]} and {f} name the classes differently: {list(found[0][1])} and {list(names)}"
+            )
+    return Classes(found[0][1], f"{found[0][0]} (ClassLabel)") if found else None
+
+
+def resolve_classes(
+    label_names: Sequence[str] | None,
+    classes_file: Path | None,
+    records: Iterable[Record],
+    embedded: Classes | None = None,
+) -> Classes:
+    """``label_names``, else ``classes_file`` (when it exists), else the names the files carry
+    (``embedded``), else the labels themselves."""
     if label_names:
         names = tuple(str(n).strip() for n in label_names)
         if len(set(names)) != len(names) or not all(names):
@@ -190,4 +209,7 @@ def resolve_classes(label_names: Sequence[str] | None, classes_file: Path | None
         return Classes(names, "--label-names")
     if classes_file is not None and classes_file.is_file():
         return Classes(read_classes_file(classes_file), str(classes_file))
+    if embedded is not None:
+        check_class_count(embedded.names, embedded.origin)
+        return embedded
     return infer_classes_of(records)

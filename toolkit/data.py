@@ -1,7 +1,7 @@
 """Labeled text from every format users have, and one deterministic, leak-free splitter.
 
 Readers return ``dict[split_name, Corpus]``. Sources: the aclImdb folder or its tarball (read
-straight from the archive, never extracted), JSONL / JSONL.gz, CSV / TSV, a folder of such
+straight from the archive, never extracted), JSONL / JSONL.gz, CSV / TSV, Parquet, a folder of such
 files (one split per file, named by the file's stem, as in ``../shared/data/imdb``), a Hugging
 Face ``datasets`` name (``hf:NAME``), and ``imdb`` (the official tarball, downloaded once into
 a cache folder and verified by sha256).
@@ -41,6 +41,7 @@ from edge_distill.toolkit.classes import (
     UNLABELED,
     Classes,
     check_class_count,
+    embedded_classes,
     infer_classes_of,
     label_id,
     normal_label,
@@ -48,8 +49,10 @@ from edge_distill.toolkit.classes import (
 )
 from edge_distill.toolkit.extras import require
 from edge_distill.toolkit.records import (
+    PARQUET_SUFFIXES,
     VALIDATION_NAMES,
     Record,
+    data_files,
     file_split_name,
     read_file_records,
     read_folder,
@@ -223,10 +226,11 @@ def sha256_file(path: Path) -> str:
 
 
 def source_digest(source: str) -> str | None:
-    """The sha256 of a local file, or of a folder's files (names and contents); None for ``imdb``
-    and ``hf:NAME``. A stage key holding it reruns the stage when the texts behind a path change."""
-    path = Path(source)
-    if source == "imdb" or source.startswith("hf:") or not path.exists():
+    """The sha256 of a local file, or of a folder's files (names and contents), ``hf:PATH`` too;
+    None for ``imdb`` and a hub name. A stage key holding it reruns the stage when the texts behind
+    a path change."""
+    path = Path(source.removeprefix("hf:"))
+    if source == "imdb" or not path.exists():
         return None
     if path.is_file():
         return sha256_file(path)
@@ -299,13 +303,15 @@ def load_dataset(
             return _finish_acl(str(acl), _collect_acl(_iter_acl_dir(acl), str(acl)))
         classes_file = path / CLASSES_FILE
         raw = read_folder(path, text_field, label_field, delimiter)
+        files = data_files(path)
     elif path.name.endswith(_TAR_SUFFIXES):
         return _finish_acl(str(path), _collect_acl(_iter_tar(path), str(path)))
     else:
-        classes_file = path.parent / CLASSES_FILE
+        classes_file, files = path.parent / CLASSES_FILE, [path]
         raw = {file_split_name(path): read_file_records(path, text_field, label_field, delimiter)}
     records = [r for rs in raw.values() for r in rs]
-    classes = resolve_classes(label_names, classes_file, records)
+    parquet = [f for f in files if f.name.endswith(PARQUET_SUFFIXES)]
+    classes = resolve_classes(label_names, classes_file, records, embedded_classes(parquet, label_field))
     if not classes.names:  # an all-unlabeled source: classes come from the labeled data it is used with
         classes = Classes(("0", "1"), NAMES_FROM_IDS)
     if len(classes.names) < 2:  # names from the labels (the others are checked already)

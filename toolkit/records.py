@@ -1,10 +1,13 @@
-"""Raw records from the files users have: JSON Lines, CSV / TSV, plain text, and a folder of them.
+"""Raw records from the files users have: JSON Lines, CSV / TSV, Parquet, plain text, and a folder of them.
 
 A record is a text, its raw label (int, str, bool, float or None, as the file holds it; the
 :mod:`toolkit.classes` rules read it) and where it came from (``file:line``, for every message).
 Files are read as users' tools write them: a leading UTF-8 byte order mark is dropped, a CSV field
 may be any length, a TSV has no quoting (a ``"`` is text, as in GLUE's files). A folder holds one
-split per file, named by its stem; two files of one split are refused, never one dropped.
+split per file, named by its stem; two files of one split are refused, never one dropped, except the
+numbered shards of one split (``train-00000-of-00002.parquet``, the Hugging Face hub's layout), which
+are read in order, all of them or none. Parquet needs the ``parquet`` extra (pyarrow); a Hugging Face
+``ClassLabel`` column's names come from the file's metadata (:func:`parquet_class_names`).
 """
 
 from __future__ import annotations
@@ -13,14 +16,25 @@ import csv
 import gzip
 import io
 import json
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from edge_distill.runtime.errors import DataError
+from edge_distill.toolkit.extras import require
 
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
 CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz")
+PARQUET_SUFFIXES = (".parquet",)
+#: the files a data folder is made of
+DATA_SUFFIXES = JSONL_SUFFIXES + CSV_SUFFIXES + PARQUET_SUFFIXES
+#: one numbered part of a split, as the Hugging Face hub and Spark write them: ``train-00000-of-00002``
+_SHARD = re.compile(r"^(?P<split>.+)-(?P<index>\d+)-of-(?P<total>\d+)$")
+#: rows read from a Parquet file at a time
+_PARQUET_BATCH = 65536
+#: what pyarrow raises for a damaged or unreadable file (its error types derive from these)
+_PARQUET_ERRORS = (OSError, ValueError, TypeError, KeyError, NotImplementedError)
 #: plain text, one unlabeled text a line (read as a file named on its own, never as a member of a data folder,
 #: where classes.txt lives)
 TXT_SUFFIXES = (".txt", ".txt.gz")
@@ -98,6 +112,17 @@ def _column(header: list[str], name: str | int, path: Path, what: str) -> int:
     return header.index(name)
 
 
+def _columns(
+    header: list[str], text_field: str | int, label_field: str | int | None, label_optional: bool, path: Path
+) -> tuple[int, int | None]:
+    """The text and label columns of a table; no label column where it is optional and absent."""
+    ti = _column(header, text_field, path, "text")
+    optional = label_optional and isinstance(label_field, str) and not label_field.isdigit()
+    optional = optional and label_field not in header
+    li = None if label_field is None or optional else _column(header, label_field, path, "label")
+    return ti, li
+
+
 #: the longest CSV field read (the csv module's default, 128 KiB, refuses a long review)
 CSV_FIELD_LIMIT = 2**31 - 1
 
@@ -127,10 +152,7 @@ def iter_csv(
         raise DataError(f"{path}: empty file (expected a header row)") from None
     except csv.Error as exc:
         raise DataError(f"{path}:1: malformed header ({exc})") from exc
-    ti = _column(header, text_field, path, "text")
-    optional = label_optional and isinstance(label_field, str) and not label_field.isdigit()
-    optional = optional and label_field not in header
-    li = None if label_field is None or optional else _column(header, label_field, path, "label")
+    ti, li = _columns(header, text_field, label_field, label_optional, path)
     while True:
         try:
             row = next(reader)
@@ -146,13 +168,62 @@ def iter_csv(
         yield Record(row[ti], None if li is None else row[li], where)
 
 
+def iter_parquet(
+    path: Path, text_field: str | int = "text", label_field: str | int | None = "label", label_optional: bool = False
+) -> Iterator[Record]:
+    """Records of a Parquet file, columns by name or 0-based index; ``where`` is ``file:row N``."""
+    pq = require("pyarrow.parquet", "reading Parquet files")
+    try:
+        with pq.ParquetFile(path) as table:
+            header = list(table.schema_arrow.names)
+            ti, li = _columns(header, text_field, label_field, label_optional, path)
+            columns = [header[ti]] + ([] if li is None else [header[li]])
+            row = 0
+            for batch in table.iter_batches(batch_size=_PARQUET_BATCH, columns=columns):
+                texts = batch.column(0).to_pylist()
+                labels = [None] * len(texts) if li is None else batch.column(1).to_pylist()
+                for text, label in zip(texts, labels, strict=True):
+                    row += 1
+                    yield Record(text, label, f"{path}:row {row}")
+    except DataError:
+        raise
+    except _PARQUET_ERRORS as exc:
+        raise DataError(f"{path}: not a readable Parquet file ({type(exc).__name__}: {exc})") from exc
+
+
+def parquet_class_names(path: Path, label_field: str | int | None) -> tuple[str, ...] | None:
+    """The class names of a Hugging Face ``ClassLabel`` label column, from the metadata that
+    ``datasets`` writes into a Parquet file (``b"huggingface"``); None where there are none."""
+    if label_field is None:
+        return None
+    pq = require("pyarrow.parquet", "reading Parquet files")
+    try:
+        schema = pq.read_schema(path)
+    except _PARQUET_ERRORS as exc:
+        raise DataError(f"{path}: not a readable Parquet file ({type(exc).__name__}: {exc})") from exc
+    header = list(schema.names)
+    name = header[int(label_field)] if str(label_field).isdigit() and str(label_field) not in header else label_field
+    try:
+        features = json.loads((schema.metadata or {}).get(b"huggingface", b"{}"))["info"]["features"]
+        feature = features[name]
+    except (KeyError, TypeError, ValueError, IndexError):
+        return None
+    names = feature.get("names") if isinstance(feature, dict) and feature.get("_type") == "ClassLabel" else None
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        return None
+    return tuple(names)
+
+
+def _shard(stem: str) -> re.Match[str] | None:
+    return _SHARD.match(stem)
+
+
 def file_split_name(path: Path) -> str:
-    """The split a file holds: its name without the data suffixes (``train.jsonl.gz`` -> ``train``)."""
-    name = path.name
-    for suffix in JSONL_SUFFIXES + CSV_SUFFIXES + TXT_SUFFIXES + (".json.gz",):
-        if name.endswith(suffix):
-            return name[: -len(suffix)]
-    return path.stem
+    """The split a file holds: its name without the data suffixes (``train.jsonl.gz`` -> ``train``)
+    and without a shard number (``train-00000-of-00002.parquet`` -> ``train``)."""
+    stem = file_split_stem(path)
+    shard = _shard(stem)
+    return shard["split"] if shard else stem
 
 
 def read_file_records(
@@ -168,31 +239,79 @@ def read_file_records(
         records = list(iter_jsonl(path, text_field, label_field, label_optional))
     elif name.endswith(CSV_SUFFIXES):
         records = list(iter_csv(path, text_field, label_field, delimiter, label_optional))
+    elif name.endswith(PARQUET_SUFFIXES):
+        records = list(iter_parquet(path, text_field, label_field, label_optional))
     elif name.endswith(TXT_SUFFIXES):
         records = list(iter_text_lines(path))
     else:
-        raise DataError(f"{path}: unknown file type (expected .jsonl[.gz], .csv[.gz], .tsv[.gz], .txt[.gz] or .tar.gz)")
+        raise DataError(
+            f"{path}: unknown file type (expected .jsonl[.gz], .csv[.gz], .tsv[.gz], .parquet, .txt[.gz] or .tar.gz)"
+        )
     if not records:
         raise DataError(f"{path}: empty file (no records)")
     return records
+
+
+def _split_files(path: Path, files: Sequence[Path]) -> dict[str, list[Path]]:
+    """Data files by split: one file a split, or every numbered shard of it, in order."""
+    groups: dict[str, list[Path]] = {}
+    for f in files:
+        groups.setdefault(file_split_name(f), []).append(f)
+    for split, group in groups.items():
+        shards = [_shard(file_split_stem(f)) for f in group]
+        if len(group) > 1 and not all(shards):
+            raise DataError(f"{path}: {group[0].name} and {group[1].name} are both the {split!r} split: keep one")
+        if all(shards):
+            numbers = [(int(m["index"]), int(m["total"])) for m in shards if m]
+            _check_shards(path, split, numbers)
+            groups[split] = [f for _, f in sorted(zip(numbers, group, strict=True))]
+    return groups
+
+
+def _check_shards(path: Path, split: str, numbers: Sequence[tuple[int, int]]) -> None:
+    """Refuse a split whose shards (``NAME-i-of-n``) are not exactly 0..n-1 of one n."""
+    totals = {total for _, total in numbers}
+    missing = sorted(set(range(max(totals))) - {index for index, _ in numbers})
+    if len(totals) > 1 or missing or len(numbers) != max(totals):
+        raise DataError(
+            f"{path}: the {split!r} split's shards do not add up (numbered of {sorted(totals)}, "
+            f"{len(numbers)} files, missing {missing[:5]}): copy every shard"
+        )
+
+
+def file_split_stem(path: Path) -> str:
+    """A data file's name without its data suffixes (the shard number kept)."""
+    for suffix in DATA_SUFFIXES + TXT_SUFFIXES + (".json.gz",):
+        if path.name.endswith(suffix):
+            return path.name[: -len(suffix)]
+    return path.stem
+
+
+def _no_data_files(path: Path) -> DataError:
+    nested = sorted(
+        d.name for d in path.iterdir() if d.is_dir() and any(f.name.endswith(DATA_SUFFIXES) for f in d.iterdir())
+    )
+    hint = f"; data files are in {nested[0]}/: pass --data {path / nested[0]}" if nested else ""
+    return DataError(f"{path}: no .jsonl[.gz], .csv, .tsv or .parquet files and no aclImdb layout{hint}")
+
+
+def data_files(path: Path) -> list[Path]:
+    """The data files of a folder, in name order."""
+    return sorted(p for p in path.iterdir() if p.is_file() and p.name.endswith(DATA_SUFFIXES))
 
 
 def read_folder(
     path: Path, text_field: str | int, label_field: str | int | None, delimiter: str | None
 ) -> dict[str, list[Record]]:
     """One split per data file, named by its stem; two files of one split are refused (neither is
-    dropped). A file of a split not named train, test or validation may lack the label column: its
-    texts are unlabeled (an ``unsup.csv`` beside ``train.csv``)."""
-    files = sorted(p for p in path.iterdir() if p.is_file() and p.name.endswith(JSONL_SUFFIXES + CSV_SUFFIXES))
+    dropped), but the numbered shards of a split are read in order. A file of a split not named
+    train, test or validation may lack the label column: its texts are unlabeled (an ``unsup.csv``
+    beside ``train.csv``)."""
+    files = data_files(path)
     if not files:
-        raise DataError(f"{path}: no .jsonl[.gz], .csv or .tsv files and no aclImdb layout")
-    by_split: dict[str, Path] = {}
+        raise _no_data_files(path)
     raw: dict[str, list[Record]] = {}
-    for f in files:
-        split = file_split_name(f)
-        if split in by_split:
-            raise DataError(f"{path}: {by_split[split].name} and {f.name} are both the {split!r} split: keep one")
-        by_split[split] = f
+    for split, group in _split_files(path, files).items():
         optional = split not in ("train", "test", *VALIDATION_NAMES)
-        raw[split] = read_file_records(f, text_field, label_field, delimiter, label_optional=optional)
+        raw[split] = [r for f in group for r in read_file_records(f, text_field, label_field, delimiter, optional)]
     return raw
