@@ -132,6 +132,21 @@ def _stage_setup(tiny: dict[str, Path], out: Path):
 
 
 @pytest.mark.skipif(not (installed("fasttext") and installed("model2vec")), reason="the 'peers' extra is missing")
+@pytest.mark.parametrize("progress", [False, True])
+def test_model2vec_distilling_shows_its_bars_only_with_progress(tiny, capfd, progress: bool) -> None:
+    """run --no-progress printed transformers' "Loading weights" and model2vec's "Encoding tokens"
+    bars (a minute of carriage returns in a log file); both follow the peer's progress now."""
+    from model2vec.distill import inference
+
+    bar = inference.tqdm
+    peer = make_peer("model2vec", ["negative", "positive"], backbone=str(tiny["ckpt"]), pca_dims=16, progress=progress)
+    peer.distill()
+    err = capfd.readouterr().err
+    assert ("Encoding tokens" in err) is progress, err[-300:]
+    assert inference.tqdm is bar  # model2vec's module is left as it was
+    assert "progress" not in peer.get_params()  # not a setting: no stage reruns for it
+
+
 def test_pipeline_stage_skips_a_missing_peer_with_a_note(tiny, tmp_path: Path, monkeypatch) -> None:
     import edge_distill.toolkit.pipeline as pipeline
 

@@ -211,6 +211,36 @@ def test_integer_codes_that_are_not_ids_name_their_classes_through_every_stage(t
     assert report["models"]["student"]["accuracy"] > 0.8
 
 
+def test_run_on_hub_parquet_shards_with_class_label_names(tmp_path, caplog) -> None:
+    """A Hugging Face hub download's data/ folder: train in two shards, the names in the files'
+    ClassLabel metadata (not sorted); every stage gets them. The test split is smaller than the
+    default cap of 1,000: each stage reads the data again, and the note says so once."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    meta = {"label": {"names": CLASSES, "_type": "ClassLabel"}, "text": {"dtype": "string", "_type": "Value"}}
+    meta = {b"huggingface": json.dumps({"info": {"features": meta}}).encode()}
+    rows = _rows(np.random.default_rng(3), 360)
+    data = tmp_path / "data"
+    data.mkdir()
+    for name, part in (
+        ("train-00000-of-00002", rows[:150]),
+        ("train-00001-of-00002", rows[150:300]),
+        ("test-00000-of-00001", rows[300:]),
+    ):
+        table = pa.table({"text": [t for t, _ in part], "label": [CLASSES.index(c) for _, c in part]})
+        pq.write_table(table.replace_schema_metadata(meta), data / f"{name}.parquet")
+    out = tmp_path / "out"
+    caplog.set_level("INFO", logger="edge_distill")
+    assert main([*_argv(data, _tiny_teacher(tmp_path), out, "--labeled", "90", "--unlabeled", "120")]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["classes"]["names"] == CLASSES and report["classes"]["given"]
+    assert report["classes"]["from"] == f"{data} (3 Parquet files): ClassLabel"
+    assert [row["class"] for row in report["models"]["student"]["per_class"]] == CLASSES
+    assert sum(row["support"] for row in report["models"]["student"]["per_class"]) == 60
+    notes = [r for r in caplog.records if "asked for up to 1000 test texts" in r.getMessage()]
+    assert len(notes) == 1, [r.getMessage() for r in notes]
+
+
 def test_a_validation_split_chooses_the_teacher_epoch_never_the_test_split(tmp_path) -> None:
     rng = np.random.default_rng(1)
     data = tmp_path / "three-splits"

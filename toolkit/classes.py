@@ -188,7 +188,10 @@ def embedded_classes(files: Sequence[Path], label_field: str | int | None) -> Cl
             raise DataError(
                 f"{found[0][0]} and {f} name the classes differently: {list(found[0][1])} and {list(names)}"
             )
-    return Classes(found[0][1], f"{found[0][0]} (ClassLabel)") if found else None
+    if not found:
+        return None
+    where = f"{found[0][0]}" if len(found) == 1 else f"{found[0][0].parent} ({len(found)} Parquet files)"
+    return Classes(found[0][1], f"{where}: ClassLabel")
 
 
 def resolve_classes(

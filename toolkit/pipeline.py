@@ -390,7 +390,8 @@ def _peers(cfg: RunConfig, out: Path, settings: dict[str, dict[str, Any]]) -> di
             log.info("%-16s fitting %s on %d texts (%d teacher-labeled)", "peers", name, len(texts), n_transfer)
             t0 = time.perf_counter()
             try:
-                peer = make_peer(name, splits.unlabeled.label_names, **params).fit(texts, targets)
+                peer = make_peer(name, splits.unlabeled.label_names, progress=cfg.progress, **params)
+                peer.fit(texts, targets)
                 peer.save(folder / name)
             except Exception as exc:  # a peer is a comparison, not a product: the run goes on without it
                 log.warning("%-16s %s failed: %s", "peers", name, exc)

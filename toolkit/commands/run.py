@@ -210,12 +210,36 @@ def _human(result: RunResult) -> str:
     return "\n".join([*lines, f"report: {Path(result.out) / 'report.md'}"])
 
 
+class WarnOnce(logging.Filter):
+    """Each stage of ``run`` reads the data again, and a note about it (a test split smaller than
+    the cap) would print once a stage: show each warning the first time only."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return True
+        message = record.getMessage()
+        first = message not in self.seen
+        self.seen.add(message)
+        return first
+
+
 def run(args: argparse.Namespace) -> int:
     cfg = run_config(args)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     logging.getLogger("edge_distill").setLevel(logging.INFO)  # one line per stage; libraries stay quiet
     from edge_distill.toolkit.pipeline import run_pipeline  # the 'train' extra
 
-    result = run_pipeline(cfg)
+    filters = [(handler, WarnOnce()) for handler in logging.getLogger().handlers]  # one each: each keeps its seen
+    for handler, once in filters:
+        handler.addFilter(once)
+    try:
+        result = run_pipeline(cfg)
+    finally:
+        for handler, once in filters:
+            handler.removeFilter(once)
     emit(args, result, _human(result))
     return 0

@@ -53,10 +53,12 @@ class FastTextPeer:
         min_count: int = 1,
         bucket: int = 200_000,
         random_state: int = 0,
+        progress: bool = False,
     ) -> None:
         self.label_names = tuple(label_names)
         self.dim, self.epoch, self.lr, self.word_ngrams = dim, epoch, lr, word_ngrams
         self.min_count, self.bucket, self.random_state = min_count, bucket, random_state
+        self.progress = progress  # fastText's own progress line; not a setting (not in get_params)
         self.model_: Any = None
         self.info_: dict[str, Any] = {}
         self._out: np.ndarray | None = None
@@ -96,7 +98,7 @@ class FastTextPeer:
                 loss="softmax",
                 thread=1,
                 seed=self.random_state,
-                verbose=0,
+                verbose=2 if self.progress else 0,
             )
         finally:
             os.unlink(name)

