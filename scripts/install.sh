@@ -7,9 +7,10 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q torch==2.13.0
+# every package at the version the README's numbers were measured with (scripts/constraints.txt)
+.venv/bin/python -m pip install -q -c scripts/constraints.txt torch==2.13.0
 # peers (fastText, Model2Vec) for the report: checked with pip --dry-run to downgrade nothing in .[all]
-.venv/bin/python -m pip install -q -e '.[all,peers]'
+.venv/bin/python -m pip install -q -c scripts/constraints.txt -e '.[all,peers]'
 # JavaScript clients (examples/node, examples/web) and the browser their tests drive: Debian's
 # chromium (apt only when it is missing), node from apt only when missing, then npm ci where a
 # package-lock.json is newer than the installed tree, and the WASM build copied next to the page.
