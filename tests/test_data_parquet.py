@@ -111,6 +111,8 @@ def test_bad_parquet_input_names_the_file_and_row(tmp_path: Path) -> None:
     _write(tmp_path / "cols.parquet", {"body": ["a", "b"], "label": [0, 1]})
     with pytest.raises(DataError, match=r"cols\.parquet: no text column 'text' \(columns: \['body', 'label'\]\)"):
         load_dataset(tmp_path / "cols.parquet")
+    same = load_dataset(tmp_path / "cols.parquet", text_field="body", label_field="body")  # one column, as a CSV
+    assert same["cols"].texts == ["a", "b"] and same["cols"].label_names == ("a", "b")
     _write(tmp_path / "nested.parquet", {"text": ["a", "b"], "label": [[0, 1], [1]]})
     with pytest.raises(DataError, match=r"nested\.parquet:row 1"):
         load_dataset(tmp_path / "nested.parquet")

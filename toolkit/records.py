@@ -177,11 +177,11 @@ def iter_parquet(
         with pq.ParquetFile(path) as table:
             header = list(table.schema_arrow.names)
             ti, li = _columns(header, text_field, label_field, label_optional, path)
-            columns = [header[ti]] + ([] if li is None else [header[li]])
+            names = list(dict.fromkeys([header[ti]] + ([] if li is None else [header[li]])))  # may be one column
             row = 0
-            for batch in table.iter_batches(batch_size=_PARQUET_BATCH, columns=columns):
-                texts = batch.column(0).to_pylist()
-                labels = [None] * len(texts) if li is None else batch.column(1).to_pylist()
+            for batch in table.iter_batches(batch_size=_PARQUET_BATCH, columns=names):
+                texts = batch.column(names.index(header[ti])).to_pylist()
+                labels = [None] * len(texts) if li is None else batch.column(names.index(header[li])).to_pylist()
                 for text, label in zip(texts, labels, strict=True):
                     row += 1
                     yield Record(text, label, f"{path}:row {row}")
