@@ -302,8 +302,8 @@ def load_dataset(
         if acl is not None:
             return _finish_acl(str(acl), _collect_acl(_iter_acl_dir(acl), str(acl)))
         classes_file = path / CLASSES_FILE
-        raw = read_folder(path, text_field, label_field, delimiter)
         files = data_files(path)
+        raw = read_folder(path, files, text_field, label_field, delimiter)
     elif path.name.endswith(_TAR_SUFFIXES):
         return _finish_acl(str(path), _collect_acl(_iter_tar(path), str(path)))
     else:

@@ -178,10 +178,11 @@ def iter_parquet(
             header = list(table.schema_arrow.names)
             ti, li = _columns(header, text_field, label_field, label_optional, path)
             names = list(dict.fromkeys([header[ti]] + ([] if li is None else [header[li]])))  # may be one column
+            tc, lc = names.index(header[ti]), None if li is None else names.index(header[li])
             row = 0
             for batch in table.iter_batches(batch_size=_PARQUET_BATCH, columns=names):
-                texts = batch.column(names.index(header[ti])).to_pylist()
-                labels = [None] * len(texts) if li is None else batch.column(names.index(header[li])).to_pylist()
+                texts = batch.column(tc).to_pylist()
+                labels = [None] * len(texts) if lc is None else batch.column(lc).to_pylist()
                 for text, label in zip(texts, labels, strict=True):
                     row += 1
                     yield Record(text, label, f"{path}:row {row}")
@@ -202,7 +203,10 @@ def parquet_class_names(path: Path, label_field: str | int | None) -> tuple[str,
     except _PARQUET_ERRORS as exc:
         raise DataError(f"{path}: not a readable Parquet file ({type(exc).__name__}: {exc})") from exc
     header = list(schema.names)
-    name = header[int(label_field)] if str(label_field).isdigit() and str(label_field) not in header else label_field
+    try:
+        name = header[_column(header, label_field, path, "label")]
+    except DataError:  # a split without labels (unsup) has no label column
+        return None
     try:
         features = json.loads((schema.metadata or {}).get(b"huggingface", b"{}"))["info"]["features"]
         feature = features[name]
@@ -214,16 +218,17 @@ def parquet_class_names(path: Path, label_field: str | int | None) -> tuple[str,
     return tuple(names)
 
 
-def _shard(stem: str) -> re.Match[str] | None:
-    return _SHARD.match(stem)
+def _split_and_shard(path: Path) -> tuple[str, re.Match[str] | None]:
+    """The split a file holds and, for a numbered shard (``train-00000-of-00002``), its match."""
+    stem = file_split_stem(path)
+    shard = _SHARD.match(stem)
+    return (shard["split"] if shard else stem), shard
 
 
 def file_split_name(path: Path) -> str:
     """The split a file holds: its name without the data suffixes (``train.jsonl.gz`` -> ``train``)
     and without a shard number (``train-00000-of-00002.parquet`` -> ``train``)."""
-    stem = file_split_stem(path)
-    shard = _shard(stem)
-    return shard["split"] if shard else stem
+    return _split_and_shard(path)[0]
 
 
 def read_file_records(
@@ -254,18 +259,20 @@ def read_file_records(
 
 def _split_files(path: Path, files: Sequence[Path]) -> dict[str, list[Path]]:
     """Data files by split: one file a split, or every numbered shard of it, in order."""
-    groups: dict[str, list[Path]] = {}
+    groups: dict[str, list[tuple[Path, re.Match[str] | None]]] = {}
     for f in files:
-        groups.setdefault(file_split_name(f), []).append(f)
+        split, shard = _split_and_shard(f)
+        groups.setdefault(split, []).append((f, shard))
+    out: dict[str, list[Path]] = {}
     for split, group in groups.items():
-        shards = [_shard(file_split_stem(f)) for f in group]
-        if len(group) > 1 and not all(shards):
-            raise DataError(f"{path}: {group[0].name} and {group[1].name} are both the {split!r} split: keep one")
-        if all(shards):
-            numbers = [(int(m["index"]), int(m["total"])) for m in shards if m]
-            _check_shards(path, split, numbers)
-            groups[split] = [f for _, f in sorted(zip(numbers, group, strict=True))]
-    return groups
+        shards = [m for _, m in group if m]
+        if len(group) > 1 and len(shards) < len(group):
+            raise DataError(f"{path}: {group[0][0].name} and {group[1][0].name} are both the {split!r} split: keep one")
+        if shards:  # then every file of the split is a shard
+            _check_shards(path, split, [(int(m["index"]), int(m["total"])) for m in shards])
+            group = sorted(group, key=lambda fm: int(fm[1]["index"]))  # type: ignore[index]
+        out[split] = [f for f, _ in group]
+    return out
 
 
 def _check_shards(path: Path, split: str, numbers: Sequence[tuple[int, int]]) -> None:
@@ -301,13 +308,12 @@ def data_files(path: Path) -> list[Path]:
 
 
 def read_folder(
-    path: Path, text_field: str | int, label_field: str | int | None, delimiter: str | None
+    path: Path, files: Sequence[Path], text_field: str | int, label_field: str | int | None, delimiter: str | None
 ) -> dict[str, list[Record]]:
     """One split per data file, named by its stem; two files of one split are refused (neither is
     dropped), but the numbered shards of a split are read in order. A file of a split not named
     train, test or validation may lack the label column: its texts are unlabeled (an ``unsup.csv``
-    beside ``train.csv``)."""
-    files = data_files(path)
+    beside ``train.csv``). ``files``: :func:`data_files` of ``path``."""
     if not files:
         raise _no_data_files(path)
     raw: dict[str, list[Record]] = {}
