@@ -72,7 +72,8 @@ def measure(
             print(json.dumps(result["recipes"][-1]), file=sys.stderr, flush=True)
         if sensitivity:
             cal_rows = fp32.encoder.encode(cal.texts)
-            ranking = et.rank_sensitivity(fused, work, meta, cal_rows, fp32.logits_of_ids(cal_rows), threads)
+            variants = et.Int8Variants(fused, work, meta, threads)
+            ranking = et.rank_sensitivity(variants, cal_rows, fp32.logits_of_ids(cal_rows))
             result["ranking"], result["ranked_recipes"] = ranking, []
             for k in layers:
                 nodes = [r["node"] for r in ranking[:k]]

@@ -1,9 +1,10 @@
 """The int8 gate: fp32 nodes chosen by measured sensitivity, a decision by confidence interval.
 
 Mechanics on the tiny BERT teacher (real quantization, real logits): the sensitivity ranking
-is computed, the fp32 list grows most-sensitive-first until the criterion passes or the cap is
-reached, the interval is reported, and a gate that cannot pass raises a ParityError naming its
-tolerance and writes nothing. The statistics on known counts.
+is computed, the fp32 list grows most-sensitive-first (1, 2, 4, ... nodes, then a bisection)
+until the criterion passes or the cap is reached, each variant composed from one quantization,
+the interval is reported, and a gate that cannot pass raises a ParityError naming its tolerance
+and writes nothing. The statistics on known counts.
 """
 
 from __future__ import annotations
@@ -99,14 +100,84 @@ def test_a_criterion_that_cannot_pass_ranks_every_node_and_stops_at_the_cap(tiny
 
 def test_the_fp32_list_grows_most_sensitive_first_until_the_gate_passes(tiny_run):
     probe = _select(tiny_run, et.Tolerances(int8_min_agreement=1.01, int8_max_fp32_nodes=4))
-    errors = [s["mean_abs_dlogit"] for s in probe["steps"]]
-    goal = min(errors[1:])
+    errors = {s["fp32_nodes"]: s["mean_abs_dlogit"] for s in probe["steps"]}
+    assert [s["fp32_nodes"] for s in probe["steps"]] == [0, 1, 2, 4, 3]  # gallop 1, 2, 4; then the rest
+    goal = min(errors[k] for k in range(1, 5))
     assert goal < errors[0], errors  # keeping the most sensitive nodes in fp32 lowers the error
-    want_k = next(k for k, e in enumerate(errors) if e <= goal)
     tol = et.Tolerances(int8_min_agreement=0.0, int8_max_mean_abs_dlogit=goal, int8_max_fp32_nodes=4)
     sel = _select(tiny_run, tol)
-    assert sel["passed"] and len(sel["steps"]) == want_k + 1 >= 2
-    assert sel["fp32_nodes"] == [r["node"] for r in probe["ranking"][:want_k]]
+    k = sel["chosen"]
+    assert sel["passed"] and k >= 1 and errors[k] <= goal
+    assert sel["fp32_nodes"] == [r["node"] for r in probe["ranking"][:k]]
+    tried = [s["fp32_nodes"] for s in sel["steps"]]
+    assert len(tried) == len(set(tried)) and all(errors[j] > goal for j in tried if j < k)
+
+
+def test_composed_variants_are_what_the_quantizer_gives(tiny_run):
+    """A variant composed from the model quantized once computes the same logits as quantizing
+    with those nodes excluded: the search may use it in place of a fresh quantization."""
+    from edge_distill.exporters.int8_compose import compose_int8
+    from edge_distill.runtime import schema
+
+    fused, work, meta = tiny_run["fused"], tiny_run["work"], tiny_run["meta"]
+    cands = et.quantizable_nodes(fused)
+    every = et.quantize_int8(fused, work, fp32_nodes=[])
+    for nodes in ([], cands[:1], cands[1:6:2], cands[1:]):
+        want, got = et.quantize_int8(fused, work, fp32_nodes=nodes), compose_int8(fused, every, nodes)
+        assert sorted(n.op_type for n in got.graph.node) == sorted(n.op_type for n in want.graph.node)
+        assert {i.name for i in got.graph.initializer} == {i.name for i in want.graph.initializer}
+        a, b = (et._open(et.sealed_bytes(m, {**meta, schema.PRECISION: "int8"}), "q", 1) for m in (want, got))
+        rows = a.encoder.encode(tiny_run["cal"].texts)
+        assert np.array_equal(a.logits_of_ids(rows), b.logits_of_ids(rows)), nodes
+
+
+def test_a_step_that_cannot_pass_stops_scoring_and_the_choice_is_scored_whole(tiny_run, monkeypatch):
+    monkeypatch.setattr(et, "SEARCH_CHUNK", 8)
+    sel = _select(tiny_run, et.Tolerances(int8_min_agreement=1.01, int8_max_fp32_nodes=2))
+    n = len(tiny_run["cal"])
+    assert [(s["fp32_nodes"], s["texts"], s["complete"]) for s in sel["steps"]] == [
+        (0, 8, False), (1, 8, False), (2, 8, False), (2, n, True),
+    ]  # fmt: skip
+    assert sel["chosen"] == 2 and not sel["passed"]
+
+
+@pytest.mark.parametrize("floor", [0.9, 0.95, 0.975, 1.0])
+def test_stopping_early_decides_as_every_row_would(tiny_run, monkeypatch, floor):
+    tol = et.Tolerances(int8_min_agreement=floor - 0.01, int8_select_margin=0.01, int8_max_fp32_nodes=4)
+    whole = _select(tiny_run, tol)
+    monkeypatch.setattr(et, "SEARCH_CHUNK", 8)
+    chunked = _select(tiny_run, tol)
+    assert (chunked["chosen"], chunked["passed"]) == (whole["chosen"], whole["passed"])
+    for step in chunked["steps"]:
+        flips = round((1 - step["agreement"]) * step["texts"])
+        assert step["complete"] or flips > len(tiny_run["cal"]) * (1 - floor)
+
+
+class _Scripted(et._Search):
+    """The search's order of steps with a scripted verdict for each k."""
+
+    def __init__(self, accepted: set[int]):
+        self.accepted, self.tried = accepted, []
+
+    def accepts(self, k: int) -> bool:
+        self.tried.append(k)
+        return k in self.accepted
+
+
+@pytest.mark.parametrize(
+    ("accepted", "cap", "tried", "chosen"),
+    [
+        (set(range(10, 13)), 12, [1, 2, 4, 8, 12, 10, 9], 10),  # emotion: 8 scored k's where a linear search took 13
+        ({4, 5, 6}, 12, [1, 2, 4, 3], 4),
+        ({1, 2}, 12, [1], 1),
+        ({3}, 4, [1, 2, 4, 3], 3),  # not monotone: no gallop point passes, the others are tried in turn
+        (set(), 3, [1, 2, 3], 3),  # nothing passes: the cap
+    ],
+)
+def test_gallop_then_bisect(accepted, cap, tried, chosen):
+    search = _Scripted(accepted)
+    assert search.smallest_accepted(cap) == chosen and search.tried == tried
+    assert et.gallop_order(12) == [1, 2, 4, 8, 12] and et.gallop_order(8) == [1, 2, 4, 8] and et.gallop_order(0) == []
 
 
 def test_everything_int8_passing_needs_no_ranking(tiny_run):
