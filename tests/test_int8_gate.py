@@ -131,28 +131,6 @@ def test_composed_variants_are_what_the_quantizer_gives(tiny_run):
         assert np.array_equal(a.logits_of_ids(rows), b.logits_of_ids(rows)), nodes
 
 
-def test_a_step_that_cannot_pass_stops_scoring_and_the_choice_is_scored_whole(tiny_run, monkeypatch):
-    monkeypatch.setattr(et, "SEARCH_CHUNK", 8)
-    sel = _select(tiny_run, et.Tolerances(int8_min_agreement=1.01, int8_max_fp32_nodes=2))
-    n = len(tiny_run["cal"])
-    assert [(s["fp32_nodes"], s["texts"], s["complete"]) for s in sel["steps"]] == [
-        (0, 8, False), (1, 8, False), (2, 8, False), (2, n, True),
-    ]  # fmt: skip
-    assert sel["chosen"] == 2 and not sel["passed"]
-
-
-@pytest.mark.parametrize("floor", [0.9, 0.95, 0.975, 1.0])
-def test_stopping_early_decides_as_every_row_would(tiny_run, monkeypatch, floor):
-    tol = et.Tolerances(int8_min_agreement=floor - 0.01, int8_select_margin=0.01, int8_max_fp32_nodes=4)
-    whole = _select(tiny_run, tol)
-    monkeypatch.setattr(et, "SEARCH_CHUNK", 8)
-    chunked = _select(tiny_run, tol)
-    assert (chunked["chosen"], chunked["passed"]) == (whole["chosen"], whole["passed"])
-    for step in chunked["steps"]:
-        flips = round((1 - step["agreement"]) * step["texts"])
-        assert step["complete"] or flips > len(tiny_run["cal"]) * (1 - floor)
-
-
 class _Scripted(et._Search):
     """The search's order of steps with a scripted verdict for each k."""
 
