@@ -285,7 +285,7 @@ class Int8Variants:
         self.fused, self.work, self.meta, self.threads = fused, work, meta, threads
         self._all = None
 
-    def open(self, fp32_nodes: list[str]) -> TeacherClassifier:
+    def classifier(self, fp32_nodes: list[str]) -> TeacherClassifier:
         """The variant with ``fp32_nodes`` (and the head) in fp32, every other candidate int8."""
         if self._all is None:
             self._all = quantize_int8(self.fused, self.work, fp32_nodes=[])
@@ -293,7 +293,7 @@ class Int8Variants:
         return _open(sealed_bytes(model, {**self.meta, schema.PRECISION: "int8"}), "int8-probe", self.threads)
 
     def logits(self, fp32_nodes: list[str], rows) -> np.ndarray:
-        return self.open(fp32_nodes).logits_of_ids(rows)
+        return self.classifier(fp32_nodes).logits_of_ids(rows)
 
 
 def rank_sensitivity(variants: Int8Variants, rows, ref: np.ndarray) -> list[dict]:
