@@ -325,17 +325,20 @@ def gallop_order(cap: int) -> list[int]:
     while k < cap:
         ks.append(k)
         k *= 2
-    return [*ks, cap] if cap >= 1 else ks
+    return [*ks, cap] if cap >= 1 else []
 
 
 class _Search:
-    """The steps of :func:`choose_fp32_nodes`: each k scored once, in the order tried."""
+    """The steps of :func:`choose_fp32_nodes`: each k scored once, ``figures`` in the order tried."""
 
     def __init__(self, variants: Int8Variants, rows, ref: np.ndarray, tol: Tolerances):
         self.variants, self.rows, self.ref, self.tol = variants, rows, ref, tol
         self.ranking: list[dict] | None = None
-        self.steps: list[dict[str, Any]] = []
         self.figures: dict[int, dict[str, Any]] = {}
+
+    @property
+    def steps(self) -> list[dict[str, Any]]:
+        return [{"fp32_nodes": k, **fig} for k, fig in self.figures.items()]
 
     def nodes(self, k: int) -> list[str]:
         return [r["node"] for r in self.ranking[:k]] if self.ranking else []
@@ -347,7 +350,6 @@ class _Search:
         if k not in self.figures:
             got = self.variants.logits(self.nodes(k), self.rows)
             self.figures[k] = agreement_figures(self.ref, got, self.tol.confidence)
-            self.steps.append({"fp32_nodes": k, **self.figures[k]})
         fig, tol = self.figures[k], self.tol
         return int8_passes(fig, tol) and fig["agreement"] >= tol.int8_min_agreement + tol.int8_select_margin
 
