@@ -34,9 +34,11 @@ NORMS = ("l1", "l2", None)
 
 
 def _vectorizer_problems(vec) -> list[str]:
-    """Why a fitted TfidfVectorizer cannot be exported exactly (empty when it can)."""
+    """Why a fitted TfidfVectorizer (or the word part of a WordCharVectorizer) cannot be exported
+    exactly (empty when it can)."""
     from edge_distill.toolkit.features import Normalizer, python_class
 
+    vec = getattr(vec, "words", vec)  # a WordCharVectorizer: its character part is exportable by construction
     p = vec.get_params()
     problems = []
     if type(vec).__name__ != "TfidfVectorizer":
@@ -104,9 +106,15 @@ def check_exportable(model: StudentModel) -> None:
         raise UnsupportedSetting(f"norm={model.settings.get('norm')!r}: expected one of {NORMS}")
     if not model.word_ranges:
         raise UnsupportedSetting("the student has no word ranges (fit it with toolkit.features.make_vectorizer)")
-    lo, hi = model.settings["ngram_range"]
-    if not 1 <= lo <= hi:
-        raise UnsupportedSetting(f"ngram_range=({lo}, {hi}): expected 1 <= min <= max")
+    for name in ("ngram_range", "char_ngram_range"):
+        if model.settings.get(name) is not None:
+            lo, hi = model.settings[name]
+            if not 1 <= lo <= hi:
+                raise UnsupportedSetting(f"{name}=({lo}, {hi}): expected 1 <= min <= max")
+    if model.n_word_features == 0:
+        raise UnsupportedSetting("the student has character n-grams but no word n-gram; the graph needs words")
+    if model.n_word_features < model.n_features and model.settings.get("char_ngram_range") is None:
+        raise UnsupportedSetting("character n-gram features without a char_ngram_range setting")
 
 
 def student_metadata(model: StudentModel) -> dict[str, str]:
@@ -135,11 +143,13 @@ def export_bytes(model: StudentModel, *, check_ops: bool = True) -> bytes:
 
         check_table(model.word_ranges)
     if check_ops:
-        from edge_distill.exporters.student_checks import check_lowercase, check_word_class
+        from edge_distill.exporters.student_checks import check_char_split, check_lowercase, check_word_class
 
         if model.settings.get("lowercase", True):
             check_lowercase()
         check_word_class(model.word_ranges)
+        if model.n_word_features < model.n_features:
+            check_char_split()
     proto = build_student_graph(model, student_metadata(model))
     onnx.checker.check_model(proto)
     onnx.shape_inference.infer_shapes(proto, check_type=True, strict_mode=True)

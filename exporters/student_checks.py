@@ -1,8 +1,9 @@
 """Export-time checks that onnxruntime's text ops agree with the Python analyzer everywhere.
 
-The student's exactness rests on two ops behaving like :mod:`toolkit.features` on every code
+The student's exactness rests on its text ops behaving like :mod:`toolkit.features` on every code
 point: ``StringNormalizer`` lowercasing (vs :func:`toolkit.features.lower_table`) and the
-``Tokenizer``'s word class (vs Python's ``re`` on the stored ranges). Both are checked over all
+``Tokenizer``'s word class (vs Python's ``re`` on the stored ranges), and for character n-grams
+the ``Tokenizer``'s character mode (one token per code point). Each is checked over all
 1,112,064 non-surrogate code points in one batched call each (about a second), so an
 onnxruntime upgrade that changes either is caught before a file is written.
 """
@@ -68,6 +69,15 @@ def word_class_probe(ranges: Sequence[Sequence[int]]):
     return _probe(node, ["N", "T"])
 
 
+def char_split_probe():
+    """The graph's character-mode Tokenizer alone, as a model."""
+    onnx = require("onnx", "the student export")
+    node = onnx.helper.make_node(
+        "Tokenizer", ["x"], ["y"], domain="com.microsoft", mark=0, mincharnum=1, pad_value=PAD, separators=[""]
+    )
+    return _probe(node, ["N", "T"])
+
+
 def _run(model, texts: np.ndarray) -> np.ndarray:
     ort = require("onnxruntime", "the student export")
     opts = ort.SessionOptions()
@@ -111,4 +121,17 @@ def check_word_class(ranges: Sequence[Sequence[int]]) -> int:
         raise AgreementError(f"Tokenizer output shape {got.shape}, expected {want.shape}")
     bad = np.flatnonzero((got != want).any(axis=1))
     _fail("Tokenizer word class", bad, cps, [tuple(r) for r in got], [tuple(r) for r in want])
+    return len(cps)
+
+
+def check_char_split() -> int:
+    """Raise :class:`AgreementError` unless the character-mode Tokenizer splits ``"a" + c + "b"``
+    into exactly those three code points, as Python's iteration over a string does."""
+    cps = all_code_points()
+    chars = np.array([chr(c) for c in cps], dtype=object)
+    got = _run(char_split_probe(), np.array(["a" + c + "b" for c in chars], dtype=object))
+    if got.shape != (len(cps), 3):
+        raise AgreementError(f"character Tokenizer output shape {got.shape}, expected {(len(cps), 3)}")
+    bad = np.flatnonzero((got[:, 0] != "a") | (got[:, 1] != chars) | (got[:, 2] != "b"))
+    _fail("Tokenizer character mode", bad, cps, [tuple(r) for r in got], [("a", c, "b") for c in chars])
     return len(cps)

@@ -62,9 +62,10 @@ def _read(path: Path) -> list[dict]:
         return [json.loads(line) for line in f]
 
 
-def real_student(data_dir: Path, n: int = 3000):
+def real_student(data_dir: Path, n: int = 3000, **features):
     """A binary student fitted on ``n`` SST-2 and ``n // 6`` IMDB training texts (a real
-    vocabulary of several thousand n-grams), distilled from logits made from the gold labels."""
+    vocabulary of several thousand n-grams), distilled from logits made from the gold labels;
+    ``features`` over the defaults (e.g. character n-grams)."""
     from edge_distill.toolkit.student import StudentConfig, fit_student
 
     rng = np.random.default_rng(0)
@@ -75,12 +76,13 @@ def real_student(data_dir: Path, n: int = 3000):
     labels = np.array([r["label"] for r in rows])
     logits = rng.normal(0, 0.5, (len(rows), 2))
     logits[np.arange(len(rows)), labels] += 2.0
-    config = StudentConfig(objective="soft", C=10.0)
+    config = StudentConfig(objective="soft", C=10.0, features=features)
     return fit_student([r["text"] for r in rows], logits.astype(np.float32), ("negative", "positive"), config).model
 
 
-def unicode14_student(k: int = 2):
-    """A student whose training texts (and so vocabulary) hold the Unicode 14 letters."""
+def unicode14_student(k: int = 2, **features):
+    """A student whose training texts (and so vocabulary, and character alphabet with
+    ``char_ngram_range`` in ``features``) hold the Unicode 14 letters."""
     from edge_distill.toolkit.student import StudentConfig, fit_student
 
     texts, labels, logits = synthetic_corpus(300, k, seed=3)
@@ -88,7 +90,7 @@ def unicode14_student(k: int = 2):
     words = [UNICODE14_NEGATIVE, UNICODE14_POSITIVE, ["meh"]]
     texts = [t + " " + " ".join(rng.choice(words[y], 2)) for t, y in zip(texts, labels, strict=True)]
     names = ("negative", "positive", "neutral")[:k]
-    config = StudentConfig(objective="soft", C=10.0, features={"min_df": 1})
+    config = StudentConfig(objective="soft", C=10.0, features={"min_df": 1, **features})
     return fit_student(texts, logits, names, config).model
 
 

@@ -227,7 +227,7 @@ def test_multiclass_report_speaks_of_its_data(tmp_path: Path) -> None:
     assert "class names were not given" in md  # integer labels, no names
     assert report["classes"] == {"names": ["0", "1", "2"], "given": False, "from": "class ids (no names given)"}
     assert "## Per class" in md and "| class | teacher precision | teacher recall | teacher F1 |" in md
-    assert "## Student settings" in md and "agree best with the teacher" in md and "| (1, 2) | 1 | 10 |" in md
+    assert "## Student settings" in md and "agree best with the teacher" in md and "| (1, 2) | none | 1 | 10 |" in md
     saved = json.loads((tmp_path / "report.json").read_text())
     conf = np.asarray(saved["models"]["student"]["confusion"])
     assert conf.shape == (3, 3) and conf.sum() == 90 and np.trace(conf) == 70

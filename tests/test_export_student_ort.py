@@ -19,9 +19,10 @@ from edge_distill.exporters.student_parity import adversarial_texts, measure_par
 from edge_distill.runtime.errors import DataError, IntegrityError
 
 
-@pytest.fixture(scope="module", params=[2, 3])
+@pytest.fixture(scope="module", params=[(2, ()), (3, ()), (3, (2, 5))], ids=["k2", "k3", "k3-chars"])
 def exported(request, tmp_path_factory):
-    model = fitted_student(request.param)
+    k, chars = request.param
+    model = fitted_student(k, **({"char_ngram_range": chars} if chars else {}))
     path = tmp_path_factory.mktemp("ort") / "student.onnx"
     export_student(model, path, check_ops=False)
     result = export_ort(path)

@@ -36,12 +36,21 @@ def js() -> None:
 #: both read the real data sets (and the real student's fit + gate take ~15 s): slow
 @pytest.fixture(
     scope="module",
-    params=[pytest.param("real", marks=pytest.mark.slow), pytest.param("synthetic-3-class", marks=pytest.mark.slow)],
+    params=[
+        pytest.param("real", marks=pytest.mark.slow),
+        pytest.param("real-characters", marks=pytest.mark.slow),
+        pytest.param("synthetic-3-class", marks=pytest.mark.slow),
+    ],
 )
 def real_student(request, tmp_path_factory, real_data_dir):
-    """A student exported to a file (fitted on real SST-2 + IMDB texts, or a 3-class one on
-    synthetic texts in several scripts), and the texts to compare on."""
-    model = real_student_model(real_data_dir) if request.param == "real" else fitted_student(3)
+    """A student exported to a file (fitted on real SST-2 + IMDB texts, with word n-grams or
+    with character n-grams too, or a 3-class one on synthetic texts in several scripts), and
+    the texts to compare on."""
+    if request.param == "synthetic-3-class":
+        model = fitted_student(3)
+    else:
+        chars = {"char_ngram_range": (2, 5)} if request.param == "real-characters" else {}
+        model = real_student_model(real_data_dir, **chars)
     path = tmp_path_factory.mktemp("web") / "student.onnx"
     texts = real_texts(real_data_dir) + [t for t in adversarial_texts(model.vocabulary) if len(t) < MAX_CHARS]
     export_student(model, path, texts=texts, check_ops=False)
@@ -84,12 +93,15 @@ def test_page_refuses_a_tampered_file(js, tmp_path):
         js_clients.drive_page(path, {"texts": ["x"]})
 
 
-def test_unicode14_letters_give_the_same_answers_everywhere(js, tmp_path, monkeypatch):
+@pytest.mark.parametrize("chars", [{}, {"char_ngram_range": (2, 5)}], ids=["words", "characters"])
+def test_unicode14_letters_give_the_same_answers_everywhere(js, tmp_path, monkeypatch, chars):
     """A vocabulary holding letters onnxruntime-web does not lowercase: exact in Python (against
     scikit-learn), onnxruntime-node, onnxruntime-web under Node and the page; and without the
-    exporter's word variants the WASM build does differ (so this test can fail)."""
-    model = unicode14_student()
+    exporter's word (and character) variants the WASM build does differ (so this test can fail)."""
+    model = unicode14_student(**chars)
     assert any(ch in "".join(model.vocabulary) for ch in "𐖗ⱟꟁꟈ"), "the vocabulary should hold the letters"
+    if chars:
+        assert any(ch in model.char_alphabet for ch in "𐖗ⱟꟁꟈ"), "the alphabet should hold the letters"
     texts = UNICODE14_TEXTS + [t.upper() for t in UNICODE14_TEXTS] + [t.lower() for t in UNICODE14_TEXTS]
     path = tmp_path / "student.onnx"
     export_student(model, path, texts=texts, check_ops=False)

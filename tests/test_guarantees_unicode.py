@@ -121,12 +121,16 @@ def fffd(text: str) -> str:
     return "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in text)
 
 
-@pytest.fixture(scope="module", params=[2, 3], ids=["k2", "k3"])
+@pytest.fixture(
+    scope="module", params=[(2, ()), (3, ()), (2, (2, 5)), (3, (1, 4))], ids=["k2", "k3", "k2-chars", "k3-chars"]
+)
 def pair(request, tmp_path_factory):
     """A loaded student artifact and its scikit-learn reference pipeline (2 and 3 classes: the
-    graph scores a binary model with one weight row, a multiclass one with K)."""
-    model = fitted_student(request.param)
-    path = tmp_path_factory.mktemp(f"student{request.param}") / "student.onnx"
+    graph scores a binary model with one weight row, a multiclass one with K; word n-grams, and
+    word and character n-grams, whose graph splits the text into code points)."""
+    k, chars = request.param
+    model = fitted_student(k, **({"char_ngram_range": chars} if chars else {}))
+    path = tmp_path_factory.mktemp(f"student{k}") / "student.onnx"
     export_student(model, path, check_ops=False)
     return runtime.load(path, threads=1, kind="student"), model.pipeline()
 

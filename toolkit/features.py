@@ -53,7 +53,14 @@ FEATURE_DEFAULTS: dict[str, Any] = {
     "norm": "l2",
     "max_features": None,
     "binary": False,
+    "char_ngram_range": None,
 }
+
+#: a character n-gram feature's name is this mark, then its characters: no word n-gram starts with
+#: it (``#`` is no word code point), so the two kinds share one vocabulary without clashing
+CHAR_MARK = "#"
+#: what stands around each run of alphabet characters in a character n-gram (and in its name)
+CHAR_EDGE = " "
 
 
 @functools.cache
@@ -95,6 +102,12 @@ def lower_table() -> dict[int, int]:
     return table
 
 
+def lowered(text: str, lowercase: bool = True) -> str:
+    """``text`` sanitized and, if ``lowercase``, lowercased per code point (the graph's StringNormalizer)."""
+    text = sanitize(text)
+    return text.translate(lower_table()) if lowercase else text
+
+
 class Normalizer:
     """The student's preprocessor: sanitize, lowercase per code point, line breaks to spaces."""
 
@@ -103,21 +116,21 @@ class Normalizer:
         self._br = _BR_LOWER if lowercase else _BR_ANY_CASE
 
     def __call__(self, text: str) -> str:
-        text = sanitize(text)
-        if self.lowercase:
-            text = text.translate(lower_table())
-        return self._br.sub(" ", text)
+        return self._br.sub(" ", lowered(text, self.lowercase))
 
     def __repr__(self) -> str:
         return f"Normalizer(lowercase={self.lowercase})"
 
 
 def make_vectorizer(ranges: Sequence[Sequence[int]] | None = None, lowercase: bool = True, **settings: Any):
-    """A TfidfVectorizer with the exportable analyzer and ``settings`` over the defaults."""
+    """A TfidfVectorizer with the exportable analyzer and ``settings`` over the defaults (word
+    n-grams; :func:`toolkit.char_features.student_vectorizer` adds character n-grams)."""
     unknown = set(settings) - set(FEATURE_DEFAULTS)
     if unknown:
         raise ValueError(f"unknown feature settings {sorted(unknown)}; known: {sorted(FEATURE_DEFAULTS)}")
     opts = {**FEATURE_DEFAULTS, **settings}
+    if opts.pop("char_ngram_range") is not None:
+        raise ValueError("character n-grams come from toolkit.char_features.student_vectorizer")
     opts["ngram_range"] = tuple(opts["ngram_range"])
     ranges = word_ranges() if ranges is None else ranges
     vec = TfidfVectorizer(

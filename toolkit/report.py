@@ -511,12 +511,13 @@ def _settings_lines(choice: dict[str, Any] | None) -> list[str]:
         "",
         f"Chosen: {', '.join(f'{k} `{v}`' for k, v in chosen.items())}. {choice['reason']}",
         "",
-        "| n-grams | min_df | C | T | objective | agreement with the teacher | seconds |",
-        "|---|---:|---:|---:|---|---:|---:|",
+        "| n-grams | character n-grams | min_df | C | T | objective | agreement with the teacher | seconds |",
+        "|---|---|---:|---:|---:|---|---:|---:|",
     ]
     for row in choice.get("candidates", []):
         lines.append(
-            f"| {tuple(row['ngram_range'])} | {row['min_df']} | {row['C']:g} | {row['temperature']:g} | "
+            f"| {tuple(row['ngram_range'])} | {tuple(row.get('char_ngram_range') or ()) or 'none'} | {row['min_df']} | "
+            f"{row['C']:g} | {row['temperature']:g} | "
             f"{row['objective']} | {row['agreement']:.4f} | {row['seconds']:.1f} |"
         )
     gold = choice.get("gold")

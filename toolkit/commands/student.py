@@ -74,6 +74,11 @@ def _ngrams(text: str) -> tuple[int, int]:
     return lo, hi
 
 
+def _char_ngrams(text: str) -> tuple[int, int] | tuple[()]:
+    """``MIN,MAX``, or ``none`` for no character n-grams (the empty tuple)."""
+    return () if text.strip().lower() == "none" else _ngrams(text)
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Logits, data, objective, features and budget."""
     p.add_argument(
@@ -98,8 +103,9 @@ def add_student_arguments(p: argparse.ArgumentParser) -> None:
         "--objective",
         choices=("auto", "soft", "logit", "hard"),
         default=None,
-        help="auto (default, unless --C, --temperature, --ngram-range or --min-df is given): n-grams, min_df, C, "
-        "temperature and objective chosen by agreement with the teacher on held-out transfer texts; "
+        help="auto (default, unless --C, --temperature, --ngram-range, --min-df or --char-ngram-range is given): "
+        "n-grams, min_df, character n-grams, C, temperature and objective chosen by agreement with the teacher "
+        "on held-out transfer texts; "
         "else the objective given (soft when only other settings are)",
     )
     g.add_argument(
@@ -125,6 +131,14 @@ def add_student_arguments(p: argparse.ArgumentParser) -> None:
         "--ngram-range", type=_ngrams, default=None, metavar="MIN,MAX", help="word n-grams (default: auto, else 1,2)"
     )
     f.add_argument(
+        "--char-ngram-range",
+        type=_char_ngrams,
+        default=None,
+        metavar="MIN,MAX|none",
+        help="character n-grams within runs of characters, beside the words, e.g. 2,5 "
+        "(default: auto, a candidate on short texts; else none)",
+    )
+    f.add_argument(
         "--min-df", type=positive_int, default=None, help="drop n-grams in fewer texts (default: auto, else 2)"
     )
     f.add_argument("--no-sublinear-tf", dest="sublinear_tf", action="store_false", help="raw term counts")
@@ -142,6 +156,8 @@ def student_config(args: argparse.Namespace, *, seed: int) -> StudentConfig:
     given = {k: v for k, v in (("C", args.C), ("temperature", args.temperature)) if v is not None}
     explicit = {"ngram_range": args.ngram_range, "min_df": args.min_df}
     explicit = {k: v for k, v in explicit.items() if v is not None}
+    if args.char_ngram_range is not None:  # () is "none": given, and no character n-grams
+        explicit["char_ngram_range"] = args.char_ngram_range or None
     if args.objective == "auto" and (given or explicit):
         raise DataError(
             "--objective auto chooses C, temperature, n-grams and min_df itself: drop them or name an objective"

@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 
 from edge_distill.runtime.errors import DataError
+from edge_distill.toolkit.char_features import block_normalize, student_vectorizer
 from edge_distill.toolkit.data import AUTO, Corpus  # objective AUTO: choose the settings on the transfer set
 from edge_distill.toolkit.extras import require
-from edge_distill.toolkit.features import C_GRID, make_vectorizer
+from edge_distill.toolkit.features import C_GRID
 from edge_distill.toolkit.student.model import RECIPES, StudentModel, model_from_fitted
 from edge_distill.toolkit.student.objectives import OBJECTIVES, Gold, fit_objective, scores
 from edge_distill.toolkit.student.prune import estimated_onnx_bytes, select_features
@@ -45,8 +46,8 @@ GOLD_MIN_GAIN = 0.005
 class StudentConfig:
     """How to fit the student.
 
-    ``objective="auto"`` (the default) with no ``C``, ``temperature``, ``ngram_range`` or
-    ``min_df`` given: those and the objective are chosen per data set by agreement with the
+    ``objective="auto"`` (the default) with no ``C``, ``temperature``, ``ngram_range``,
+    ``min_df`` or ``char_ngram_range`` given: those and the objective are chosen per data set by agreement with the
     teacher on held-out transfer texts (:func:`toolkit.student.selection.select_student_settings`).
     Any of them given (or an explicit objective): the given ones are used, the rest default
     (soft, C = 30, T = 1, 1-2-grams, min_df 2). ``recipe`` ``seed`` reproduces the seed
@@ -80,7 +81,8 @@ class StudentConfig:
     def selects(self) -> bool:
         """True when the settings are to be chosen on the transfer set (``objective="auto"``, tfidf)."""
         given = (self.C, self.temperature, self.features.get("ngram_range"), self.features.get("min_df"))
-        return self.objective == AUTO and self.recipe == "tfidf" and all(v is None for v in given)
+        chars_given = "char_ngram_range" in self.features  # None given: no character n-grams
+        return self.objective == AUTO and self.recipe == "tfidf" and all(v is None for v in given) and not chars_given
 
     def with_defaults(self) -> StudentConfig:
         """The config with every setting left open filled with its default (no selection)."""
@@ -103,6 +105,7 @@ class Features:
 
     vectorizer: Any
     raw: Any  # csr [n, F]
+    n_word: int  # word n-grams lead the columns; character n-grams (if any) follow, normalised apart
 
     @property
     def norm(self) -> str | None:
@@ -110,29 +113,33 @@ class Features:
 
     def rows(self, columns: np.ndarray | None = None):
         """Normalised training rows, restricted to ``columns``."""
-        raw = self.raw if columns is None else self.raw[:, columns]
-        return _normalize(raw, self.norm)
+        return self._normalize(self.raw, columns)
 
     def transform(self, texts: Sequence[str], columns: np.ndarray | None = None):
         """Normalised rows of other texts, restricted to ``columns``."""
-        raw = self.vectorizer.transform(texts)
-        return _normalize(raw if columns is None else raw[:, columns], self.norm)
+        norm = self.norm
+        self.vectorizer.set_params(norm=None)
+        try:
+            raw = self.vectorizer.transform(texts)
+        finally:
+            self.vectorizer.set_params(norm=norm)
+        return self._normalize(raw, columns)
 
-
-def _normalize(X, norm: str | None):
-    if norm is None:
-        return X.tocsr()
-    return require("sklearn.preprocessing", "the student").normalize(X, norm=norm)
+    def _normalize(self, raw, columns: np.ndarray | None):
+        """``raw`` (restricted to ``columns``) with each block normalised on its own."""
+        if columns is None:
+            return block_normalize(raw, self.norm, self.n_word)
+        return block_normalize(raw[:, columns], self.norm, int(np.sum(np.asarray(columns) < self.n_word)))
 
 
 def fit_features(texts: Sequence[str], settings: dict[str, Any]) -> Features:
     """Fit the exportable TF-IDF vectorizer on ``texts``; keep the raw matrix."""
-    vec = make_vectorizer(**settings)
+    vec = student_vectorizer(**settings)
     norm = vec.norm
     vec.set_params(norm=None)
     raw = vec.fit_transform(texts).tocsr()
     vec.set_params(norm=norm)
-    return Features(vec, raw)
+    return Features(vec, raw, getattr(vec, "n_word_", raw.shape[1]))
 
 
 def evaluate(proba: np.ndarray, y: np.ndarray) -> dict[str, float]:
@@ -178,6 +185,8 @@ def resolve_settings(
     c = choice.chosen
     chosen = {k: v for k, v in c.items() if k not in ("C", "temperature", "objective")}
     features = {**config.features, **chosen, "ngram_range": tuple(c["ngram_range"])}
+    if c.get("char_ngram_range"):
+        features["char_ngram_range"] = tuple(c["char_ngram_range"])
     resolved = replace(config, objective=c["objective"], C=c["C"], temperature=c["temperature"], features=features)
     return resolved, {**choice.as_dict(), "selected": True}
 

@@ -16,17 +16,20 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
-from edge_distill.toolkit.features import FEATURE_DEFAULTS, RECIPES, make_vectorizer
+from edge_distill.toolkit.char_features import char_names_split, student_vectorizer
+from edge_distill.toolkit.features import FEATURE_DEFAULTS, RECIPES
 from edge_distill.toolkit.student.linear_logit import LinearLogitClassifier, seed_vectorizer
 
 
 @dataclass
 class StudentModel:
-    """A linear model over word n-gram features.
+    """A linear model over word n-gram features (and character n-grams, named ``#...``, after them).
 
     ``coef`` is ``[1, F]`` for two classes (score of class 1, as scikit-learn stores it) and
     ``[K, F]`` otherwise; ``intercept`` matches its first dimension. ``settings`` are the
-    :func:`toolkit.features.make_vectorizer` settings (``recipe`` ``seed``: CountVectorizer's).
+    :func:`toolkit.features.make_vectorizer` settings (``recipe`` ``seed``: CountVectorizer's);
+    ``char_alphabet`` the characters that make runs for the character n-grams
+    (:mod:`toolkit.char_features`), empty without them.
     """
 
     vocabulary: list[str]
@@ -38,6 +41,7 @@ class StudentModel:
     word_ranges: tuple[tuple[int, int], ...] = ()
     recipe: str = "tfidf"
     info: dict[str, Any] = field(default_factory=dict)
+    char_alphabet: str = ""
 
     def __post_init__(self) -> None:
         self.idf = np.asarray(self.idf, np.float64)
@@ -58,6 +62,13 @@ class StudentModel:
             raise ValueError(f"idf has shape {self.idf.shape}, expected ({n_feat},)")
         if len(set(self.vocabulary)) != n_feat:
             raise ValueError("repeated feature names in the vocabulary")
+        if self.recipe == "tfidf" and self.n_word_features < n_feat and not self.char_alphabet:
+            raise ValueError("character n-gram features without a character alphabet")
+
+    @property
+    def n_word_features(self) -> int:
+        """How many word n-grams lead the vocabulary (the rest are character n-grams)."""
+        return char_names_split(self.vocabulary) if self.recipe == "tfidf" else self.n_features
 
     @property
     def n_features(self) -> int:
@@ -72,8 +83,14 @@ class StudentModel:
             vec.set_params(vocabulary=vocab)
             vec.fit([])
             return vec
-        settings = {k: v for k, v in self.settings.items() if k != "lowercase"}
-        vec = make_vectorizer(self.word_ranges, lowercase=self.settings.get("lowercase", True), **settings)
+        settings = {k: v for k, v in self.settings.items() if k not in ("lowercase", "char_ngram_range")}
+        lowercase = self.settings.get("lowercase", True)
+        if self.n_word_features < self.n_features:
+            char_range = self.settings["char_ngram_range"]
+            vec = student_vectorizer(self.word_ranges, lowercase, char_ngram_range=char_range, **settings)
+            vec.alphabet_ = self.char_alphabet
+            return vec.with_vocabulary(self.vocabulary, self.idf)
+        vec = student_vectorizer(self.word_ranges, lowercase, **settings)
         vec.set_params(vocabulary=vocab)
         with np.errstate(divide="ignore"):  # a fixed vocabulary: this only sets up the transformer
             vec.fit([""])
@@ -117,6 +134,8 @@ def model_from_fitted(
     params = vectorizer.get_params()
     settings = {k: params[k] for k in FEATURE_DEFAULTS if k in params}
     settings["ngram_range"] = list(settings["ngram_range"])
+    if settings.get("char_ngram_range") is not None:
+        settings["char_ngram_range"] = list(settings["char_ngram_range"])
     settings["lowercase"] = bool(getattr(vectorizer.preprocessor, "lowercase", True))
     vocabulary = vocabulary_list(vectorizer.vocabulary_)
     idf = vectorizer.idf_ if getattr(vectorizer, "use_idf", False) else np.ones(len(vocabulary))
@@ -132,4 +151,5 @@ def model_from_fitted(
         tuple(getattr(vectorizer, "word_ranges_", ())),
         "tfidf",
         dict(info or {}),
+        getattr(vectorizer, "alphabet_", None) or "",
     )

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from edge_distill.toolkit.features import CHAR_MARK
+
 #: metadata, regex of the word class and graph nodes: a fixed cost of the file
 ONNX_OVERHEAD = 48_000
 
@@ -22,11 +24,16 @@ def feature_importance(coef: np.ndarray, idf: np.ndarray, doc_freq: np.ndarray) 
 
 
 def estimated_onnx_bytes(vocabulary: Sequence[str], n_rows: int) -> int:
-    """The size of the exported student: word table (names + ids), n-gram keys and ids, idf and
-    idf*coef in float64, plus the fixed :data:`ONNX_OVERHEAD`."""
-    words = {w for f in vocabulary for w in f.split(" ")}
+    """The size of the exported student: word table (names + ids), n-gram keys and ids, and the
+    float64 table (idf*coef and the norm's column, per block: words, and characters when any),
+    plus the fixed :data:`ONNX_OVERHEAD`."""
+    word_features = [f for f in vocabulary if not f.startswith(CHAR_MARK)]
+    words = {w for f in word_features for w in f.split(" ")}
     word_bytes = sum(len(w.encode("utf-8")) + 2 + 8 for w in words)
-    return ONNX_OVERHEAD + word_bytes + len(vocabulary) * (8 + 8 + 8 + 8 * n_rows)
+    chars = {c for f in vocabulary if f.startswith(CHAR_MARK) for c in f[len(CHAR_MARK) :]}
+    blocks = 1 + (len(word_features) < len(vocabulary))
+    alphabet_bytes = sum(len(c.encode("utf-8")) + 2 + 8 for c in chars)
+    return ONNX_OVERHEAD + word_bytes + alphabet_bytes + len(vocabulary) * (8 + 8 + blocks * 8 * (n_rows + 1))
 
 
 def features_within(order: np.ndarray, vocabulary: Sequence[str], n_rows: int, max_bytes: int) -> int:

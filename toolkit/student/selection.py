@@ -2,12 +2,13 @@
 
 :func:`select_student_settings` (what ``run`` uses): the teacher-labeled transfer texts are
 split (seeded) into a fitting part and a held-out part; candidate settings (n-gram range,
-min_df, C, temperature, objective) are fitted on the first and scored by agreement with the
-teacher's argmax on the second. It needs no gold label at all, so neither the test nor the
-validation split is read. The search is coordinate-wise (features, then C, then objective and
-temperature, each step keeping the best so far): nine fits on a sample of at most 8,000
-texts (a quarter held out: 2,000 texts put the noise of one agreement near 0.8 point, under
-twice :data:`MIN_GAIN`; with 800, as first, emotion's choice flipped with the sample),
+min_df, character n-grams on short texts, C, temperature, objective) are fitted on the first and
+scored by agreement with the teacher's argmax on the second. It needs no gold label at all, so
+neither the test nor the validation split is read. The search is coordinate-wise (features,
+then C, then objective and temperature, each step keeping the best so far): ten fits (eleven
+where character n-grams are a candidate) on a sample of at most 8,000 texts (a quarter held
+out: 2,000 texts put the noise of one agreement near 0.8 point, under twice :data:`MIN_GAIN`;
+with 800, as first, emotion's choice flipped with the sample),
 whatever the size of the transfer set, plus two fits on the whole set when a min_df below the
 default won on a sample under a quarter of it (:data:`FULL_SIZE_FACTOR`). Measured (one core busy, stand-in teacher):
 32 s of CPU on SST-2 (2 classes), 126 s on emotion and 137 s on TREC (6 classes) while the soft
@@ -92,12 +93,23 @@ SETTINGS_GRID: dict[str, tuple] = {
         {"ngram_range": FEATURE_DEFAULTS["ngram_range"], "min_df": FEATURE_DEFAULTS["min_df"]},
         {"ngram_range": (1, 1), "min_df": 2},
         {"ngram_range": (1, 2), "min_df": 1},
+        {"ngram_range": (1, 2), "min_df": 2, "char_ngram_range": (2, 5)},
     ),
     "C": C_GRID,
     "objective": (("soft", 2.0), ("hard", 1.0), ("logit", 1.0)),  # (objective, temperature)
 }
+#: character n-grams are a candidate only where the sampled transfer texts average at most this many
+#: characters: their cost grows with the characters (about four n-grams a character), and on short
+#: texts, where words are few, they help (TREC, about 50 characters, and SST-2 phrases: see
+#: :mod:`toolkit.char_features`); an IMDB review (1,300 characters) would make 5,000 of them
+CHAR_MAX_MEAN_LENGTH = 400
 #: a candidate replaces the best so far only when it agrees more by at least this much (noise guard)
 MIN_GAIN = 0.005
+#: character n-grams must earn more: a second block of features makes the student slower and larger
+#: (measured with 0.8.0: SST-2 p50 0.50 -> 0.82 ms, batch-256 throughput 59k -> 9.6k texts/s, 2.6 -> 7.0
+#: MB) and its run longer (emotion's student stage 43 -> 163 s), so they are kept only for a gain of
+#: a point; SST-2 gained 2.2 and TREC 1.5, emotion 0.55 (and 0.40 with another run's int8 labels)
+CHAR_MIN_GAIN = 0.01
 #: a min_df below the default, chosen on a sample, is checked again on the whole transfer set when that set
 #: is at least this many times the sample: at sample size a rare n-gram is rare because the sample is small.
 #: SST-2 with 272,117 transfer texts: min_df 1 won on 8,000 (0.752 vs 0.747) and tied on the whole set
@@ -105,8 +117,9 @@ MIN_GAIN = 0.005
 FULL_SIZE_FACTOR = 4
 #: held-out texts of that check (at most; a quarter of the set below that)
 FULL_SIZE_HELD_OUT = 10_000
-#: part of the student stage's key: 2 = the whole-set min_df check
-SELECTION_VERSION = 2
+#: part of the student stage's key: 3 = character n-grams a candidate (for a gain of CHAR_MIN_GAIN); 2 = the
+#: whole-set min_df check
+SELECTION_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -125,6 +138,8 @@ class SettingsChoice:
         """A :class:`StudentConfig` with the chosen settings (``overrides``: e.g. with_gold, max_bytes)."""
         c = self.chosen
         features = {"ngram_range": tuple(c["ngram_range"]), "min_df": c["min_df"]}
+        if c.get("char_ngram_range"):
+            features["char_ngram_range"] = tuple(c["char_ngram_range"])
         kwargs = {"objective": c["objective"], "C": c["C"], "temperature": c["temperature"], "features": features}
         return StudentConfig(**{**kwargs, **overrides})
 
@@ -143,11 +158,42 @@ def _held_out_split(n: int, held_out: float, random_state: int) -> tuple[np.ndar
     return np.sort(order[cut:]), np.sort(order[:cut])
 
 
+def _grams(ngram_range: Sequence[int]) -> str:
+    lo, hi = ngram_range
+    return f"{lo}-{hi}-grams" if lo != hi else f"{lo}-grams"
+
+
 def _describe(c: dict[str, Any]) -> str:
-    lo, hi = c["ngram_range"]
-    grams = f"{lo}-{hi}-grams" if lo != hi else f"{lo}-grams"
+    grams = _grams(c["ngram_range"])
+    if c.get("char_ngram_range"):
+        grams += f" and character {_grams(c['char_ngram_range'])}"
     t = f", T = {c['temperature']:g}" if c["objective"] != "hard" else ""
     return f"{grams}, min_df {c['min_df']}, C = {c['C']:g}{t}, {c['objective']} objective"
+
+
+def required_gain(best: dict[str, Any], candidate: dict[str, Any]) -> float:
+    """How much more ``candidate`` must agree than ``best`` to replace it: :data:`CHAR_MIN_GAIN`
+    where it adds character n-grams, else :data:`MIN_GAIN`."""
+    adds_chars = bool(candidate.get("char_ngram_range")) and not best.get("char_ngram_range")
+    return CHAR_MIN_GAIN if adds_chars else MIN_GAIN
+
+
+def _char_rule(rows: Sequence[dict[str, Any]]) -> str:
+    """The character n-grams' own margin, where they were a candidate."""
+    return f" (character n-grams: {CHAR_MIN_GAIN})" if any(r.get("char_ngram_range") for r in rows) else ""
+
+
+def _feature_key(settings: dict[str, Any]) -> tuple:
+    """What a candidate's feature matrix depends on."""
+    chars = settings.get("char_ngram_range")
+    return tuple(settings["ngram_range"]), settings["min_df"], tuple(chars) if chars else None
+
+
+def feature_candidates(grid: Sequence[dict[str, Any]], texts: Sequence[str]) -> list[dict[str, Any]]:
+    """The feature candidates after the first, without character n-grams where ``texts`` average
+    more than :data:`CHAR_MAX_MEAN_LENGTH` characters."""
+    long = sum(len(t) for t in texts) > CHAR_MAX_MEAN_LENGTH * max(len(texts), 1)
+    return [dict(f) for f in grid[1:] if not (long and f.get("char_ngram_range"))]
 
 
 class _AgreementScorer:
@@ -164,10 +210,10 @@ class _AgreementScorer:
 
     def score(self, settings: dict[str, Any]) -> float:
         """Agreement of one candidate (and a row for the table)."""
-        key = (tuple(settings["ngram_range"]), settings["min_df"])
+        key = _feature_key(settings)
         start = time.perf_counter()
         if key not in self.cache:
-            feats = fit_features(self.fit_texts, {"ngram_range": key[0], "min_df": key[1]})
+            feats = fit_features(self.fit_texts, {"ngram_range": key[0], "min_df": key[1], "char_ngram_range": key[2]})
             self.cache[key] = (feats.rows(), feats.transform(self.dev_texts))
         X, X_dev = self.cache[key]
         model = fit_objective(
@@ -185,7 +231,7 @@ class _AgreementScorer:
 
     def keep_only(self, settings: dict[str, Any]) -> None:
         """Drop every cached feature matrix but the one of ``settings`` (memory stays bounded)."""
-        keep = (tuple(settings["ngram_range"]), settings["min_df"])
+        keep = _feature_key(settings)
         for key in [k for k in self.cache if k != keep]:
             del self.cache[key]
 
@@ -222,22 +268,24 @@ def select_student_settings(
     default = {**grid["features"][0], "C": DEFAULT_C, "temperature": DEFAULT_TEMPERATURE, "objective": "soft"}
     best = dict(default)
     default_agreement = best_agreement = scorer.score(best)
-    steps = [[dict(f) for f in grid["features"][1:]]]
+    steps = [feature_candidates(grid["features"], scorer.fit_texts)]
     steps.append([{"C": c} for c in grid["C"] if c != DEFAULT_C])
     steps.append([{"objective": o, "temperature": t} for o, t in grid["objective"]])
     for step in steps:
         for change in step:
             cand = {**best, **change}
             agreement = scorer.score(cand)
-            if agreement >= best_agreement + MIN_GAIN:
+            if agreement >= best_agreement + required_gain(best, cand):
                 best, best_agreement = cand, agreement
             scorer.keep_only(best)
     best["ngram_range"] = tuple(best["ngram_range"])
+    if best.get("char_ngram_range"):
+        best["char_ngram_range"] = tuple(best["char_ngram_range"])
     same = best == {**default, "ngram_range": best["ngram_range"]}
     reason = (
         f"{_describe(best)}: agreement with the teacher's labels {best_agreement:.4f} on {len(dev_i):,} "
         f"held-out transfer texts, against {default_agreement:.4f} with the defaults ({_describe(default)})"
-        + (f"; no candidate did better by {MIN_GAIN}." if same else ".")
+        + (f"; no candidate did better by {MIN_GAIN}{_char_rule(scorer.rows)}." if same else ".")
     )
     extra = {}
     if best["min_df"] < default["min_df"] and len(texts) >= FULL_SIZE_FACTOR * len(idx):

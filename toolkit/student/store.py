@@ -2,8 +2,9 @@
 
 Layout of ``DIR/student/``: ``weights.npz`` holds ``vocabulary`` (the feature names, UTF-8,
 newline-joined: no feature contains a newline), ``idf``, ``coef`` and ``intercept`` (float64);
-``student.json`` holds the label names, recipe, feature settings, word ranges and the training
-record (objective, C, T, sizes, metrics). The folder is replaced atomically.
+``student.json`` holds the label names, recipe, feature settings, word ranges, the character
+alphabet (empty without character n-grams) and the training record (objective, C, T, sizes,
+metrics). The folder is replaced atomically.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ def save_student(model: StudentModel, out: str | os.PathLike[str]) -> Path:
         "settings": model.settings,
         "word_ranges": [list(r) for r in model.word_ranges],
         "info": model.info,
+        "char_alphabet": model.char_alphabet,
     }
     with atomic_dir(target) as tmp:
         with open(tmp / WEIGHTS, "wb") as fh:
@@ -93,6 +95,7 @@ def load_student(path: str | os.PathLike[str]) -> StudentModel:
             tuple(tuple(r) for r in manifest["word_ranges"]),
             manifest["recipe"],
             manifest.get("info", {}),
+            manifest.get("char_alphabet", ""),
         )
     except (KeyError, ValueError) as exc:
         raise StudentError(f"{folder}: inconsistent student ({exc})") from exc
