@@ -174,8 +174,8 @@ class WordCharVectorizer(TransformerMixin, BaseEstimator):
         if not 0 < n_word < len(vocabulary):
             raise ValueError("a word-and-character vectorizer needs both word and character n-grams")
         self.chars = self._chars(self.alphabet_ or "")
-        _fix_vocabulary(self.words, vocabulary[:n_word], idf[:n_word])
-        _fix_vocabulary(self.chars, vocabulary[n_word:], idf[n_word:])
+        fix_vocabulary(self.words, vocabulary[:n_word], idf[:n_word])
+        fix_vocabulary(self.chars, vocabulary[n_word:], idf[n_word:])
         self._fitted()
         return self
 
@@ -184,7 +184,7 @@ def _idf(vec: TfidfVectorizer) -> np.ndarray:
     return vec.idf_ if vec.use_idf else np.ones(len(vec.vocabulary_))
 
 
-def _fix_vocabulary(vec: TfidfVectorizer, names: Sequence[str], idf: np.ndarray) -> None:
+def fix_vocabulary(vec: TfidfVectorizer, names: Sequence[str], idf: np.ndarray) -> None:
     """Fit ``vec`` to the fixed vocabulary ``names`` with ``idf``."""
     vec.set_params(vocabulary={w: i for i, w in enumerate(names)})
     with np.errstate(divide="ignore"):  # a fixed vocabulary: this only sets up the transformer

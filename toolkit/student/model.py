@@ -16,7 +16,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
-from edge_distill.toolkit.char_features import char_names_split, student_vectorizer
+from edge_distill.toolkit.char_features import char_names_split, fix_vocabulary, student_vectorizer
 from edge_distill.toolkit.features import FEATURE_DEFAULTS, RECIPES
 from edge_distill.toolkit.student.linear_logit import LinearLogitClassifier, seed_vectorizer
 
@@ -77,10 +77,9 @@ class StudentModel:
 
     def vectorizer(self):
         """The fitted scikit-learn vectorizer (TfidfVectorizer; CountVectorizer for ``seed``)."""
-        vocab = {w: i for i, w in enumerate(self.vocabulary)}
         if self.recipe == "seed":
             vec = seed_vectorizer(**self.settings)
-            vec.set_params(vocabulary=vocab)
+            vec.set_params(vocabulary={w: i for i, w in enumerate(self.vocabulary)})
             vec.fit([])
             return vec
         settings = {k: v for k, v in self.settings.items() if k not in ("lowercase", "char_ngram_range")}
@@ -91,11 +90,7 @@ class StudentModel:
             vec.alphabet_ = self.char_alphabet
             return vec.with_vocabulary(self.vocabulary, self.idf)
         vec = student_vectorizer(self.word_ranges, lowercase, **settings)
-        vec.set_params(vocabulary=vocab)
-        with np.errstate(divide="ignore"):  # a fixed vocabulary: this only sets up the transformer
-            vec.fit([""])
-        if vec.use_idf:
-            vec.idf_ = self.idf
+        fix_vocabulary(vec, self.vocabulary, self.idf)
         return vec
 
     def classifier(self):
