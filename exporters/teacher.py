@@ -68,6 +68,11 @@ SEARCH_TOKENS = 128
 SEARCH_MIN_TEXTS = 1000
 #: the search's token budget (the default; ``--calibration auto``): what 1,000 long texts cost it
 AUTO_SEARCH_TOKENS = SEARCH_MIN_TEXTS * SEARCH_TOKENS
+#: the search first scores every SCREEN_EVERY-th batch of a step's calibration texts, and refuses the
+#: step there when its agreement interval lies wholly below the target (:meth:`_Search.score`); only
+#: with at least SCREEN_MIN_TEXTS texts, so that the screen holds enough texts to refuse anything
+SCREEN_EVERY = 4
+SCREEN_MIN_TEXTS = 2000
 
 
 @dataclass(frozen=True)
@@ -295,6 +300,11 @@ class Int8Variants:
     def logits(self, fp32_nodes: list[str], rows) -> np.ndarray:
         return self.classifier(fp32_nodes).logits_of_ids(rows)
 
+    def logits_of_batches(self, fp32_nodes: list[str], rows, batches: list[np.ndarray]) -> np.ndarray:
+        return self.classifier(fp32_nodes).logits_of_batches(rows, batches)
+
+    batch_plan = staticmethod(TeacherClassifier.batch_plan)
+
 
 def rank_sensitivity(variants: Int8Variants, rows, ref: np.ndarray) -> list[dict]:
     """Each candidate node's error when it alone is int8 (all others fp32), most harmful first.
@@ -343,15 +353,43 @@ class _Search:
     def nodes(self, k: int) -> list[str]:
         return [r["node"] for r in self.ranking[:k]] if self.ranking else []
 
+    @property
+    def target(self) -> float:
+        """The calibration agreement a number of fp32 nodes must reach: the gate's minimum plus the margin."""
+        return self.tol.int8_min_agreement + self.tol.int8_select_margin
+
     def accepts(self, k: int) -> bool:
-        """Score k fp32 nodes (once, every row in one call: int8's activation scales are chosen per
-        batch, so scoring in chunks pads differently and moves the agreement): the criterion
-        passes with the selection margin."""
+        """Score k fp32 nodes (once): the criterion passes with the selection margin."""
         if k not in self.figures:
-            got = self.variants.logits(self.nodes(k), self.rows)
-            self.figures[k] = agreement_figures(self.ref, got, self.tol.confidence)
-        fig, tol = self.figures[k], self.tol
-        return int8_passes(fig, tol) and fig["agreement"] >= tol.int8_min_agreement + tol.int8_select_margin
+            self.figures[k] = self.score(k)
+        fig = self.figures[k]
+        return int8_passes(fig, self.tol) and fig["agreement"] >= self.target
+
+    def score(self, k: int) -> dict[str, Any]:
+        """k's agreement figures on every row, run in the batches labeling would run them in.
+
+        Where there are at least :data:`SCREEN_MIN_TEXTS` rows, every :data:`SCREEN_EVERY`-th
+        batch is scored first (all lengths, the logits a full call gives those rows: int8 picks its
+        activation scales per batch, so other batches would measure another model), and a k whose
+        upper bound there misses the target is refused (``"screened"``): it could pass only by the
+        chance of a 95% interval missing, and a wrong refusal keeps more nodes in fp32, nothing worse.
+        Otherwise the other batches are scored too: a step that is not refused costs what it did.
+        """
+        plan, got = self.variants.batch_plan(self.rows), np.zeros_like(self.ref)
+        if len(self.rows) >= SCREEN_MIN_TEXTS:
+            screen = self._score_batches(k, plan[::SCREEN_EVERY], got)
+            fig = agreement_figures(self.ref[screen], got[screen], self.tol.confidence)
+            if fig["agreement_ci"][1] < self.target:
+                return {**fig, "screened": True}
+            plan = [b for i, b in enumerate(plan) if i % SCREEN_EVERY]
+        self._score_batches(k, plan, got)
+        return agreement_figures(self.ref, got, self.tol.confidence)
+
+    def _score_batches(self, k: int, batches: list[np.ndarray], got: np.ndarray) -> np.ndarray:
+        """Write k's logits of the rows in ``batches`` into ``got``; their indices."""
+        idx = np.concatenate(batches) if batches else np.zeros(0, np.int64)
+        got[idx] = self.variants.logits_of_batches(self.nodes(k), self.rows, batches)
+        return idx
 
     def smallest_accepted(self, cap: int) -> int:
         """Gallop (1, 2, 4, ... cap) to the first accepted k, then bisect down to the fewest nodes

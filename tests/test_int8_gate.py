@@ -269,3 +269,49 @@ def test_calibration_is_auto_or_a_count():
             parse_auto_count(bad)
     with pytest.raises(DataError, match="calibration must be 'auto' or a whole number >= 0, got 'lots'"):
         TeacherExportOptions(calibration="lots")
+
+
+class _Variants:
+    """Logits that disagree with the reference on every row ``i`` with ``i % 1000 < wrong[k]``."""
+
+    def __init__(self, wrong: dict[int, int]):
+        self.wrong, self.calls = wrong, []
+
+    batch_plan = staticmethod(et.TeacherClassifier.batch_plan)
+
+    def logits_of_batches(self, nodes: list[str], rows, batches) -> np.ndarray:
+        idx = np.concatenate(batches)
+        self.calls.append(len(idx))
+        return np.where((idx % 1000 < self.wrong[len(nodes)])[:, None], [1.0, 0.0], [0.0, 1.0])
+
+
+@pytest.mark.parametrize(
+    ("n_rows", "wrong", "screened", "accepted"),
+    [
+        (4000, 10, True, False),  # 0.990 on the screen's 1,024 rows: its upper bound 0.9947 misses 0.995
+        (4000, 7, False, False),  # 0.993: the bound reaches the target, every row decides (and refuses)
+        (4000, 0, False, True),
+        (1999, 20, False, False),  # too few rows for a screen: every row in one pass
+    ],
+)
+def test_a_hopeless_k_is_refused_on_a_quarter_of_the_batches(n_rows, wrong, screened, accepted):
+    ref = np.tile([0.0, 1.0], (n_rows, 1))
+    variants = _Variants({0: wrong})
+    search = et._Search(variants, [[0]] * n_rows, ref, et.Tolerances())
+    assert search.accepts(0) == accepted and search.figures[0].get("screened", False) == screened
+    screen = sum(len(b) for b in variants.batch_plan([[0]] * n_rows)[:: et.SCREEN_EVERY])
+    assert variants.calls == ([screen] if screened else [screen, n_rows - screen] if n_rows >= 2000 else [n_rows])
+    assert search.figures[0]["texts"] == (screen if screened else n_rows)
+    assert search.accepts(0) == accepted and len(variants.calls) == (1 if n_rows < 2000 or screened else 2)
+
+
+def test_a_part_of_the_batch_plan_gives_the_logits_of_a_full_call(tiny_run):
+    """The screen scores some of the batches a full call runs: int8 picks its activation scales
+    per batch, so those rows get exactly the full call's logits (not a fresh call's on them)."""
+    variants = et.Int8Variants(tiny_run["fused"], tiny_run["work"], tiny_run["meta"], 1)
+    rows = variants.classifier([]).encoder.encode(tiny_run["cal"].texts + tiny_run["check"].texts)
+    plan = variants.batch_plan(rows, 8)
+    full = variants.classifier([]).logits_of_ids(rows, 8)
+    part = plan[::2]
+    got = variants.classifier([]).logits_of_batches(rows, part)
+    assert len(part) >= 2 and np.array_equal(got, full[np.concatenate(part)])

@@ -238,8 +238,31 @@ def fit_student(
     can_weigh = validation is not None and len(validation[0]) > 0 and len(gold_texts) > 0 and dev is None
     if choice is not None and can_weigh and not config.with_gold:
         return choose_gold_weight(texts, logits, label_names, config, (gold_texts, gold_labels), validation, choice)
+    return _fit_settled(texts, logits, label_names, config, (gold_texts, gold_labels), dev, choice)
+
+
+def _training_features(texts: Sequence[str], gold_texts: Sequence[str], config: StudentConfig) -> Features:
+    """The features fitted on the transfer texts, and the gold texts where ``config`` learns from them."""
     use_gold = config.with_gold and len(gold_texts) > 0
-    features = fit_features(list(texts) + (list(gold_texts) if use_gold else []), config.features)
+    return fit_features(list(texts) + (list(gold_texts) if use_gold else []), config.features)
+
+
+def _fit_settled(
+    texts: Sequence[str],
+    logits: np.ndarray,
+    label_names: Sequence[str],
+    config: StudentConfig,
+    gold_rows: tuple[Sequence[str], np.ndarray | None],
+    dev: tuple[Sequence[str], np.ndarray] | None,
+    choice: dict[str, Any] | None,
+    features: Features | None = None,
+) -> FitResult:
+    """:func:`fit_student` once its settings are settled; ``features``: :func:`_training_features`
+    of the same texts and config, where the caller already has them."""
+    gold_texts, gold_labels = gold_rows
+    use_gold = config.with_gold and len(gold_texts) > 0
+    if features is None:
+        features = _training_features(texts, gold_texts, config)
     n = len(texts)
     X_all = features.rows()
 
@@ -283,9 +306,12 @@ def choose_gold_weight(
     """
     val_texts, val_labels = validation
     best, best_acc, rows = None, -1.0, []
+    features: dict[bool, Features] = {}  # the weights above 0 share one extraction (with the gold texts)
     for weight in GOLD_WEIGHTS:
         cfg = replace(config, with_gold=weight > 0, gold_weight=weight or 1.0)
-        fit = fit_student(texts, logits, label_names, cfg, gold_texts=gold[0], gold_labels=gold[1])
+        if cfg.with_gold not in features:
+            features[cfg.with_gold] = _training_features(texts, gold[0], cfg)
+        fit = _fit_settled(texts, logits, label_names, cfg, gold, None, None, features[cfg.with_gold])
         proba = fit.model.pipeline().predict_proba(list(val_texts))
         acc = float(np.mean(proba.argmax(axis=1) == np.asarray(val_labels)))
         rows.append({"gold_weight": weight, "validation_accuracy": acc})
