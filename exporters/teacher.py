@@ -343,6 +343,7 @@ class _Search:
 
     def __init__(self, variants: Int8Variants, rows, ref: np.ndarray, tol: Tolerances):
         self.variants, self.rows, self.ref, self.tol = variants, rows, ref, tol
+        self.plan = variants.batch_plan(rows)  # the batches every step is scored in (they depend on rows only)
         self.ranking: list[dict] | None = None
         self.figures: dict[int, dict[str, Any]] = {}
 
@@ -375,7 +376,7 @@ class _Search:
         chance of a 95% interval missing, and a wrong refusal keeps more nodes in fp32, nothing worse.
         Otherwise the other batches are scored too: a step that is not refused costs what it did.
         """
-        plan, got = self.variants.batch_plan(self.rows), np.zeros_like(self.ref)
+        plan, got = self.plan, np.zeros_like(self.ref)
         if len(self.rows) >= SCREEN_MIN_TEXTS:
             screen = self._score_batches(k, plan[::SCREEN_EVERY], got)
             fig = agreement_figures(self.ref[screen], got[screen], self.tol.confidence)

@@ -241,10 +241,14 @@ def fit_student(
     return _fit_settled(texts, logits, label_names, config, (gold_texts, gold_labels), dev, choice)
 
 
+def _uses_gold(config: StudentConfig, gold_texts: Sequence[str]) -> bool:
+    """Whether the student learns from gold labels: asked for, and there are some."""
+    return config.with_gold and len(gold_texts) > 0
+
+
 def _training_features(texts: Sequence[str], gold_texts: Sequence[str], config: StudentConfig) -> Features:
     """The features fitted on the transfer texts, and the gold texts where ``config`` learns from them."""
-    use_gold = config.with_gold and len(gold_texts) > 0
-    return fit_features(list(texts) + (list(gold_texts) if use_gold else []), config.features)
+    return fit_features(list(texts) + (list(gold_texts) if _uses_gold(config, gold_texts) else []), config.features)
 
 
 def _fit_settled(
@@ -260,7 +264,7 @@ def _fit_settled(
     """:func:`fit_student` once its settings are settled; ``features``: :func:`_training_features`
     of the same texts and config, where the caller already has them."""
     gold_texts, gold_labels = gold_rows
-    use_gold = config.with_gold and len(gold_texts) > 0
+    use_gold = _uses_gold(config, gold_texts)
     if features is None:
         features = _training_features(texts, gold_texts, config)
     n = len(texts)
