@@ -200,3 +200,25 @@ def test_character_ngrams_must_earn_a_larger_gain():
     assert required_gain(words, chars) == CHAR_MIN_GAIN
     assert required_gain(chars, {**chars, "C": 10.0}) == MIN_GAIN  # already there: C, objective as usual
     assert required_gain(words, {"ngram_range": (1, 2)}) == MIN_GAIN
+
+
+@pytest.mark.parametrize("chars", [{}, CHARS], ids=["words", "words-and-characters"])
+def test_features_transform_leaves_the_shared_vectorizer_as_it_is(chars, monkeypatch):
+    """Rows of other texts never switch the fitted vectorizer's norm off and on (two threads transforming
+    at once would see each other's switch), and they are the rows the student is fitted on."""
+    from edge_distill.toolkit.student.distill import fit_features
+
+    texts = synthetic_corpus(200, 3)[0]
+    fitted = fit_features(texts, {"min_df": 2, **chars})
+    seen = []
+    cls = type(fitted.vectorizer)
+    original = cls.transform
+
+    def spy(self, batch):
+        seen.append(fitted.vectorizer.norm)
+        return original(self, batch)
+
+    monkeypatch.setattr(cls, "transform", spy)
+    rows = fitted.transform(texts[:50])
+    assert seen == ["l2"] and fitted.vectorizer.norm == "l2"
+    assert abs(rows - fitted.rows()[:50]).max() < 1e-12

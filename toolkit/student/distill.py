@@ -7,6 +7,7 @@ those columns computes). Test texts are never used for any choice.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -101,7 +102,8 @@ def _out_of_range(value: Any, zero_ok: bool) -> bool:
 
 @dataclass
 class Features:
-    """The fitted vectorizer and the raw (unnormalised) TF-IDF of the training texts."""
+    """The fitted vectorizer and the raw (unnormalised) TF-IDF of the training texts. Rows of other texts
+    come from :meth:`transform`, not from the vectorizer's own (fitted without a norm, it may give raw rows)."""
 
     vectorizer: Any
     raw: Any  # csr [n, F]
@@ -116,13 +118,10 @@ class Features:
         return self._normalize(self.raw, columns)
 
     def transform(self, texts: Sequence[str], columns: np.ndarray | None = None):
-        """Normalised rows of other texts, restricted to ``columns``."""
-        norm = self.norm
-        self.vectorizer.set_params(norm=None)
-        try:
-            raw = self.vectorizer.transform(texts)
-        finally:
-            self.vectorizer.set_params(norm=norm)
+        """Normalised rows of other texts, restricted to ``columns``. The raw rows come from a shallow copy
+        set to no norm (it shares the fitted vocabulary and idf): the shared vectorizer is never changed, so
+        threads may call this at once."""
+        raw = copy.copy(self.vectorizer).set_params(norm=None).transform(texts)
         return self._normalize(raw, columns)
 
     def _normalize(self, raw, columns: np.ndarray | None):
