@@ -236,6 +236,28 @@ class _AgreementScorer:
             del self.cache[key]
 
 
+def _search_axes(
+    scorer: _AgreementScorer, grid: dict[str, tuple], start: dict[str, Any], agreement: float
+) -> tuple[dict[str, Any], float]:
+    """From ``start`` (which agrees ``agreement``), one axis at a time (features, C, objective and
+    temperature): a candidate replaces the best only when it agrees more by its required gain."""
+    best, best_agreement = dict(start), agreement
+    steps = [feature_candidates(grid["features"], scorer.fit_texts)]
+    steps.append([{"C": c} for c in grid["C"] if c != DEFAULT_C])
+    steps.append([{"objective": o, "temperature": t} for o, t in grid["objective"]])
+    for step in steps:
+        for change in step:
+            cand = {**best, **change}
+            score = scorer.score(cand)
+            if score >= best_agreement + required_gain(best, cand):
+                best, best_agreement = cand, score
+            scorer.keep_only(best)
+    best["ngram_range"] = tuple(best["ngram_range"])
+    if best.get("char_ngram_range"):
+        best["char_ngram_range"] = tuple(best["char_ngram_range"])
+    return best, best_agreement
+
+
 def select_student_settings(
     texts: Sequence[str],
     logits: np.ndarray,
@@ -266,21 +288,8 @@ def select_student_settings(
         [texts[i] for i in fit_i], [texts[i] for i in dev_i], logits[fit_i], logits[dev_i].argmax(axis=1), random_state
     )
     default = {**grid["features"][0], "C": DEFAULT_C, "temperature": DEFAULT_TEMPERATURE, "objective": "soft"}
-    best = dict(default)
-    default_agreement = best_agreement = scorer.score(best)
-    steps = [feature_candidates(grid["features"], scorer.fit_texts)]
-    steps.append([{"C": c} for c in grid["C"] if c != DEFAULT_C])
-    steps.append([{"objective": o, "temperature": t} for o, t in grid["objective"]])
-    for step in steps:
-        for change in step:
-            cand = {**best, **change}
-            agreement = scorer.score(cand)
-            if agreement >= best_agreement + required_gain(best, cand):
-                best, best_agreement = cand, agreement
-            scorer.keep_only(best)
-    best["ngram_range"] = tuple(best["ngram_range"])
-    if best.get("char_ngram_range"):
-        best["char_ngram_range"] = tuple(best["char_ngram_range"])
+    default_agreement = scorer.score(default)
+    best, best_agreement = _search_axes(scorer, grid, default, default_agreement)
     same = best == {**default, "ngram_range": best["ngram_range"]}
     reason = (
         f"{_describe(best)}: agreement with the teacher's labels {best_agreement:.4f} on {len(dev_i):,} "
