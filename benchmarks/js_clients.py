@@ -22,7 +22,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
-from edge_distill.toolkit.atomic import atomic_write_text
+from edge_distill.runtime.atomic import atomic_write_text
 
 REPO = Path(__file__).resolve().parents[1]
 WEB = REPO / "examples" / "web"

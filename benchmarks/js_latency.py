@@ -30,7 +30,7 @@ import onnxruntime
 
 from edge_distill import runtime
 from edge_distill.benchmarks.harness import environment, percentiles
-from edge_distill.toolkit.atomic import atomic_write_bytes, atomic_write_text
+from edge_distill.runtime.atomic import atomic_write_bytes, atomic_write_text
 
 CLIENTS = ("python", "node", "wasm_node", "browser")
 

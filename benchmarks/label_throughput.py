@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edge_distill.toolkit.atomic import atomic_write_text
+from edge_distill.runtime.atomic import atomic_write_text
 from edge_distill.toolkit.data import load_dataset
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import psutil
 
 from edge_distill import runtime
-from edge_distill.toolkit.atomic import atomic_write_text
+from edge_distill.runtime.atomic import atomic_write_text
 from edge_distill.toolkit.data import load_dataset
 
 TARGET_MB = 5.0

@@ -29,9 +29,9 @@ from pathlib import Path
 import numpy as np
 
 from edge_distill.benchmarks.harness import Contender, block_latency, environment, interleaved_latency, throughput
+from edge_distill.runtime.atomic import atomic_write_text
 from edge_distill.runtime.base import open_session
 from edge_distill.runtime.student import StudentClassifier
-from edge_distill.toolkit.atomic import atomic_write_text
 from edge_distill.toolkit.data import load_dataset
 
 

@@ -23,8 +23,8 @@ from tqdm import tqdm
 
 from edge_distill.benchmarks import contenders as cont
 from edge_distill.benchmarks.harness import block_latency, cold_start, environment, interleaved_latency, throughput
+from edge_distill.runtime.atomic import atomic_write_text
 from edge_distill.toolkit.arguments import add_data_arguments, data_options, run_command
-from edge_distill.toolkit.atomic import atomic_write_text
 from edge_distill.toolkit.report import bench_markdown as markdown
 
 

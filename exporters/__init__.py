@@ -1,6 +1,6 @@
 """ONNX exporters, one per model family, each with a parity gate that fails the export loudly."""
 
-from edge_distill.toolkit.extras import require_extra
+from edge_distill.runtime.extras import require_extra
 
 # once, here: the exporters import onnx (export extra) and the models they check parity against
 # (scikit-learn and torch: train extra) at their top

@@ -27,11 +27,11 @@ import onnxruntime as ort
 
 from edge_distill.exporters.student_parity import TOLERANCE, adversarial_texts
 from edge_distill.runtime import schema
+from edge_distill.runtime.atomic import atomic_write_bytes, atomic_write_text
 from edge_distill.runtime.base import open_session, read_artifact
 from edge_distill.runtime.errors import DataError, ParityError
 from edge_distill.runtime.integrity import PLACEHOLDER, seal
 from edge_distill.runtime.student import StudentClassifier
-from edge_distill.toolkit.atomic import atomic_write_bytes, atomic_write_text
 
 ORT_SUFFIX = ".ort"
 CONFIG_SUFFIX = ".required_operators.config"

@@ -33,8 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
+from edge_distill.runtime.atomic import atomic_write_bytes
 from edge_distill.runtime.errors import DataError
-from edge_distill.toolkit.atomic import atomic_write_bytes
 
 #: The build every other one is compared with (the onnxruntime the export checks run in).
 REFERENCE = "onnxruntime 1.32.0, Python 3.11, glibc 2.36 (Debian 12), linux-x86_64"

@@ -20,12 +20,12 @@ from typing import Any
 from edge_distill.exporters.student_graph import UnsupportedSetting, build_student_graph
 from edge_distill.exporters.student_parity import TOLERANCE, ParityReport, adversarial_texts, measure_parity
 from edge_distill.runtime import schema
+from edge_distill.runtime.atomic import atomic_write_bytes
 from edge_distill.runtime.base import open_session
 from edge_distill.runtime.errors import ParityError
+from edge_distill.runtime.extras import require
 from edge_distill.runtime.integrity import PLACEHOLDER, seal
 from edge_distill.runtime.student import StudentClassifier
-from edge_distill.toolkit.atomic import atomic_write_bytes
-from edge_distill.toolkit.extras import require
 from edge_distill.toolkit.student.model import StudentModel, model_from_fitted
 
 __all__ = ["ParityError", "UnsupportedSetting", "export_student", "student_from_sklearn"]

@@ -18,7 +18,7 @@ import numpy as np
 
 from edge_distill.exporters.student_graph import IR_VERSION, LOCALE, PAD, opset_imports, separator
 from edge_distill.runtime.errors import ParityError
-from edge_distill.toolkit.extras import require
+from edge_distill.runtime.extras import require
 
 
 class AgreementError(ParityError):

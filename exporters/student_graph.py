@@ -41,8 +41,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from edge_distill.runtime.errors import DataError
+from edge_distill.runtime.extras import require
 from edge_distill.runtime.textclean import BR_ANY_CASE
-from edge_distill.toolkit.extras import require
 from edge_distill.toolkit.features import BR_LOWER, CHAR_EDGE, CHAR_MARK, re2_class
 
 #: Version of the graph layout; part of the run's stage key, so a rebuilt graph re-exports cached runs.

@@ -49,15 +49,15 @@ import numpy as np
 from edge_distill.exporters.adversarial import ADVERSARIAL
 from edge_distill.exporters.int8_compose import compose_int8
 from edge_distill.runtime import schema
+from edge_distill.runtime.atomic import atomic_write_bytes
 from edge_distill.runtime.base import open_session
 from edge_distill.runtime.errors import ParityError
+from edge_distill.runtime.extras import require
 from edge_distill.runtime.integrity import PLACEHOLDER, seal
 from edge_distill.runtime.teacher import TeacherClassifier
 from edge_distill.runtime.truncation import TeacherEncoder
-from edge_distill.toolkit.atomic import atomic_write_bytes
 from edge_distill.toolkit.data import Corpus
 from edge_distill.toolkit.evaluate import wilson_ci
-from edge_distill.toolkit.extras import require
 
 FUSED_OPS = ("Attention", "MultiHeadAttention", "SkipLayerNormalization", "EmbedLayerNormalization")
 

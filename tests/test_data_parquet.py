@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from edge_distill.runtime.extras import MissingExtraError, require
 from edge_distill.toolkit.data import DataError, load_dataset, load_unlabeled, source_digest
-from edge_distill.toolkit.extras import MissingExtraError, require
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")

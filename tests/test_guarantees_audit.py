@@ -1,4 +1,4 @@
-"""Static audit: every file write goes through toolkit/atomic.py; nothing unpickles.
+"""Static audit: every file write goes through runtime/atomic.py; nothing unpickles.
 
 A write is a call that creates or changes a file: ``open``/``gzip.open``/``os.fdopen``/``.open``
 with a writing mode, ``.write_text``, ``.write_bytes``, ``np.save*``, ``.save``/``onnx.save``,
@@ -22,7 +22,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGES = ("toolkit", "exporters", "runtime", "benchmarks")
-HELPER = "toolkit/atomic.py"
+HELPER = "runtime/atomic.py"
 
 WRITE_METHODS = {
     "write_text",

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import tomllib
 
-from edge_distill.toolkit.extras import MissingExtraError, require
+from edge_distill.runtime.extras import MissingExtraError, require
 
 REPO = Path(__file__).resolve().parents[1]
 

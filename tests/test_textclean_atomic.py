@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from edge_distill.runtime.atomic import atomic_dir, atomic_path, atomic_write_json
 from edge_distill.runtime.textclean import clean_text
-from edge_distill.toolkit.atomic import atomic_dir, atomic_path, atomic_write_json
 
 
 @pytest.mark.parametrize(
@@ -81,7 +81,7 @@ def test_a_killed_writers_temporaries_are_swept_by_the_next_write(tmp_path: Path
     import subprocess
     import sys
 
-    from edge_distill.toolkit.atomic import atomic_dir, atomic_write_text
+    from edge_distill.runtime.atomic import atomic_dir, atomic_write_text
 
     host = socket.gethostname().replace(".", "_")
     dead = subprocess.run(

@@ -23,7 +23,7 @@ write_run_report       (``run``)                   :class:`ReportResult`
 =====================  ==========================  =============================
 
 Importing this module needs only the base install; each function imports the optional extra
-it needs (torch, scikit-learn, onnx, ...) when called, through :func:`toolkit.extras.require`.
+it needs (torch, scikit-learn, onnx, ...) when called, through :func:`runtime.extras.require`.
 """
 
 from __future__ import annotations
@@ -37,9 +37,9 @@ from typing import Any
 import numpy as np
 
 from edge_distill import runtime
+from edge_distill.runtime.atomic import atomic_path, atomic_write_json, atomic_write_text
 from edge_distill.runtime.base import validate_texts
 from edge_distill.runtime.errors import DataError
-from edge_distill.toolkit.atomic import atomic_path, atomic_write_json, atomic_write_text
 from edge_distill.toolkit.baseline import BaselineResult, run_baseline
 from edge_distill.toolkit.cascade import TARGETS, build_cascade
 from edge_distill.toolkit.data import Corpus, Splits

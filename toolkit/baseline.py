@@ -19,10 +19,10 @@ from typing import Any
 import numpy as np
 
 from edge_distill.runtime.errors import DataError
+from edge_distill.runtime.extras import require
 from edge_distill.runtime.textclean import clean_text
 from edge_distill.toolkit.data import Corpus
 from edge_distill.toolkit.evaluate import classification_metrics
-from edge_distill.toolkit.extras import require
 from edge_distill.toolkit.features import C_GRID, RECIPES, make_vectorizer
 
 

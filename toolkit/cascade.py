@@ -19,11 +19,11 @@ from typing import Any
 import numpy as np
 
 from edge_distill import runtime
+from edge_distill.runtime.atomic import atomic_path, atomic_write_json
 from edge_distill.runtime.cascade import COMBINES, SPEC_FORMAT, SPEC_VERSION, combine_proba, load_cascade
 from edge_distill.runtime.errors import DataError, MissingExtraError
-from edge_distill.toolkit.atomic import atomic_path, atomic_write_json
+from edge_distill.runtime.extras import require_extra
 from edge_distill.toolkit.data import Corpus
-from edge_distill.toolkit.extras import require_extra
 
 TARGETS = ("match_teacher", "max_share")
 

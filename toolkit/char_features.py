@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from edge_distill.toolkit.extras import require_extra
+from edge_distill.runtime.extras import require_extra
 
 require_extra("train", "character n-gram features")  # before scikit-learn and SciPy, for a clear message
 

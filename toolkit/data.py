@@ -33,8 +33,9 @@ from typing import Any
 
 import numpy as np
 
+from edge_distill.runtime.atomic import atomic_path
 from edge_distill.runtime.errors import DataError
-from edge_distill.toolkit.atomic import atomic_path
+from edge_distill.runtime.extras import require
 from edge_distill.toolkit.classes import (
     CLASSES_FILE,
     NAMES_FROM_IDS,
@@ -47,7 +48,6 @@ from edge_distill.toolkit.classes import (
     normal_label,
     resolve_classes,
 )
-from edge_distill.toolkit.extras import require
 from edge_distill.toolkit.records import (
     PARQUET_SUFFIXES,
     VALIDATION_NAMES,

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from edge_distill.toolkit.extras import require
+from edge_distill.runtime.extras import require
 
 
 def wilson_ci(correct: int, n: int, confidence: float = 0.95) -> tuple[float, float]:

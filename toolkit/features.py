@@ -25,8 +25,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from edge_distill.runtime.base import sanitize
+from edge_distill.runtime.extras import require_extra
 from edge_distill.runtime.textclean import BR_PATTERN as BR_LOWER
-from edge_distill.toolkit.extras import require_extra
 
 require_extra("train", "TF-IDF features")  # once, here: the baseline, the student and the exporters build on them
 

@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from edge_distill.runtime.atomic import atomic_path, atomic_write_json
 from edge_distill.runtime.errors import DataError
-from edge_distill.toolkit.atomic import atomic_path, atomic_write_json
 
 MERGED_NAME = "logits.npz"
 FOLDER = "logits"

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from edge_distill.benchmarks.contenders import size_of
+from edge_distill.runtime.atomic import atomic_write_json
 from edge_distill.runtime.errors import DataError, EdgeDistillError, ParityError
 from edge_distill.toolkit.api import (
     build_run_cascade,
@@ -34,7 +35,6 @@ from edge_distill.toolkit.api import (
     train_teacher,
     write_run_report,
 )
-from edge_distill.toolkit.atomic import atomic_write_json
 from edge_distill.toolkit.data import Corpus, Splits, source_digest
 from edge_distill.toolkit.features import FEATURE_DEFAULTS
 from edge_distill.toolkit.logits import load_logits

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edge_distill.runtime.errors import DataError
-from edge_distill.toolkit.extras import require
+from edge_distill.runtime.extras import require
 
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
 CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz")

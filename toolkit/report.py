@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from edge_distill.toolkit.atomic import atomic_path, atomic_write_json, atomic_write_text
-from edge_distill.toolkit.extras import require
+from edge_distill.runtime.atomic import atomic_path, atomic_write_json, atomic_write_text
+from edge_distill.runtime.extras import require
 from edge_distill.toolkit.peers import PEERS
 
 #: the seed notebook's numbers (IMDB, 1,000 labels, 1,000 test reviews)

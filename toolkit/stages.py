@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from edge_distill.toolkit.atomic import atomic_write_json
+from edge_distill.runtime.atomic import atomic_write_json
 from edge_distill.toolkit.data import sha256_file
 
 log = logging.getLogger("edge_distill.run")

@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from edge_distill.toolkit.extras import MissingExtraError, require
+from edge_distill.runtime.extras import MissingExtraError, require
 from edge_distill.toolkit.peers.common import MANIFEST, read_manifest, training_set
 
 #: peer name -> the modules it needs to fit (the first is the peer's own library)

@@ -24,8 +24,8 @@ from typing import Any
 import fasttext
 import numpy as np
 
+from edge_distill.runtime.atomic import atomic_dir
 from edge_distill.runtime.base import softmax
-from edge_distill.toolkit.atomic import atomic_dir
 from edge_distill.toolkit.peers.common import as_targets, clean, read_manifest, write_manifest
 
 KIND = "fasttext"

@@ -23,8 +23,8 @@ from typing import Any
 import model2vec
 import numpy as np
 
-from edge_distill.toolkit.atomic import atomic_dir
-from edge_distill.toolkit.extras import require
+from edge_distill.runtime.atomic import atomic_dir
+from edge_distill.runtime.extras import require
 from edge_distill.toolkit.peers.common import as_targets, clean, read_manifest, write_manifest
 from edge_distill.toolkit.student.objectives import fit_soft_targets, scores
 

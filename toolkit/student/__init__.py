@@ -6,7 +6,7 @@
 notebook's recipe is :func:`toolkit.student.seed.fit_seed` (it imports scikit-learn).
 """
 
-from edge_distill.toolkit.extras import require_extra
+from edge_distill.runtime.extras import require_extra
 
 require_extra("train", "the student")  # once, here: the modules below import scikit-learn at their top
 

@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 
 from edge_distill.runtime.errors import DataError
+from edge_distill.runtime.extras import require
 from edge_distill.toolkit.char_features import block_normalize, student_vectorizer
 from edge_distill.toolkit.data import AUTO, Corpus  # objective AUTO: choose the settings on the transfer set
-from edge_distill.toolkit.extras import require
 from edge_distill.toolkit.features import C_GRID
 from edge_distill.toolkit.student.model import RECIPES, StudentModel, model_from_fitted
 from edge_distill.toolkit.student.objectives import OBJECTIVES, Gold, fit_objective, scores

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from edge_distill.runtime.atomic import atomic_dir
 from edge_distill.runtime.errors import ArtifactError
-from edge_distill.toolkit.atomic import atomic_dir
 from edge_distill.toolkit.student.model import StudentModel
 
 FOLDER = "student"

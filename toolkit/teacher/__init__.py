@@ -7,6 +7,6 @@ Text encoding (cleaning, truncation, padding) is :mod:`runtime.truncation`, shar
 runtime so every stage sees the same ids.
 """
 
-from edge_distill.toolkit.extras import require_extra
+from edge_distill.runtime.extras import require_extra
 
 require_extra("train", "the teacher")  # once, here: the modules below import torch and transformers at their top

