@@ -18,7 +18,8 @@ from typing import Any
 
 from edge_distill.benchmarks.harness import environment, percentiles
 from edge_distill.runtime.cascade import load_cascade
-from edge_distill.toolkit.arguments import add_data_arguments, data_options, run_command
+from edge_distill.toolkit.arguments import run_command
+from edge_distill.toolkit.options import add_data_arguments, data_options
 
 
 def time_cascade(cascade, texts: Sequence[str], *, warmup: int = 10, limit: int | None = None) -> dict[str, Any]:

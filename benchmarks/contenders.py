@@ -19,15 +19,8 @@ import numpy as np
 from edge_distill import runtime
 from edge_distill.benchmarks.harness import Contender
 from edge_distill.runtime.truncation import TeacherEncoder
-from edge_distill.toolkit.peers import is_peer, load_peer
+from edge_distill.toolkit.peers import folder_bytes, is_peer, load_peer
 from edge_distill.toolkit.peers.common import read_manifest
-
-
-def size_of(path: Path) -> int:
-    """Bytes on disk of a file, or of every file in a folder."""
-    if path.is_file():
-        return path.stat().st_size
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
 def artifact_kind(path: Path) -> str:
@@ -107,6 +100,6 @@ def build(path: str | os.PathLike[str], name: str | None, threads: int | None, s
         name=name or found,
         predict=predict,
         cold_start_code=_COLD[kind].format(path=str(p), text=sample_text),
-        size_bytes=size_of(p),
+        size_bytes=folder_bytes(p),
         meta={"path": str(p), "kind": kind},
     )

@@ -22,27 +22,37 @@ import time
 from pathlib import Path
 from typing import Any
 
+from edge_distill.exporters import teacher as et
+from edge_distill.toolkit.options import CALIBRATION_AUTO_TEXTS, TeacherExportOptions
+from edge_distill.toolkit.teacher.backbone import read_record
+from edge_distill.toolkit.teacher.heldout import int8_gate_texts
+
 #: the screen's settings: on (the shipped threshold) and off (no calibration set is this large)
 SCREEN_OFF = 10**12
 
 
+def _export_int8(teacher: Path, out: Path, int8_out: Path) -> dict[str, Any]:
+    """The int8 export ``edge-distill export teacher --int8`` makes with its default options (the gate's,
+    calibration and agreement texts drawn from the data the teacher recorded); its fp32-node selection."""
+    o = TeacherExportOptions()
+    gate = int8_gate_texts(read_record(teacher).get("data", {}), o.check, CALIBRATION_AUTO_TEXTS, o.agreement, o.seed)
+    return et.export_with_options(teacher, out, gate, o, int8_out=int8_out)["int8"]["selection"]
+
+
 def export_once(run: Path, work: Path, name: str, screen_min_texts: int) -> dict[str, Any]:
     """One int8 export of ``run``'s teacher with the screen's threshold set to ``screen_min_texts``."""
-    from edge_distill.exporters import teacher as et
-    from edge_distill.toolkit.api import export_teacher_onnx
-
     shipped, et.SCREEN_MIN_TEXTS = et.SCREEN_MIN_TEXTS, screen_min_texts
     try:
         start = time.perf_counter()
-        result = export_teacher_onnx(run / "teacher", work / "teacher.onnx", int8_out=work / f"{name}.int8.onnx")
+        selection = _export_int8(run / "teacher", work / "teacher.onnx", work / f"{name}.int8.onnx")
         seconds = time.perf_counter() - start
     finally:
         et.SCREEN_MIN_TEXTS = shipped
-    steps = result.int8["selection"]["steps"]
+    steps = selection["steps"]
     return {
         "name": name,
         "seconds": round(seconds, 1),
-        "fp32_nodes": result.int8["selection"]["fp32_nodes"],
+        "fp32_nodes": selection["fp32_nodes"],
         "rows_scored": sum(s["texts"] for s in steps),
         "steps": [
             {
@@ -63,8 +73,6 @@ def main(argv: list[str] | None = None) -> int:
     if not (args.run / "teacher").is_dir():
         print(f"error: {args.run / 'teacher'}: no teacher folder (run `edge-distill run` first)", file=sys.stderr)
         return 2
-    from edge_distill.exporters import teacher as et
-
     with tempfile.TemporaryDirectory() as tmp:
         rows = [
             export_once(args.run, Path(tmp), name, n)

@@ -1,7 +1,7 @@
 """The student's soft objective fitted directly vs on rows repeated per class, same run, same rows.
 
-Until 0.5 the ``soft`` objective was a LogisticRegression on each transfer text repeated once per
-class with the teacher's probability as weight; since 0.6 it is minimised directly
+The ``soft`` objective was once a LogisticRegression on each transfer text repeated once per
+class with the teacher's probability as weight; it is now minimised directly
 (:func:`~edge_distill.toolkit.student.objectives.fit_soft_targets`). This fits both on a run's
 transfer texts and teacher logits (default features: 1-2-grams, min_df 2) and prints the seconds
 of each, their ratio, the largest probability difference and the iterations. A ratio measured in
@@ -22,14 +22,16 @@ from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 
 from edge_distill.runtime.base import softmax
-from edge_distill.toolkit.api import logits_transfer
 from edge_distill.toolkit.features import make_vectorizer
+from edge_distill.toolkit.logits import load_logits
 from edge_distill.toolkit.student.objectives import GTOL, MAX_ITER, fit_soft, scores
+from edge_distill.toolkit.transfer import recorded_options, transfer_of
 
 
 def transfer_rows(logits: str, min_df: int):
     """TF-IDF rows of the transfer texts a ``teacher label`` folder holds, and their logits."""
-    _, _, transfer, z = logits_transfer(logits)
+    table, options = load_logits(logits), recorded_options(logits)
+    transfer, z = transfer_of(options.load().unlabeled, table, exact=options.unlabeled is not None)
     return make_vectorizer(min_df=min_df).fit_transform(transfer.texts), z
 
 

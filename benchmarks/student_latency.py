@@ -44,8 +44,8 @@ def build_students(data: str, sizes: list[int], seed: int = 0):
     """Students over the ``size`` most frequent n-grams for each size (plain data + sklearn)."""
     from sklearn.linear_model import LogisticRegression
 
-    from edge_distill.toolkit.student.distill import fit_features
     from edge_distill.toolkit.student.model import model_from_fitted
+    from edge_distill.toolkit.student.rows import fit_features
 
     ds = load_dataset(data)
     train = ds["train"]

@@ -24,8 +24,8 @@ from tqdm import tqdm
 from edge_distill.benchmarks import contenders as cont
 from edge_distill.benchmarks.harness import block_latency, cold_start, environment, interleaved_latency, throughput
 from edge_distill.runtime.atomic import atomic_write_text
-from edge_distill.toolkit.arguments import add_data_arguments, data_options, run_command
-from edge_distill.toolkit.report import bench_markdown as markdown
+from edge_distill.toolkit.arguments import run_command
+from edge_distill.toolkit.options import add_data_arguments, data_options
 
 
 def pick_reviews(texts: Sequence[str]) -> dict[str, str]:
@@ -111,6 +111,34 @@ def _with_ratios(results: dict[str, dict[str, Any]], ref: str, settings: dict[st
         r["p50_vs_first"] = r["p50_ms"] / results[ref]["p50_ms"]
         r["throughput_vs_first"] = r["throughput_per_s"] / results[ref]["throughput_per_s"]
     return {"contenders": results, "reference": ref, "settings": settings, "environment": environment()}
+
+
+def markdown(bench: dict[str, Any]) -> str:
+    """The suite's results (as data: ``bench.json``) as a Markdown table, for ``bench.md`` and the report."""
+    rows = [
+        "| contender | p50 ms | p90 ms | p99 ms | warm p50 ms | long p50 ms | batch-256 texts/s | cold start ms "
+        "| peak RSS MB | size MB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, r in bench["contenders"].items():
+        warm = f"{r['warm_p50_ms']:.3f}" if "warm_p50_ms" in r else "–"
+        rows.append(
+            f"| {name} | {r['p50_ms']:.3f} | {r['p90_ms']:.3f} | {r['p99_ms']:.3f} | {warm} | "
+            f"{r['latency_long']['p50_ms']:.3f} | {r['throughput_per_s']:.0f} | {r['cold_start_ms']:.0f} | "
+            f"{r['peak_rss_mb']:.0f} | {r['size_bytes'] / 1e6:.2f} |"
+        )
+    env, s = bench["environment"], bench["settings"]
+    rows.append("")
+    rows.append(
+        f"CPU: {env['cpu']} ({env['logical_cpus']} logical); latency at batch 1 with 1 thread, "
+        f"{s['rounds']} interleaved rounds after {s['warmup']} warm-up calls (each call may find its "
+        "caches evicted by another contender); warm p50: contenders take turns running "
+        f"{s.get('block', 25)} calls each, the first of each block dropped (reviews of "
+        f"{s['review_words']['typical']} and {s['review_words']['long']} words); throughput at batch "
+        f"{s['batch']} with {s['throughput_threads']} thread{'' if s['throughput_threads'] == 1 else 's'}; "
+        "cold start = fresh process to first prediction."
+    )
+    return "\n".join(rows)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -20,7 +20,7 @@ from edge_distill.runtime.errors import (
     ParityError,
 )
 
-__version__ = "0.8.2"
+__version__ = "0.9.0"
 
 __all__ = [
     "ArtifactError",

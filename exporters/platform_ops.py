@@ -6,11 +6,11 @@ onnxruntime the export runs in: the reference, onnxruntime in Python on glibc Li
 clients ship other builds. Measured with ``tools/probe_ops.js`` (every code point but NUL and
 the surrogates, which the input cleaning replaces; see :func:`measure`):
 
-- onnxruntime-node (linux-x64) agrees with the reference on both ops;
-- onnxruntime-web's WASM build leaves 69 capitals unchanged that the reference lowercases: the
-  circled letters U+24B6-24CF (not word characters: they separate tokens either way, so they
-  cannot change an answer) and 43 capitals added in Unicode 14 (U+2C2F, U+A7C0-A7F5,
-  U+10570-10595; word characters). Its word class agrees.
+- onnxruntime-node agrees with the reference on both ops;
+- onnxruntime-web's WASM build leaves some capitals unchanged that the reference lowercases: the
+  circled letters (not word characters: they separate tokens either way, so they cannot change
+  an answer) and capitals added in a newer Unicode version than its own (word characters).
+  Its word class agrees.
 
 A token holding such a capital reaches the word lookup lowercased in the reference but not in
 the browser. So :func:`word_variants` gives every vocabulary word holding the lowercase
@@ -33,13 +33,15 @@ from pathlib import Path
 
 import numpy as np
 
+from edge_distill.exporters.student_checks import _run, all_code_points, lowercase_probe, word_class_probe
 from edge_distill.runtime.atomic import atomic_write_bytes
 from edge_distill.runtime.errors import DataError
+from edge_distill.toolkit.features import lower_table, python_class, word_ranges
 
 #: The build every other one is compared with (the onnxruntime the export checks run in).
 REFERENCE = "onnxruntime 1.32.0, Python 3.11, glibc 2.36 (Debian 12), linux-x86_64"
 
-#: (first, last) code point ranges that onnxruntime-web 1.30.0 leaves unchanged when lowercasing
+#: (first, last) code point ranges that onnxruntime-web (as measured: see CLIENTS) leaves unchanged when lowercasing
 _WEB_UNCHANGED = (
     (0x24B6, 0x24CF),  # circled Latin capital letters A-Z (So: not word characters)
     (0x2C2F, 0x2C2F),  # Glagolitic capital letter caudate chrivi (Unicode 14)
@@ -88,8 +90,6 @@ class PlatformMismatch(DataError):
 
 def lower_alternatives(clients: dict[str, dict] | None = None) -> dict[str, frozenset[str]]:
     """Reference lowercase letter -> the other letters some client lowercases its capital to."""
-    from edge_distill.toolkit.features import lower_table
-
     clients = CLIENTS if clients is None else clients
     ref = lower_table()
     alts: dict[str, set[str]] = {}
@@ -109,8 +109,6 @@ def check_table(word_ranges: Sequence[Sequence[int]], clients: dict[str, dict] |
     point keeps that code point's word class, never occurs in reference-lowercased text, and
     stands for one reference letter only.
     """
-    from edge_distill.toolkit.features import lower_table, python_class
-
     clients = CLIENTS if clients is None else clients
     ref = lower_table()
     image = {v for v in ref.values()} | {cp for cp in range(sys.maxunicode + 1) if cp not in ref}
@@ -184,9 +182,6 @@ def _table_of(probe: dict, reference_lower: dict[int, int], reference_word: set[
 def measure(node: str = "node", clients: Iterable[str] = ("node", "web")) -> dict[str, dict]:
     """Measure :data:`CLIENTS` afresh: the reference (this onnxruntime) and each JavaScript client
     run the graph's two ops on every code point; needs ``npm ci`` in examples/node and examples/web."""
-
-    from edge_distill.exporters.student_checks import _run, all_code_points, lowercase_probe, word_class_probe
-    from edge_distill.toolkit.features import word_ranges
 
     root = Path(__file__).resolve().parents[1] / "examples" / "web"
     cps = all_code_points()[1:]  # no NUL: the input cleaning replaces it

@@ -15,7 +15,7 @@ grows with the vocabulary. This graph touches only the n-grams a text contains::
          -> / norm -> Gemm (score columns + intercept) -> logistic / softmax (float32), label
 
 Batch-1 latency on a shared CPU is mostly per-node overhead and cache misses, not arithmetic,
-so the graph is kept to ~55 nodes (tests/test_export_student.py pins it): one regex
+so the graph is kept to few nodes (tests/test_export_student.py pins their count): one regex
 separator, no masking (unknown n-grams meet a zero row of the table), and no Where or
 Compress (the start mass of the norm keeps an empty row finite).
 
@@ -40,45 +40,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from edge_distill.exporters.platform_ops import lower_alternatives, word_variants
+from edge_distill.exporters.text_ops import IR_VERSION, LOCALE, PAD, opset_imports, separator
 from edge_distill.runtime.errors import DataError
 from edge_distill.runtime.extras import require
-from edge_distill.runtime.textclean import BR_ANY_CASE
-from edge_distill.toolkit.features import BR_LOWER, CHAR_EDGE, CHAR_MARK, re2_class
+from edge_distill.toolkit.features import CHAR_EDGE, CHAR_MARK
 
 #: Version of the graph layout; part of the run's stage key, so a rebuilt graph re-exports cached runs.
 #: 5: character n-grams, a norm per block; 4: per-row sums without ScatterND (a race in onnxruntime's CPU
-#: kernel); 3: client spellings of words (platform_ops); 2: one separator, null feature, 41 nodes
+#: kernel); 3: client spellings of words (platform_ops); 2: one separator, null feature
 GRAPH_VERSION = "5"
-PAD = "\x01"  # never a token: U+0001 is not a word code point
-LOCALE = "C.UTF-8"
-OPSET = 21
-ML_OPSET = 4
-MS_OPSET = 1
-IR_VERSION = 10
 INT64_MAX = np.iinfo(np.int64).max
-
-
-def separator(word_ranges: Sequence[Sequence[int]], lowercase: bool = True) -> str:
-    """The Tokenizer's one separator: a run of non-word code points and HTML line breaks.
-
-    Python replaces each line break by a space, then takes the runs of word code points; a
-    line break starts with ``<`` (never a word code point) and holds no other ``<``, so the
-    longest run of separators ending before each token (RE2's leftmost-longest match) spans
-    exactly what Python does not keep. One regex costs one RE2 search per token, where a
-    line-break pass and a non-word pass cost two.
-    """
-    br = BR_LOWER if lowercase else BR_ANY_CASE
-    return f"(?:[^{re2_class(word_ranges)}]|{br})+"
-
-
-def opset_imports() -> list:
-    """The opsets every student graph (and every export-time probe of its ops) declares."""
-    helper = require("onnx.helper", "the student export")
-    return [
-        helper.make_opsetid("", OPSET),
-        helper.make_opsetid("ai.onnx.ml", ML_OPSET),
-        helper.make_opsetid("com.microsoft", MS_OPSET),
-    ]
 
 
 class UnsupportedSetting(DataError):
@@ -161,8 +133,6 @@ def word_keys(words: Sequence[str], lowercase: bool = True) -> tuple[list[str], 
     """The word lookup's keys and digits: each word (digit ``1..W``) plus, when the graph
     lowercases, the spellings other onnxruntime clients' lowercasing makes of it
     (:func:`exporters.platform_ops.word_variants`), with the same digit."""
-    from edge_distill.exporters.platform_ops import word_variants
-
     variants = word_variants(words) if lowercase else []
     keys = list(words) + [v for v, _ in variants]
     digits = np.array([i + 1 for i in range(len(words))] + [i + 1 for _, i in variants], np.int64)
@@ -172,8 +142,6 @@ def word_keys(words: Sequence[str], lowercase: bool = True) -> tuple[list[str], 
 def char_keys(alphabet: str, lowercase: bool = True) -> tuple[list[str], np.ndarray]:
     """The character lookup's keys and digits: each alphabet character (digit ``1..A``) plus,
     when the graph lowercases, the letters other clients' lowercasing makes in its place."""
-    from edge_distill.exporters.platform_ops import lower_alternatives
-
     alts = lower_alternatives() if lowercase else {}
     pairs = [(c, i + 1) for i, c in enumerate(alphabet)]
     pairs += [(a, i + 1) for i, c in enumerate(alphabet) for a in sorted(alts.get(c, ())) if a not in alphabet]

@@ -1,6 +1,6 @@
 """Export the fine-tuned teacher to one self-contained ONNX file (fp32, and int8 on request).
 
-How (each choice measured on the MiniLM teacher, see the teacher notes):
+How (each choice measured on the MiniLM teacher: the dated notes under ``experiments/``):
 
 - ``attn_implementation="eager"`` and the TorchScript exporter (``dynamo=False``): this is the
   graph onnxruntime's transformer optimizer fuses into 6 ``Attention``, 12
@@ -58,6 +58,8 @@ from edge_distill.runtime.teacher import TeacherClassifier
 from edge_distill.runtime.truncation import TeacherEncoder
 from edge_distill.toolkit.data import Corpus
 from edge_distill.toolkit.evaluate import wilson_ci
+from edge_distill.toolkit.options import AUTO, TeacherExportOptions
+from edge_distill.toolkit.teacher.heldout import GateTexts
 
 FUSED_OPS = ("Attention", "MultiHeadAttention", "SkipLayerNormalization", "EmbedLayerNormalization")
 
@@ -84,19 +86,18 @@ class Tolerances:
     reach it (0.985: with 3,000 texts an observed 0.992 passes with margin, 0.989 does not).
     ``int8_max_accuracy_drop``: int8 is refused where the data show it loses more accuracy
     than this: the lower end of the interval of the paired accuracy difference on the labeled
-    texts (a point estimate of 6 flips in 1,000 decided trec's gate by noise). The agreement
+    texts (a point estimate of a few flips in a thousand would decide the gate by noise). The agreement
     bound already caps the loss (a label that never flips cannot become wrong).
     ``int8_select_margin``: the fp32-node search stops where the calibration agreement is this
     far above ``int8_min_agreement`` (and its bound passes), so that the gate, on other texts,
-    is not decided by noise (sst2's search stopped at a bare pass; its gate measured 0.9896,
-    bound 0.9845). ``int8_max_mean_abs_dlogit``: optional cap on the mean |Δlogit| (the
+    is not decided by noise (a search that stops at a bare pass leaves the gate a coin toss).
+    ``int8_max_mean_abs_dlogit``: optional cap on the mean |Δlogit| (the
     student learns from logits, not only labels). ``int8_max_fp32_nodes``: cap on the nodes
     the selection may keep in fp32 (None: half of them). ``int8_search_tokens``: the search reads
     the calibration texts (each cut to :data:`SEARCH_TOKENS`) up to this many tokens, at least
     :data:`SEARCH_MIN_TEXTS` texts (default :data:`AUTO_SEARCH_TOKENS`; None: every text given):
-    short texts then get more of them at the cost of fewer long ones (emotion's search stopped
-    on a lucky 0.995 over 1,000 tweets and its gate measured 0.9877; over 4,000 it kept 10
-    nodes, and the gate measured 0.9957).
+    short texts then get more of them at the cost of fewer long ones (a search over few short
+    texts can stop on a lucky agreement that the gate's texts then refuse).
     """
 
     fp32_max_abs: float = 1e-4
@@ -191,13 +192,12 @@ def quantizable_nodes(model) -> list[str]:
 
 
 def int8_fp32_nodes(model, ffn_layers: int | None = None) -> list[str]:
-    """The fixed recipe of 2026-11-24 (kept as the benchmark's baseline): head + first FFN outputs.
+    """A fixed recipe (kept as the benchmark's baseline): head + first FFN outputs.
 
     The FFN output MatMul quantizes the GELU's activations, whose range is widest (per-tensor
     uint8 scales, chosen per batch); its error in the first layers travels through all later
-    ones. Agreement on 1,000 held-out reviews for two MiniLM IMDB teachers: every layer int8
-    0.988 / 0.991; FFN output of layers 0-1 in fp32 0.994 / 0.993 (toolkit/teacher/NOTES.md);
-    a third teacher refused it at 0.989, hence the measured choice of :func:`choose_fp32_nodes`.
+    ones. It passed some teachers and not others, hence the measured choice of
+    :func:`choose_fp32_nodes`.
     """
     ffn = ffn_output_matmuls(model)
     keep = -(-len(ffn) // 3) if ffn_layers is None else ffn_layers
@@ -208,10 +208,9 @@ def quantize_int8(fp32_model, workdir: Path, ffn_layers: int | None = None, *, f
     """Dynamic int8 quantization of the fused fp32 graph, per output channel.
 
     Only MatMul and Attention weights are quantized, never the head's, and not ``fp32_nodes``
-    (default: the fixed recipe :func:`int8_fp32_nodes` with ``ffn_layers``). Measured on the
-    MiniLM IMDB teacher (head+tail 256) against fp32: per-tensor scales agreed on 0.940 of 400
-    held-out reviews, per-channel on 0.988 of 1,000, per-channel with the word embeddings left
-    in fp32 (no quantized EmbedLayerNormalization) on 0.992 of 1,000, at the same speed.
+    (default: the fixed recipe :func:`int8_fp32_nodes` with ``ffn_layers``). Per-channel scales
+    and fp32 word embeddings (no quantized EmbedLayerNormalization) agree with fp32 far more often
+    than per-tensor scales, at the same speed.
     """
     onnx = require("onnx", "teacher export")
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -284,7 +283,7 @@ def accuracy_drop(ref: np.ndarray, got: np.ndarray, labels: np.ndarray, confiden
 class Int8Variants:
     """Mixed-precision variants of one fused teacher for the fp32-node search: quantized once
     (:func:`quantize_int8`, every candidate int8), each variant composed from that
-    (:func:`exporters.int8_compose.compose_int8`: the same logits, 0.2 s instead of 7)."""
+    (:func:`exporters.int8_compose.compose_int8`: the same logits, at a fraction of quantizing each variant)."""
 
     def __init__(self, fused, work: Path, meta: dict[str, str], threads: int | None = None):
         self.fused, self.work, self.meta, self.threads = fused, work, meta, threads
@@ -665,3 +664,26 @@ def _export_int8(fused, work: Path, meta: dict[str, str], fp32: TeacherClassifie
         "selection": selection,
     }
     return figures, qmodel
+
+
+def export_with_options(
+    teacher_dir: str | Path, out: str | Path, gate: GateTexts, options: TeacherExportOptions, *, int8_out=None
+) -> dict[str, Any]:
+    """:func:`export_teacher` with the gates' settings of ``options`` (``--check``, ``--min-agreement``,
+    ``--calibration auto``, ...) and the texts of ``gate``: what ``export teacher`` and ``run`` do."""
+    tol = Tolerances(
+        options.fp32_tolerance,
+        options.min_agreement,
+        options.max_accuracy_drop,
+        int8_search_tokens=AUTO_SEARCH_TOKENS if options.calibration == AUTO else None,
+    )
+    return export_teacher(
+        teacher_dir,
+        out,
+        int8_out=int8_out,
+        heldout=gate.check,
+        calibration=gate.calibration or None,
+        agreement_texts=gate.agreement,
+        tolerances=tol,
+        threads=options.threads,
+    )

@@ -2,7 +2,7 @@
 
 Exporters write these keys into an ONNX file's ``metadata_props``; both runtime loaders read
 them back and refuse a file whose kind or format version they do not know. Other languages
-read the same keys (see the README's artifact section).
+read the same keys (``docs/reference/artifacts.md`` lists them).
 """
 
 from __future__ import annotations

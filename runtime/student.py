@@ -24,8 +24,8 @@ OUTPUTS = ("probabilities", "label")
 #: allocate 256 x 200k token strings.
 MAX_PADDED_CHARS = 1 << 21
 #: Rows per call for a batch: the graph sorts every padded row, so a batch is cut into
-#: length-sorted calls of at most this many texts, where padding stays small (measured on
-#: IMDB reviews at batch 256: 64 rows per call is ~1.5x the throughput of one padded call).
+#: length-sorted calls of at most this many texts, where padding stays small (a long batch in one padded call
+#: spends most of its time sorting padding; ``benchmarks/student_latency.py`` measures the throughput).
 CHUNK_ROWS = 64
 
 

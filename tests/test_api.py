@@ -41,6 +41,33 @@ def test_public_surface_is_lazy_and_complete() -> None:
         toolkit.not_a_name  # noqa: B018
 
 
+def test_one_public_list_and_one_verb_per_concept() -> None:
+    """The package exports the API's __all__ plus the estimator and the run, built from one list;
+    the duplicate verbs of earlier versions are gone."""
+    import edge_distill.toolkit as toolkit
+    from edge_distill.toolkit import api
+
+    assert set(toolkit.__all__) == {*api.__all__, "Distiller", "RunConfig", "RunResult", "run_pipeline"}
+    assert all(hasattr(api, name) for name in api.__all__)
+    for gone in ("distill", "fit_and_save_student", "build_run_cascade", "gate_texts", "logits_transfer"):
+        assert gone not in toolkit.__all__ and not hasattr(api, gone), gone
+
+
+def test_distiller_is_a_scikit_learn_estimator() -> None:
+    """get_params / set_params follow scikit-learn, and sklearn.base.clone copies an unfitted Distiller."""
+    from sklearn.base import clone
+
+    from edge_distill.toolkit import Distiller, TrainConfig
+
+    d = Distiller("some-checkpoint", teacher_config=TrainConfig(epochs=2), label_with="fp32", random_state=4)
+    c = clone(d)
+    assert c is not d and c.get_params() == d.get_params() and c.teacher_config is not d.teacher_config
+    assert c.set_params(random_state=9) is c and c.random_state == 9 and d.random_state == 4
+    with pytest.raises(ValueError, match="Invalid parameter"):
+        c.set_params(no_such_param=1)
+    assert not hasattr(c, "student_")
+
+
 def test_class_ids_take_names_or_ids() -> None:
     from edge_distill.toolkit.distiller import class_ids
 
@@ -109,13 +136,16 @@ def test_exit_codes_follow_the_error_type(tmp_path: Path, capsys) -> None:
     from edge_distill.toolkit.student import save_student
 
     save_student(fitted_student(), tmp_path)
-    assert main(["export", "student", str(tmp_path), "--out", str(tmp_path / "s.onnx"), "--tolerance", "1e-30"]) == 5
+    argv = ["export", "student", str(tmp_path), "--out", str(tmp_path / "s.onnx")]
+    assert main([*argv, "--no-data", "--tolerance", "1e-30"]) == 5
     assert "parity gate failed" in capsys.readouterr().err and not (tmp_path / "s.onnx").exists()
     assert main(["export", "student", str(tmp_path / "nope"), "--out", str(tmp_path / "s.onnx")]) == 4
     with pytest.raises(ArtifactError, match="no student here"):
-        export_student_onnx(tmp_path / "nope", tmp_path / "s.onnx")
+        export_student_onnx(tmp_path / "nope", tmp_path / "s.onnx", texts=[])
     assert main(["student", "--logits", str(tmp_path), "--out", str(tmp_path)]) == 2  # no logits there
-    result = export_student_onnx(tmp_path, tmp_path / "s.onnx", use_data=False)
+    # the gate's real texts come from the student's data: a student that records none fails, naming what to do
+    assert main(argv) == 2 and "--no-data" in capsys.readouterr().err and not (tmp_path / "s.onnx").exists()
+    result = export_student_onnx(tmp_path, tmp_path / "s.onnx", texts=[])
     assert result.to_dict()["gate_texts"] == "none" and result.parity["max_abs_diff"] < 1e-6
     assert runtime.load(tmp_path / "s.onnx").kind == "student"
 
@@ -167,7 +197,9 @@ def test_distiller_fits_exports_and_reuses_a_trained_teacher(tiny, tmp_path: Pat
     ).fit(texts, labels, unlabeled + unlabeled[:5])  # repeats are one transfer text
     assert d.teacher_result_ is not None and d.teacher_result_.best_val_accuracy >= 0.75
     assert d.n_transfer_ == len(set(unlabeled)) and d.classes_ == ("negative", "positive")
-    assert d.student_result_.sizes["transfer"] == d.n_transfer_ and (work / "student" / "student.json").is_file()
+    assert d.student_result_.sizes["transfer"] == d.n_transfer_ and d.student_result_.student is None
+    assert not (work / "student").exists()  # fitted in memory: only export writes the student
+    assert "model" not in d.student_result_.to_dict()
     assert d.score(test_texts, test_labels) > 0.8  # the tiny task is easy: the teacher taught the student
     result = d.export(tmp_path / "student.onnx")
     assert result.parity["max_abs_diff"] < 1e-6 and result.parity["texts"] > len(texts)
@@ -207,14 +239,13 @@ def test_stage_functions_name_bad_arguments(tmp_path: Path) -> None:
     bad gate text was named by its position after the built-in adversarial set."""
     from student_support import fitted_student
 
-    from edge_distill.toolkit import DataOptions, build_run_cascade, evaluate_models, export_student_onnx
+    from edge_distill.toolkit import build_cascade, evaluate_models, export_student_onnx
     from edge_distill.toolkit.data import Corpus
 
-    data = DataOptions(str(tmp_path / "never-read"))
     bad = (({"heldout": -5}, "heldout"), ({"heldout": 0}, "heldout"), ({"max_teacher_share": "0.2"}, "0.2"))
     for kwargs, what in bad:
         with pytest.raises(DataError, match=what):
-            build_run_cascade(tmp_path, data, **kwargs)
+            build_cascade(tmp_path, None, **kwargs)  # type: ignore[arg-type]  # checked before the data is used
     with pytest.raises(TypeError, match=r"texts\[1\] is NoneType"):
         export_student_onnx(fitted_student(2), tmp_path / "s.onnx", texts=["good", None])
     with pytest.raises(DataError, match="evaluation needs labeled test texts, got 0"):

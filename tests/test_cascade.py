@@ -333,6 +333,7 @@ def test_apply_plan_matches_the_runtime(models, texts):
 def test_build_cascade_writes_the_spec_report_and_figure(models, tmp_path):
     import shutil
 
+    from edge_distill.benchmarks.cascade import time_cascade
     from edge_distill.toolkit.cascade import build_cascade
     from edge_distill.toolkit.data import load_dataset
 
@@ -350,7 +351,9 @@ def test_build_cascade_writes_the_spec_report_and_figure(models, tmp_path):
         student=student.predict_proba(test.texts),
         teacher=teacher.predict_proba(test.texts),
     )
-    result = build_cascade(out, held, test, target="max_share", max_teacher_share=0.5, bench_texts=20)
+    result = build_cascade(
+        out, held, test, timer=time_cascade, target="max_share", max_teacher_share=0.5, bench_texts=20
+    )
     cascade = load_cascade(out / "cascade.json")
     assert result["teacher"] == "teacher.onnx" and cascade.threshold == result["plan"]["threshold"]
     routed = cascade.route(test.texts)

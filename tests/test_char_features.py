@@ -96,7 +96,7 @@ def test_the_pipeline_is_the_features_it_was_fitted_on():
     texts, _, logits = synthetic_corpus(300, 3)
     config = StudentConfig(objective="soft", C=10.0, features={"min_df": 2, **CHARS})
     model = fit_student(texts, logits, ("a", "b", "c"), config).model
-    fitted = fit_features(texts, config.features)
+    fitted = fit_features(texts, config.features.settings())
     others = synthetic_corpus(60, 3, seed=4)[0]
     diff = model.pipeline()[:-1].transform(others) - fitted.transform(others)
     assert abs(diff).max() == 0.0
@@ -181,7 +181,7 @@ def test_the_command_line_names_character_ngrams(value, features):
     p = argparse.ArgumentParser()
     student_command.add_student_arguments(p)
     config = student_command.student_config(p.parse_args(["--char-ngram-range", value]), seed=0)
-    assert {k: config.features[k] for k in features} == features and not config.selects
+    assert {k: config.features.settings()[k] for k in features} == features and not config.selects
     with pytest.raises(SystemExit):
         p.parse_args(["--char-ngram-range", "5,2"])
 

@@ -16,7 +16,7 @@ from student_support import fitted_student
 
 from edge_distill.runtime.errors import DataError
 from edge_distill.toolkit.arguments import BROKEN_PIPE_EXIT
-from edge_distill.toolkit.cli import _joined, build_parser, main
+from edge_distill.toolkit.cli import build_parser, main
 from edge_distill.toolkit.student.distill import StudentConfig
 
 
@@ -57,12 +57,12 @@ def test_out_naming_the_wrong_kind_of_path_exits_2(tmp_path: Path, capsys) -> No
     assert afile.read_text() == "keep me"
 
 
-def test_a_lone_flag_in_quoted_stage_options() -> None:
-    """argparse took "--with-gold" (no space in it) for an option of run's own."""
+def test_stage_options_are_flags_of_run() -> None:
+    """The teacher's and the student's options are ordinary flags of run (no command line inside a string)."""
     from edge_distill.toolkit.commands.run import run_config
 
-    argv = ["run", "--data", "d", "--out", "o", "--student-args", "--with-gold", "--teacher-args", "--epochs 2"]
-    cfg = run_config(build_parser().parse_args(_joined(argv)))
+    argv = ["run", "--data", "d", "--out", "o", "--with-gold", "--epochs", "2"]
+    cfg = run_config(build_parser().parse_args(argv))
     assert cfg.student.with_gold and cfg.teacher.epochs == 2
     with pytest.raises(DataError, match="--test must be at least 1"):
         run_config(build_parser().parse_args(["run", "--data", "d", "--out", "o", "--test", "0"]))

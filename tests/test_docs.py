@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+import edge_distill
 from edge_distill.toolkit.cli import main
 from edge_distill.toolkit.results import read_digests, write_results
 
@@ -63,6 +64,7 @@ def test_changelog_has_one_entry_per_version() -> None:
     assert versions[0] == "Unreleased"
     assert len(versions) == len(set(versions))
     assert "0.1.0" in versions
+    assert edge_distill.__version__ in versions, "the installed version has no CHANGELOG entry"
 
 
 def test_mkdocs_build_strict(tmp_path: Path) -> None:

@@ -240,7 +240,7 @@ def _tokenizer_session(separator: str):
     import onnx
     import onnxruntime as ort
 
-    from edge_distill.exporters.student_graph import MS_OPSET, OPSET, PAD
+    from edge_distill.exporters.text_ops import MS_OPSET, OPSET, PAD
 
     h = onnx.helper
     node = h.make_node(
@@ -289,7 +289,7 @@ BR_PIECES = [
 def test_one_separator_splits_like_python(lowercase):
     """The single RE2 separator (non-word code points and line breaks, leftmost-longest) gives
     exactly Python's tokens: line break replaced by a space, then runs of 2+ word code points."""
-    from edge_distill.exporters.student_graph import PAD, separator
+    from edge_distill.exporters.text_ops import PAD, separator
     from edge_distill.toolkit.features import Normalizer, lower_table
 
     vec = make_vectorizer(lowercase=lowercase)

@@ -1,12 +1,21 @@
-"""The import graph: data flows toolkit -> exporters -> artifacts -> runtime, never backwards.
+"""The import graph: five layers, imports point down or sideways within a layer, never up; no circles.
 
-Read statically (ast), so it covers function-local imports too and needs no optional extra:
-- ``runtime`` imports nothing else of edge-distill;
-- ``exporters`` import the runtime and the model definitions, never the CLI, the pipeline or
-  the benchmarks;
-- ``benchmarks`` never import the CLI or the pipeline; the report never imports benchmarks
-  (it receives their results as data);
-- no import cycle between modules at module level;
+The layers, from the top (the order the docs state)::
+
+    5 app         edge_distill.toolkit (the package __init__), toolkit.api, toolkit.distiller, toolkit.pipeline,
+                  toolkit.stages, toolkit.report, toolkit.results (the docs' results page), toolkit.cli,
+                  toolkit.commands.*
+    4 benchmarks  edge_distill.benchmarks.*
+    3 export      edge_distill.exporters.*
+    2 training    every other toolkit module: data, records, classes, options, arguments, settings, baseline,
+                  features, char_features, logits, evaluate, cascade (planning), peers.*, student.*, teacher.*
+    1 runtime     edge_distill (the public package __init__), edge_distill.runtime.* (errors, schema, atomic,
+                  extras, ...)
+
+Read statically (ast), so every import counts, function-local ones too, and no optional extra is needed:
+- every module has a layer, and imports only modules of its own layer or below;
+- no import circle at all, function-local imports included;
+- ``runtime`` imports nothing but numpy, onnxruntime, tokenizers and the standard library;
 - a function-local import is only for an optional extra: of a third-party module an extra
   provides, or of a project module that needs one (transitively, at module level).
 """
@@ -14,12 +23,36 @@ Read statically (ast), so it covers function-local imports too and needs no opti
 from __future__ import annotations
 
 import ast
+import itertools
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
+#: module -> layer (the table above, as data). A key ending in ``.*`` holds that package and everything
+#: under it; any other key is that one module. A module's layer is its own key's, else the longest
+#: ``.*`` key around it.
+LAYERS: dict[str, int] = {
+    # 5 app
+    "edge_distill.toolkit": 5,  # the package __init__
+    "edge_distill.toolkit.api": 5,
+    "edge_distill.toolkit.distiller": 5,
+    "edge_distill.toolkit.pipeline": 5,
+    "edge_distill.toolkit.stages": 5,
+    "edge_distill.toolkit.report": 5,
+    "edge_distill.toolkit.results": 5,
+    "edge_distill.toolkit.cli": 5,
+    "edge_distill.toolkit.commands.*": 5,
+    # 4 benchmarks
+    "edge_distill.benchmarks.*": 4,
+    # 3 export
+    "edge_distill.exporters.*": 3,
+    # 2 training: every other toolkit module
+    "edge_distill.toolkit.*": 2,
+    # 1 runtime
+    "edge_distill": 1,  # the public package __init__
+    "edge_distill.runtime.*": 1,
+}
+LAYER_NAMES = {5: "app", 4: "benchmarks", 3: "export", 2: "training", 1: "runtime"}
 #: repository folder -> package name (pyproject.toml's package-dir)
 FOLDERS = {
     "edge_distill": "edge_distill",
@@ -122,55 +155,74 @@ def _edges(module: str, top_only: bool = False) -> set[str]:
     return {t for name, top, _ in IMPORTS[module] if (top or not top_only) and (t := _project(name)) and t != module}
 
 
+def layer_of(module: str) -> int | None:
+    """The layer of ``module`` by :data:`LAYERS` (None: the table has no place for it)."""
+    if module in LAYERS:
+        return LAYERS[module]
+    around = [k[:-2] for k in LAYERS if k.endswith(".*") and (module + ".").startswith(k[:-1])]
+    return LAYERS[max(around, key=len) + ".*"] if around else None
+
+
+def _where(module: str, line: int) -> str:
+    return f"{MODULES[module].relative_to(ROOT)}:{line}"
+
+
+def _layer(module: str) -> str:
+    n = layer_of(module)
+    return f"layer {n} {LAYER_NAMES.get(n, '?')}"
+
+
 def test_the_graph_was_read() -> None:
     assert {"edge_distill.runtime", "edge_distill.toolkit.cli", "edge_distill.exporters.student"} <= set(MODULES)
 
 
-@pytest.mark.parametrize(
-    ("layer", "forbidden"),
-    [
-        ("edge_distill.runtime", ("edge_distill.toolkit", "edge_distill.exporters", "edge_distill.benchmarks")),
-        (
-            "edge_distill.exporters",
-            (
-                "edge_distill.toolkit.cli",
-                "edge_distill.toolkit.commands",
-                "edge_distill.toolkit.pipeline",
-                "edge_distill.benchmarks",
-            ),
-        ),
-        (
-            "edge_distill.benchmarks",
-            ("edge_distill.toolkit.cli", "edge_distill.toolkit.commands", "edge_distill.toolkit.pipeline"),
-        ),
-        ("edge_distill.toolkit.report", ("edge_distill.benchmarks",)),
-    ],
-)
-def test_layers_import_only_downwards(layer: str, forbidden: tuple[str, ...]) -> None:
+def test_the_table_places_every_layer_as_the_docs_state() -> None:
+    assert layer_of("edge_distill.toolkit") == 5
+    assert layer_of("edge_distill.toolkit.commands.run") == 5
+    assert layer_of("edge_distill.benchmarks.suite") == 4
+    assert layer_of("edge_distill.exporters.student") == 3
+    assert layer_of("edge_distill.toolkit.student.distill") == 2
+    assert layer_of("edge_distill.toolkit.cascade") == 2
+    assert layer_of("edge_distill") == 1
+    assert layer_of("edge_distill.runtime") == layer_of("edge_distill.runtime.errors") == 1
+
+
+def test_every_module_has_a_layer() -> None:
+    missing = sorted(str(MODULES[m].relative_to(ROOT)) for m in MODULES if layer_of(m) is None)
+    assert not missing, "modules the layer table has no place for:\n" + "\n".join(missing)
+
+
+def test_imports_point_down_or_sideways_never_up() -> None:
     bad = [
-        f"{m} imports {t}"
-        for m in MODULES
-        if m == layer or m.startswith(layer + ".")
-        for t in _edges(m)
-        if t.startswith(forbidden)
+        f"{_where(m, line)}: {m} ({_layer(m)}) imports {t} ({_layer(t)}){'' if top else ' inside a function'}"
+        for m in sorted(MODULES)
+        for name, top, line in IMPORTS[m]
+        if (t := _project(name)) and t != m and (layer_of(t) or 0) > (layer_of(m) or 0)
     ]
-    assert not bad, "\n".join(bad)
+    assert not bad, f"{len(bad)} imports point up the layers:\n" + "\n".join(bad)
 
 
 def test_runtime_imports_only_numpy_onnxruntime_tokenizers() -> None:
     allowed = {"numpy", "onnxruntime", "tokenizers", "edge_distill"}
     bad = [
-        f"{m}:{line} imports {name}"
+        f"{_where(m, line)}: {m} imports {name}"
         for m in MODULES
-        if m.startswith("edge_distill.runtime")
+        if layer_of(m) == 1
         for name, _, line in IMPORTS[m]
         if name.split(".")[0] not in allowed | set(sys.stdlib_module_names) or _is_extra(name)
     ]
     assert not bad, "\n".join(bad)
 
 
-def test_no_import_cycles_at_module_level() -> None:
-    graph = {m: _edges(m, top_only=True) for m in MODULES}
+def _first_line(module: str, target: str) -> str:
+    """Where ``module`` first imports ``target`` (file:line, and whether inside a function)."""
+    lines = sorted((line, top) for name, top, line in IMPORTS[module] if _project(name) == target)
+    line, top = lines[0]
+    return f"{_where(module, line)}{'' if top else ' (inside a function)'}"
+
+
+def test_no_import_circles_at_all() -> None:
+    graph = {m: _edges(m) for m in MODULES}
     state: dict[str, int] = {}
     cycles: list[str] = []
 
@@ -178,7 +230,9 @@ def test_no_import_cycles_at_module_level() -> None:
         state[m] = 1
         for t in sorted(graph[m]):
             if state.get(t) == 1:
-                cycles.append(" -> ".join([*path[path.index(t) :], t]))
+                ring = [*path[path.index(t) :], t]
+                steps = [f"  {a} -> {b} at {_first_line(a, b)}" for a, b in itertools.pairwise(ring)]
+                cycles.append("\n".join([" -> ".join(ring), *steps]))
             elif t not in state:
                 visit(t, [*path, t])
         state[m] = 2
@@ -186,7 +240,7 @@ def test_no_import_cycles_at_module_level() -> None:
     for m in sorted(graph):
         if m not in state:
             visit(m, [m])
-    assert not cycles, "\n".join(cycles)
+    assert not cycles, "import circles:\n" + "\n".join(cycles)
 
 
 def _checks_extra(module: str) -> bool:

@@ -149,16 +149,18 @@ def test_model2vec_distilling_shows_its_bars_only_with_progress(tiny, capfd, pro
 
 def test_pipeline_stage_skips_a_missing_peer_with_a_note(tiny, tmp_path: Path, monkeypatch) -> None:
     import edge_distill.toolkit.pipeline as pipeline
+    from edge_distill.toolkit.api import load_data
 
     cfg, labels = _stage_setup(tiny, tmp_path)
-    both = pipeline._peers_stage(cfg, tmp_path, labels)
+    data = load_data(cfg.data)
+    both = pipeline._peers_stage(cfg, tmp_path, labels, data)
     assert set(both.info["fitted"]) == {"fasttext", "model2vec"} and not both.info["skipped"]
     assert both.info["fitted"]["fasttext"]["n_train"] == 260  # 200 teacher-labeled + 60 gold
     assert set(pipeline._fitted_peers(tmp_path)) == {"fasttext", "model2vec"}
-    assert pipeline._peers_stage(cfg, tmp_path, labels).cached
+    assert pipeline._peers_stage(cfg, tmp_path, labels, data).cached
 
     monkeypatch.setitem(sys.modules, "fasttext", None)  # as if fasttext-wheel were not installed
-    one = pipeline._peers_stage(cfg, tmp_path, labels)
+    one = pipeline._peers_stage(cfg, tmp_path, labels, data)
     assert not one.cached  # whether a peer's library is there is part of the key
     assert "pip install 'edge-distill[peers]'" in one.info["skipped"]["fasttext"]
     assert set(one.info["fitted"]) == {"model2vec"}
@@ -166,7 +168,7 @@ def test_pipeline_stage_skips_a_missing_peer_with_a_note(tiny, tmp_path: Path, m
     assert set(pipeline._fitted_peers(tmp_path)) == {"model2vec"}
 
     monkeypatch.setitem(sys.modules, "model2vec", None)
-    none = pipeline._peers_stage(cfg, tmp_path, labels)
+    none = pipeline._peers_stage(cfg, tmp_path, labels, data)
     assert none.info["fitted"] == {} and set(none.info["skipped"]) == {"fasttext", "model2vec"}
     assert pipeline._fitted_peers(tmp_path) == {}
     assert json.loads((tmp_path / "peers" / "peers.json").read_text()) == none.info
@@ -174,7 +176,7 @@ def test_pipeline_stage_skips_a_missing_peer_with_a_note(tiny, tmp_path: Path, m
     # another transfer size is another key
     monkeypatch.undo()
     cfg.unlabeled = 150
-    assert not pipeline._peers_stage(cfg, tmp_path, labels).cached
+    assert not pipeline._peers_stage(cfg, tmp_path, labels, data).cached
 
 
 def _bench_row(p50: float, thr: float, size: float) -> dict:

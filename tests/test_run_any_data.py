@@ -51,8 +51,7 @@ def _argv(data: Path, ckpt: Path, out: Path, *extra: str) -> list[str]:
         str(data),
         "--teacher",
         str(ckpt),
-        "--teacher-args",
-        "--lr 3e-3 --epochs 4 --batch-size 8 --threads 1",
+        *("--lr", "3e-3", "--epochs", "4", "--batch-size", "8", "--threads", "1"),
         "--check",
         "30",
         "--no-bench",
@@ -287,14 +286,14 @@ def test_run_takes_the_cascade_validation_and_auto_options(tmp_path) -> None:
     assert cfg.cascade and cfg.cascade_target == "max_share" and cfg.cascade_max_share == 0.15
     assert cfg.data.validation is None and cfg.student.selects and cfg.teacher.max_length == "auto"
     argv = [*base, "--validation", "300", "--no-cascade", "--cascade-target", "match_teacher"]
-    argv += ["--cascade-max-share", "0.3", "--student-args", "--C 10", "--teacher-args", "--max-length 128"]
+    argv += ["--cascade-max-share", "0.3", "--C", "10", "--max-length", "128"]
     cfg = run_config(build_parser().parse_args(argv))
     assert cfg.data.validation == 300 and cfg.data.record()["validation"] == 300
     assert (cfg.cascade, cfg.cascade_target, cfg.cascade_max_share) == (False, "match_teacher", 0.3)
     assert not cfg.student.selects and cfg.student.with_defaults().objective == "soft" and cfg.student.C == 10
     assert cfg.teacher.max_length == 128
     with pytest.raises(DataError, match="--objective auto chooses"):
-        run_config(build_parser().parse_args([*base, "--objective", "auto", "--student-args", "--C 10"]))
+        run_config(build_parser().parse_args([*base, "--objective", "auto", "--C", "10"]))
 
 
 def test_distiller_chooses_the_teacher_epoch_on_given_validation_texts(tmp_path) -> None:

@@ -10,7 +10,7 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("onnx")
 
-from tiny_teacher import build_tiny
+from tiny_teacher import build_tiny, tiny_run_argv
 
 from edge_distill import runtime
 from edge_distill.toolkit.cli import main
@@ -20,34 +20,7 @@ from edge_distill.toolkit.peers import installed
 PEERS = [name for name in ("fasttext", "model2vec") if installed(name)]
 
 
-def _argv(tiny: dict[str, Path], out: Path, *extra: str) -> list[str]:
-    return [
-        "run",
-        "--data",
-        str(tiny["data"]),
-        "--labeled",
-        "160",
-        "--unlabeled",
-        "200",
-        "--test",
-        "40",
-        "--teacher",
-        str(tiny["ckpt"]),
-        "--teacher-args",
-        "--max-length 24 --lr 3e-3 --epochs 6 --batch-size 8 --threads 1",
-        "--student-args",
-        "--min-df 1",
-        "--check",
-        "60",
-        "--bench-rounds",
-        "10",
-        "--cold-repeats",
-        "1",
-        "--no-progress",
-        "--out",
-        str(out),
-        *extra,
-    ]
+_argv = tiny_run_argv
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +102,7 @@ def test_a_refused_int8_teacher_leaves_the_rest_of_the_run(tmp_path, monkeypatch
     """When the int8 gate refuses the int8 file, the run labels with fp32 and reports why."""
     import edge_distill.toolkit.pipeline as pipeline
 
-    monkeypatch.setattr(pipeline, "_export_int8", lambda cfg, out: {"ok": False, "error": "agreement 0.98"})
+    monkeypatch.setattr(pipeline, "_export_int8", lambda cfg, data, out: {"ok": False, "error": "agreement 0.98"})
     tiny = build_tiny(tmp_path)
     out = tmp_path / "out"
     assert main(_argv(tiny, out, "--no-bench", "--no-peers")) == 0
@@ -142,6 +115,27 @@ def test_a_refused_int8_teacher_leaves_the_rest_of_the_run(tmp_path, monkeypatch
     assert "refused by its parity gate** (agreement 0.98)" in (out / "report.md").read_text()
 
 
+def test_a_cold_run_reads_its_data_once(tmp_path, monkeypatch) -> None:
+    """Every stage of a cold run gets its texts from one read of the data source (each stage read
+    it again: about 11 reads of the whole data set, and one warning per read)."""
+    import edge_distill.toolkit.data as data_module
+
+    reads: list[str] = []
+    read = data_module.load_dataset
+
+    def counted(source, **kwargs):
+        reads.append(str(source))
+        return read(source, **kwargs)
+
+    for module in ("data", "api", "teacher.heldout"):  # every module that calls it by name
+        monkeypatch.setattr(f"edge_distill.toolkit.{module}.load_dataset", counted, raising=False)
+    tiny = build_tiny(tmp_path)
+    assert main(_argv(tiny, tmp_path / "out", "--no-bench", "--no-peers", "--scaling", "100")) == 0
+    assert reads == [str(tiny["data"])]
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert {"teacher_int8", "student"} <= set(report["models"]) and report["scaling"]
+
+
 def test_a_failing_stage_exits_with_its_own_error(tmp_path, capsys) -> None:
     """run calls the API: a stage's error reaches the CLI with its type (bad data: exit 2) and its line."""
     (tmp_path / "train.jsonl").write_text('{"text": "a", "label": 0}\n{oops\n')
@@ -152,8 +146,8 @@ def test_a_failing_stage_exits_with_its_own_error(tmp_path, capsys) -> None:
 
 
 def test_run_options_become_typed_configs(tmp_path, capsys) -> None:
-    """--teacher-args/--student-args are parsed by the stage commands' own parsers into the configs;
-    every data option reaches the one DataOptions all stages use."""
+    """The stages' options are flags of run, read into each stage's config; every data option
+    reaches the one DataOptions all stages use."""
     from edge_distill.toolkit.cli import build_parser
     from edge_distill.toolkit.commands.run import run_config
 
@@ -174,10 +168,8 @@ def test_run_options_become_typed_configs(tmp_path, capsys) -> None:
         "all",
         "--seed",
         "7",
-        "--teacher-args",
-        "--epochs 2 --max-length 128",
-        "--student-args",
-        "--with-gold --max-bytes 5MB --min-df 1",
+        *("--epochs", "2", "--max-length", "128"),
+        *("--with-gold", "--max-bytes", "5MB", "--min-df", "1"),
         "--objective",
         "hard",
         "--check",
@@ -195,7 +187,9 @@ def test_run_options_become_typed_configs(tmp_path, capsys) -> None:
     )
     assert cfg.teacher.epochs == 2 and cfg.teacher.max_length == 128 and cfg.teacher.seed == 7
     s = cfg.student
-    assert s.with_gold and s.max_bytes == 5_000_000 and s.features["min_df"] == 1 and s.objective == "hard"
+    assert s.with_gold and s.max_bytes == 5_000_000 and s.features.min_df == 1 and s.objective == "hard"
     assert cfg.export.check == 50 and s.random_state == 7
-    assert main([*argv[:-4], "--teacher-args", "--epochs many"]) == 2
-    assert "--teacher-args: argument --epochs: expected a whole number or 'auto', got 'many'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main([*argv[:-4], "--epochs", "many"])
+    assert exc.value.code == 2
+    assert "argument --epochs: expected a whole number or 'auto', got 'many'" in capsys.readouterr().err

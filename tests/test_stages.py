@@ -86,6 +86,8 @@ def test_a_refused_int8_teacher_leaves_no_stale_file(tmp_path, monkeypatch) -> N
         raise ParityError("int8 teacher parity failed (tolerance: lower bound >= 0.985)")
 
     monkeypatch.setattr(pipeline, "export_teacher_onnx", refuse)
-    info = pipeline._export_int8(pipeline.RunConfig(data=DataOptions("unused"), out=tmp_path), tmp_path)
+    monkeypatch.setattr(pipeline, "teacher_gate_texts", lambda *args, **kwargs: None)
+    cfg = pipeline.RunConfig(data=DataOptions("unused"), out=tmp_path)
+    info = pipeline._export_int8(cfg, None, tmp_path)  # no data is read: the gate's texts are stubbed
     assert info["ok"] is False and "0.985" in info["error"]
     assert not stale.exists()

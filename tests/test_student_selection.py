@@ -45,7 +45,7 @@ def test_chooses_bigrams_when_the_teacher_needs_them() -> None:
     assert {r["C"] for r in choice.candidates} >= {3.0, 10.0, 30.0, 100.0}
     assert {r["objective"] for r in choice.candidates} == {"soft", "hard", "logit"}
     cfg = choice.student_config(with_gold=True)
-    assert cfg.features["ngram_range"] == (1, 2) and cfg.objective == choice.chosen["objective"] and cfg.with_gold
+    assert cfg.features.ngram_range == (1, 2) and cfg.objective == choice.chosen["objective"] and cfg.with_gold
     assert choice.as_dict()["chosen"] == choice.chosen
 
 

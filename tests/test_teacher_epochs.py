@@ -99,13 +99,13 @@ def tiny(tmp_path_factory):
 
 
 def _train(tiny, out: Path):
-    from edge_distill.toolkit.api import train_teacher
+    from edge_distill.toolkit.api import load_data, train_teacher
     from edge_distill.toolkit.options import DataOptions
     from edge_distill.toolkit.teacher.train import TrainConfig
 
     data = DataOptions(str(tiny["data"]), labeled=160, test=40, unlabeled=0)
     cfg = TrainConfig(model=str(tiny["ckpt"]), max_length=24, lr=3e-3, batch_size=8, threads=1, progress=False)
-    result = train_teacher(data, out, cfg)
+    result = train_teacher(load_data(data), out, cfg)
     return result, json.loads((out / "teacher" / "training.json").read_text())
 
 

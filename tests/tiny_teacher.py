@@ -89,3 +89,24 @@ def build_tiny(root: Path) -> dict[str, Path]:
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *POS, *NEG, *FILLER, "<", ">", "/", "br"]
     ckpt = tiny_checkpoint(root / "tiny-bert", vocab)
     return {"root": root, "data": data, "ckpt": ckpt}
+
+
+#: the split sizes of a tiny run
+TINY_SIZES = ("--labeled", "160", "--unlabeled", "200", "--test", "40")
+
+
+def tiny_run_argv(tiny: dict[str, Path], out: Path, *extra: str) -> list[str]:
+    """``edge-distill run`` arguments for a tiny run on :func:`build_tiny`'s data and teacher (seconds, not minutes)."""
+    return [
+        "run",
+        "--data",
+        str(tiny["data"]),
+        *TINY_SIZES,
+        "--teacher",
+        str(tiny["ckpt"]),
+        *("--max-length", "24", "--lr", "3e-3", "--epochs", "6", "--batch-size", "8", "--threads", "1"),
+        *("--min-df", "1", "--check", "60", "--bench-rounds", "10", "--cold-repeats", "1", "--no-progress"),
+        "--out",
+        str(out),
+        *extra,
+    ]

@@ -1,14 +1,19 @@
 """The Python API of the whole job: one typed function per stage, each returning a dataclass.
 
-Every ``edge-distill`` command is a thin layer over one of these (it parses arguments, calls the
-function and prints the result's :meth:`to_dict` with ``--json``), and ``edge-distill run`` chains
-them with a stage cache. Data options are one :class:`DataOptions`; settings are the stages' own
-config dataclasses (:class:`TrainConfig`, :class:`StudentConfig`, :class:`LabelOptions`,
-:class:`TeacherExportOptions`).
+Stage functions take Python objects (the drawn sets, fitted models, paths of models they load)
+and return typed results; reading the data source is the caller's job, done once with
+:func:`load_data` (a :class:`LoadedData` holds the options, every split as read, and the sets
+drawn from it). Given ``out``, a stage also writes its files there; only the pipeline
+(``edge-distill run``) and the CLI decide where, and only the pipeline caches. Every
+``edge-distill`` command is a thin layer over one of these (it parses arguments, loads the data,
+calls the function and prints the result's :meth:`to_dict` with ``--json``). Settings are the
+stages' own config dataclasses (:class:`TrainConfig`, :class:`StudentConfig`,
+:class:`LabelOptions`, :class:`TeacherExportOptions`).
 
 =====================  ==========================  =============================
 function               CLI                         result
 =====================  ==========================  =============================
+load_data              (every command with data)   :class:`LoadedData`
 train_baseline         ``baseline``                :class:`BaselineResult`
 train_teacher          ``teacher train``           :class:`TeacherResult`
 label_transfer_set     ``teacher label``           :class:`LabelResult`
@@ -16,11 +21,15 @@ merge_logits           ``teacher merge``           :class:`MergeResult`
 distill_student        ``student``                 :class:`StudentResult`
 export_student_onnx    ``export student``          :class:`StudentExportResult`
 export_teacher_onnx    ``export teacher``          :class:`TeacherExportResult`
-build_run_cascade      (``run``)                   :class:`CascadeResult`
+build_cascade          (``run``)                   :class:`CascadeResult`
 evaluate_models        (``run``)                   :class:`EvaluationResult`
 run_benchmark          (``run``)                   :class:`BenchmarkResult`
 write_run_report       (``run``)                   :class:`ReportResult`
 =====================  ==========================  =============================
+
+The export gates take their real texts from the caller: :func:`student_gate_texts` and
+:func:`teacher_gate_texts` draw them from loaded data (or the data a model records, failing
+with the missing path's name rather than gating on fewer texts).
 
 Importing this module needs only the base install; each function imports the optional extra
 it needs (torch, scikit-learn, onnx, ...) when called, through :func:`runtime.extras.require`.
@@ -28,9 +37,10 @@ it needs (torch, scikit-learn, onnx, ...) when called, through :func:`runtime.ex
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,12 +50,22 @@ from edge_distill import runtime
 from edge_distill.runtime.atomic import atomic_path, atomic_write_json, atomic_write_text
 from edge_distill.runtime.base import validate_texts
 from edge_distill.runtime.errors import DataError
+from edge_distill.toolkit import API
+from edge_distill.toolkit import cascade as cascade_plan
 from edge_distill.toolkit.baseline import BaselineResult, run_baseline
-from edge_distill.toolkit.cascade import TARGETS, build_cascade
-from edge_distill.toolkit.data import Corpus, Splits
+from edge_distill.toolkit.data import (
+    AUTO,
+    AUTO_BUDGET_CHARS,
+    Corpus,
+    Splits,
+    load_dataset,
+    load_unlabeled,
+    make_splits,
+    within_budget,
+)
 from edge_distill.toolkit.evaluate import compare_models
 from edge_distill.toolkit.logits import LogitsTable, load_logits, read_data_record, save_data_record
-from edge_distill.toolkit.options import AUTO, CALIBRATION_AUTO_TEXTS, DataOptions, LabelOptions, TeacherExportOptions
+from edge_distill.toolkit.options import CALIBRATION_AUTO_TEXTS, DataOptions, LabelOptions, TeacherExportOptions
 from edge_distill.toolkit.peers import load_peer
 from edge_distill.toolkit.records import iter_jsonl
 from edge_distill.toolkit.report import build_report, write_report  # figures need the 'bench' extra
@@ -54,12 +74,15 @@ from edge_distill.toolkit.student.model import StudentModel
 from edge_distill.toolkit.student.prune import estimated_onnx_bytes
 from edge_distill.toolkit.student.store import load_student, save_student
 from edge_distill.toolkit.teacher.backbone import read_record
-from edge_distill.toolkit.teacher.heldout import heldout_texts, int8_gate_texts
+from edge_distill.toolkit.teacher.heldout import GateTexts, heldout_texts, int8_gate_texts
 from edge_distill.toolkit.teacher.label import LabelResult, label_corpus, onnx_labeler, torch_labeler
 from edge_distill.toolkit.teacher.shards import merge_shards, parse_shard
 from edge_distill.toolkit.teacher.train import TeacherResult, TrainConfig, fine_tune
+from edge_distill.toolkit.transfer import transfer_of
 
-#: transfer texts (besides the test texts) the student export's gate re-draws from the student's data
+log = logging.getLogger("edge_distill.data")
+
+#: transfer texts (besides the test texts) the student export's gate takes from the student's data
 GATE_TRANSFER_TEXTS = 2000
 
 
@@ -70,15 +93,99 @@ class _Result:
         return {k: v for k, v in asdict(self).items() if v is not None}  # type: ignore[call-overload]
 
 
+# ----------------------------------------------------------------------------- data
+@dataclass(frozen=True)
+class LoadedData:
+    """A data source read once: the options, every split as read, and the sets drawn from it.
+
+    ``splits.unlabeled`` is the transfer set of ``options.unlabeled``; ``pool`` is every transfer
+    text the draw could give, in its order, so :meth:`sized` gives the draw of another size (a
+    prefix: the draw of ``n`` texts is the first ``n`` of a larger one) without reading again.
+    ``dataset`` feeds the held-out draws outside the sets (the export gates, the cascade).
+    """
+
+    options: DataOptions
+    dataset: dict[str, Corpus] = field(repr=False)
+    splits: Splits
+    pool: Corpus = field(repr=False)
+
+    def sized(self, unlabeled: int | str | None) -> LoadedData:
+        """The same draw with a transfer set of ``unlabeled`` texts (None: all, "auto": the budget's)."""
+        if unlabeled == self.options.unlabeled:
+            return self
+        n = len(self.pool) if unlabeled is None else unlabeled
+        if n == AUTO:
+            n = within_budget(self.pool.texts, AUTO_BUDGET_CHARS)
+        elif n > len(self.pool):
+            log.warning(
+                "asked for up to %d unlabeled texts; %s has %d: using all of them", n, self.pool.source, len(self.pool)
+            )
+        transfer = self.pool.take(np.arange(min(int(n), len(self.pool))))
+        return replace(
+            self, options=self.options.sized(unlabeled=unlabeled), splits=replace(self.splits, unlabeled=transfer)
+        )
+
+    def resolved(self) -> LoadedData:
+        """The same data with ``unlabeled="auto"`` replaced by the count it gives (the same texts),
+        so stage keys and reports name a number."""
+        if self.options.unlabeled != AUTO:
+            return self
+        return replace(self, options=self.options.sized(unlabeled=len(self.splits.unlabeled)))
+
+    def record(self, label_names: Sequence[str] | None = None) -> dict[str, Any]:
+        """The options as stored with a model (:meth:`DataOptions.record`)."""
+        return self.options.record(tuple(label_names) if label_names is not None else None)
+
+
+def _draw(
+    options: DataOptions, dataset: dict[str, Corpus], extra: list[Corpus], n_unlabeled: int | str | None
+) -> Splits:
+    """The sets of ``options`` drawn from the read ``dataset``, with ``n_unlabeled`` transfer texts."""
+    o = options
+    return make_splits(
+        dataset,
+        n_labeled=o.labeled,
+        n_unlabeled=n_unlabeled,
+        n_test=o.test,
+        seed=o.seed,
+        stratify=o.stratify,
+        test_split=o.test_split,
+        n_validation=o.validation,
+        extra_unlabeled=extra,
+    )
+
+
+def load_data(options: DataOptions) -> LoadedData:
+    """Read the source of ``options`` (and its ``unlabeled_data`` sources) once and draw the sets.
+
+    The same sets as :meth:`DataOptions.load`: the transfer pool is drawn whole and cut to the
+    size asked for (see :meth:`LoadedData.sized`).
+    """
+    o = options
+    dataset = load_dataset(
+        o.source, text_field=o.text_field, label_field=o.label_field or None, label_names=o.label_names
+    )
+    extra = load_unlabeled(o.unlabeled_data if o.unlabeled != 0 else (), text_field=o.text_field)
+    whole = _draw(o, dataset, extra, None if o.unlabeled != 0 else 0)
+    if not len(whole.unlabeled) and o.unlabeled not in (0, None):
+        _draw(o, dataset, extra, o.unlabeled)  # no transfer pool at all: the draw's own error
+    return LoadedData(o.sized(unlabeled=None), dataset, whole, whole.unlabeled).sized(o.unlabeled)
+
+
+def _data_summary(data: LoadedData) -> dict[str, Any]:
+    """What a stage that never sees the transfer set records of its data."""
+    return {"source": data.options.source, "seed": data.options.seed, **data.sized(0).splits.summary()}
+
+
 # ----------------------------------------------------------------------------- baseline
 def train_baseline(
-    data: DataOptions, *, recipe: str = "tfidf", out: str | os.PathLike[str] | None = None
+    data: LoadedData, *, recipe: str = "tfidf", out: str | os.PathLike[str] | None = None
 ) -> BaselineResult:
     """Fit the baseline on the labeled set, score the test set; with ``out``, write
     ``out/baseline.json`` and the test probabilities to ``out/predictions/baseline.npz``."""
-    splits = data.sized(unlabeled=0).load()  # the baseline never sees the transfer set
-    result, proba = run_baseline(splits.labeled, splits.test, recipe, random_state=data.seed)
-    result.data = {"source": data.source, "seed": data.seed, **splits.summary()}
+    splits = data.splits  # the baseline never sees the transfer set
+    result, proba = run_baseline(splits.labeled, splits.test, recipe, random_state=data.options.seed)
+    result.data = _data_summary(data)
     if out is not None:
         out = Path(out)
         target = out / "predictions" / "baseline.npz"
@@ -90,7 +197,7 @@ def train_baseline(
 
 
 # ----------------------------------------------------------------------------- teacher
-def train_teacher(data: DataOptions, out: str | os.PathLike[str], config: TrainConfig | None = None) -> TeacherResult:
+def train_teacher(data: LoadedData, out: str | os.PathLike[str], config: TrainConfig | None = None) -> TeacherResult:
     """Fine-tune the teacher on the labeled set of ``data``; saved to ``out/teacher``.
 
     The epoch is chosen on the data's validation set (every labeled row trains), or where it is
@@ -98,7 +205,7 @@ def train_teacher(data: DataOptions, out: str | os.PathLike[str], config: TrainC
     recorded in ``training.json`` so the export's gate can redraw held-out texts the teacher never saw.
     """
     config = replace(config or TrainConfig(), data=data.record())
-    splits = data.sized(unlabeled=0).load()
+    splits = data.splits
     origin = splits.origins.get("validation")  # e.g. "the 'validation' split", "carved from 'train': ..."
     validation = replace(splits.validation, source=origin) if origin else splits.validation
     return fine_tune(splits.labeled, config, out, validation=validation)
@@ -106,7 +213,7 @@ def train_teacher(data: DataOptions, out: str | os.PathLike[str], config: TrainC
 
 def label_transfer_set(
     teacher: str | os.PathLike[str],
-    data: DataOptions,
+    data: LoadedData,
     out: str | os.PathLike[str],
     options: LabelOptions | None = None,
 ) -> LabelResult:
@@ -120,11 +227,10 @@ def label_transfer_set(
     backend = options.backend
     if backend == "auto":
         backend = "onnx" if str(teacher).endswith(".onnx") else "torch"
-    splits = data.load()
     make = onnx_labeler if backend == "onnx" else torch_labeler
     labeler = make(teacher, options.threads, options.batch_size)
     result = label_corpus(
-        splits.unlabeled,
+        data.splits.unlabeled,
         labeler,
         out,
         shard=shard,
@@ -154,10 +260,10 @@ def merge_logits(out: str | os.PathLike[str]) -> MergeResult:
 # ----------------------------------------------------------------------------- student
 @dataclass
 class StudentResult(_Result):
-    """A fitted, saved student: its size, choices and test metrics."""
+    """A fitted student: its size, choices and test metrics; ``model`` itself (not in :meth:`to_dict`)."""
 
     recipe: str
-    student: str  # the saved folder (DIR/student)
+    student: str | None  # the saved folder (DIR/student); None: not saved
     sizes: dict[str, int]
     metrics: dict[str, Any]
     objective: dict[str, Any]
@@ -166,70 +272,88 @@ class StudentResult(_Result):
     estimated_bytes: int | None = None  # of the exported student.onnx
     unpruned: dict[str, Any] | None = None  # the model before pruning to a budget
     settings_choice: dict[str, Any] | None = None  # how "auto" settings were chosen (None: given)
+    model: StudentModel | None = field(default=None, repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able: every field but the model, optional ones left out when unset."""
+        return _Result.to_dict(replace(self, model=None))
 
 
-def transfer_of(unlabeled: Corpus, table: LogitsTable, *, exact: bool) -> tuple[Corpus, np.ndarray]:
-    """The transfer texts and their logits. ``exact``: every drawn text must have logits; else
-    the drawn pool is narrowed to the texts the logits hold (all of which must be in it)."""
-    if exact:
-        return unlabeled, table.lookup(unlabeled.ids)
-    keep = [i for i, k in enumerate(unlabeled.ids) if k in table.positions]
-    if len(keep) < len(table):
+def _check_classes(table: LogitsTable, transfer: Corpus) -> None:
+    """The logits name the data's classes, in the same order."""
+    if table.label_names != transfer.label_names:
         raise DataError(
-            f"{len(table) - len(keep)} of the {len(table)} labeled texts are not in this data's transfer pool: "
-            "use the data options 'teacher label' used (source, --labeled, --test, --seed, fields)"
+            f"the logits' classes {list(table.label_names)} differ from the data's {list(transfer.label_names)}"
         )
-    chosen = unlabeled.take(keep)
-    return chosen, table.lookup(chosen.ids)
 
 
-def logits_transfer(
-    logits: str | os.PathLike[str], data: DataOptions | None = None
-) -> tuple[DataOptions, Splits, Corpus, np.ndarray]:
-    """The data options, splits, transfer texts and teacher logits of a ``teacher label`` folder.
+def load_transfer_set(
+    logits: str | os.PathLike[str], options: DataOptions | None = None
+) -> tuple[LoadedData, LogitsTable]:
+    """The data of a ``teacher label`` folder (its transfer set: the texts the logits hold) and the logits.
 
-    Without ``data`` the options recorded beside the logits are used; with ``data`` whose
-    ``unlabeled`` is None, the pool is narrowed to the texts that have logits."""
+    Without ``options`` the options recorded beside the logits are used; with ``options`` whose
+    ``unlabeled`` is None, the pool is narrowed to the texts that have logits; with an explicit
+    size, exactly that draw (every text needs logits).
+    """
     table = load_logits(logits)
-    if data is None:
+    if options is None:
         record = read_data_record(logits)
         if record is None:
             raise DataError(f"{logits}: no data record beside the logits (an older labeling): give the data options")
-        data = DataOptions.from_record(record)
-    splits = data.load()
-    if table.label_names != splits.unlabeled.label_names:
-        raise DataError(
-            f"the logits' classes {list(table.label_names)} differ from the data's {list(splits.unlabeled.label_names)}"
-        )
-    transfer, teacher_logits = transfer_of(splits.unlabeled, table, exact=data.unlabeled is not None)
-    return data, splits, transfer, teacher_logits
+        options = DataOptions.from_record(record)
+    data = load_data(options)
+    _check_classes(table, data.splits.unlabeled)
+    transfer, _ = transfer_of(data.splits.unlabeled, table, exact=options.unlabeled is not None)
+    return replace(data, splits=replace(data.splits, unlabeled=transfer)), table
 
 
 def distill_student(
-    logits: str | os.PathLike[str],
-    out: str | os.PathLike[str],
+    splits: Splits,
+    logits: LogitsTable,
     *,
-    data: DataOptions | None = None,
     config: StudentConfig | None = None,
+    data: LoadedData | Mapping[str, Any] | None = None,
+    out: str | os.PathLike[str] | None = None,
 ) -> StudentResult:
-    """Distill the teacher's logits into a student saved to ``out/student``.
+    """Distill the teacher's ``logits`` on ``splits.unlabeled`` (every text needs its row) into a student.
 
-    ``logits`` is the ``.npz``, its folder, or the folder ``teacher label`` wrote into. The
-    transfer set is what the logits hold: without ``data`` the data options recorded next to
-    them are used; with ``data`` whose ``unlabeled`` is None, the pool is narrowed to the
-    texts that have logits; with an explicit size, exactly that draw (every text needs logits).
+    ``splits.labeled`` gives gold rows and, without a non-empty ``splits.validation``, the tuning
+    dev set; the student is measured on ``splits.test`` (never used for a choice). "auto" settings
+    are chosen on the transfer set (see :func:`toolkit.student.distill.resolve_settings`).
+    ``data`` (loaded data, or a record) is stored with the model as where its texts came from.
+    The fitted model is ``result.model``; with ``out`` it is also saved to ``out/student``.
     """
     config = config or StudentConfig()
-    data, splits, transfer, teacher_logits = logits_transfer(logits, data)
-    return fit_and_save_student(
-        transfer,
-        teacher_logits,
-        splits.labeled,
-        splits.test,
-        config,
-        out,
-        data.record(transfer.label_names),
-        validation=splits.validation,
+    transfer, labeled, test = splits.unlabeled, splits.labeled, splits.test
+    _check_classes(logits, transfer)
+    model, unpruned, trials = _fit(transfer, logits.lookup(transfer.ids), labeled, config, splits.validation)
+    metrics = {}
+    if len(test) and test.is_labeled:
+        metrics["test"] = evaluate(model.pipeline().predict_proba(test.texts), test.labels)
+        if "model" in unpruned:
+            unpruned["test"] = evaluate(unpruned.pop("model").pipeline().predict_proba(test.texts), test.labels)
+    sizes = {"labeled": len(labeled), "unlabeled": len(transfer), "test": len(test), "transfer": len(transfer)}
+    model.info.update({"sizes": {**sizes, "n_features": model.n_features}, "metrics": metrics})
+    record = data.record(transfer.label_names) if isinstance(data, LoadedData) else dict(data or {})
+    model.info["data"] = record
+    if trials:
+        model.info["tuning"] = trials
+    folder = save_student(model, out) if out is not None else None
+    return StudentResult(
+        recipe=config.recipe,
+        student=str(folder) if folder is not None else None,
+        sizes=sizes,
+        metrics=metrics,
+        objective=model.info.get("objective", {}),
+        n_features=model.n_features,
+        tuning=trials,
+        estimated_bytes=estimated_onnx_bytes(model.vocabulary, model.coef.shape[0])
+        if model.recipe == "tfidf"
+        else None,
+        unpruned=unpruned or None,
+        settings_choice=model.info.get("settings_choice"),
+        model=model,
     )
 
 
@@ -255,49 +379,6 @@ def _fit(transfer: Corpus, logits: np.ndarray, labeled: Corpus, config: StudentC
     return fit.model, fit.unpruned or {}, fit.tuning
 
 
-def fit_and_save_student(
-    transfer: Corpus,
-    logits: np.ndarray,
-    labeled: Corpus,
-    test: Corpus,
-    config: StudentConfig,
-    out: str | os.PathLike[str],
-    data_record: dict[str, Any] | None = None,
-    *,
-    validation: Corpus | None = None,
-) -> StudentResult:
-    """Fit on ``transfer`` + ``logits`` (``labeled`` gives gold rows and, without a non-empty
-    ``validation`` set, the tuning dev set), measure on ``test`` (never used for a choice), save
-    to ``out/student`` with its record. "auto" settings are chosen on ``transfer`` (see
-    :func:`toolkit.student.distill.resolve_settings`)."""
-    model, unpruned, trials = _fit(transfer, logits, labeled, config, validation)
-    metrics = {}
-    if len(test) and test.is_labeled:
-        metrics["test"] = evaluate(model.pipeline().predict_proba(test.texts), test.labels)
-        if "model" in unpruned:
-            unpruned["test"] = evaluate(unpruned.pop("model").pipeline().predict_proba(test.texts), test.labels)
-    sizes = {"labeled": len(labeled), "unlabeled": len(transfer), "test": len(test), "transfer": len(transfer)}
-    model.info.update({"sizes": {**sizes, "n_features": model.n_features}, "metrics": metrics})
-    model.info["data"] = data_record or {}
-    if trials:
-        model.info["tuning"] = trials
-    folder = save_student(model, out)
-    return StudentResult(
-        recipe=config.recipe,
-        student=str(folder),
-        sizes=sizes,
-        metrics=metrics,
-        objective=model.info.get("objective", {}),
-        n_features=model.n_features,
-        tuning=trials,
-        estimated_bytes=estimated_onnx_bytes(model.vocabulary, model.coef.shape[0])
-        if model.recipe == "tfidf"
-        else None,
-        unpruned=unpruned or None,
-        settings_choice=model.info.get("settings_choice"),
-    )
-
-
 # ----------------------------------------------------------------------------- exports
 @dataclass
 class StudentExportResult(_Result):
@@ -311,14 +392,25 @@ class StudentExportResult(_Result):
     ort: dict[str, Any] | None = None  # the ORT-format sibling and its own gate (``format="ort"``)
 
 
-def gate_texts(record: Mapping[str, Any], *, use_data: bool = True) -> tuple[list[str], str]:
-    """Real texts for the student gate re-drawn from the student's data record, and their origin."""
-    if not use_data:
-        return [], "none"
-    src = record.get("source") or record.get("data") or ""
-    if not record or not Path(src).exists():
-        return [], "none (the student's data is not available here)"
-    splits = DataOptions.from_record(record).load()
+def _check_source(src: str, what: str, hint: str) -> None:
+    """A recorded data source that is not here is a :class:`DataError` naming it (and what to do)."""
+    if not src:
+        raise DataError(f"{what}: no source recorded: {hint}")
+    if src != "imdb" and not src.startswith("hf:") and not Path(src).exists():
+        raise DataError(f"{src}: {what} is not here: {hint}")
+
+
+def student_gate_texts(data: LoadedData | Mapping[str, Any]) -> tuple[list[str], str]:
+    """Real texts for the student gate and their origin: the test texts and the first
+    :data:`GATE_TRANSFER_TEXTS` transfer texts of ``data``, or of the data a student records (its
+    ``model.info["data"]``), read again; a recorded source that is not here is a :class:`DataError`
+    naming it (no gate on fewer texts)."""
+    if not isinstance(data, LoadedData):
+        src = data.get("source") or data.get("data") or ""
+        _check_source(src, "the student's data", "give the gate's texts (--texts) or none (--no-data)")
+        data = load_data(DataOptions.from_record(dict(data)))
+    splits = data.splits
+    src = data.record()["source"]
     return splits.test.texts + splits.unlabeled.texts[:GATE_TRANSFER_TEXTS], f"{src} (test + transfer)"
 
 
@@ -326,17 +418,17 @@ def export_student_onnx(
     student: StudentModel | str | os.PathLike[str],
     out: str | os.PathLike[str],
     *,
-    texts: Sequence[str] | str | os.PathLike[str] | None = None,
-    use_data: bool = True,
+    texts: Sequence[str] | str | os.PathLike[str],
+    origin: str | None = None,
     tolerance: float = 1e-6,
     format: str = "onnx",
 ) -> StudentExportResult:
     """Export a student (a model, or its folder) to one ONNX file behind the parity gate.
 
-    The gate runs the built-in adversarial set plus real texts: ``texts`` (a list, or a JSONL
-    file of ``{"text": ...}``), else the student's own data re-drawn from its record
-    (``use_data=False``: adversarial set only). A failed gate raises :class:`ParityError` and
-    writes nothing; a setting ONNX cannot reproduce raises a :class:`DataError` naming it.
+    The gate runs the built-in adversarial set plus the real ``texts`` (a list, ``[]`` for none, or
+    a JSONL file of ``{"text": ...}``; :func:`student_gate_texts` draws them from data, and
+    ``origin`` says where they came from). A failed gate raises :class:`ParityError` and writes
+    nothing; a setting ONNX cannot reproduce raises a :class:`DataError` naming it.
     ``format="ort"`` also writes the ORT-format sibling (``out`` may end in ``.ort``; the ``.onnx``
     goes beside it), sealed and gated against the ``.onnx``, with its reduced-operator config.
     """
@@ -351,12 +443,10 @@ def export_student_onnx(
 
     model = student if isinstance(student, StudentModel) else load_student(student)
     if isinstance(texts, (str, os.PathLike)):
-        gate, origin = [r.text for r in iter_jsonl(Path(texts), label_field=None)], str(texts)
-    elif texts is not None:
-        gate = validate_texts(texts)  # a bad text named by its own position, before the adversarial set
-        origin = f"{len(gate)} given texts"
+        gate, origin = [r.text for r in iter_jsonl(Path(texts), label_field=None)], origin or str(texts)
     else:
-        gate, origin = gate_texts(model.info.get("data", {}), use_data=use_data)
+        gate = validate_texts(texts)  # a bad text named by its own position, before the adversarial set
+        origin = origin or (f"{len(gate)} given texts" if gate else "none")
     r = export_student(model, out, texts=gate, tol=tolerance)
     ort = export_ort(out, texts=gate, tol=tolerance).as_dict() if format == "ort" else None
     return StudentExportResult(r["path"], r["bytes"], r["n_features"], r["parity"], origin, ort)
@@ -374,50 +464,50 @@ class TeacherExportResult(_Result):
     int8: dict[str, Any] | None = None
 
 
+def teacher_gate_texts(
+    teacher: str | os.PathLike[str],
+    options: TeacherExportOptions | None = None,
+    *,
+    int8: bool = False,
+    data: LoadedData | None = None,
+) -> GateTexts:
+    """The teacher gates' held-out texts: labeled texts of the teacher's training data in none of its
+    labeled, test and validation sets (and, for ``int8``, disjoint calibration and agreement texts).
+
+    The draw follows the data recorded in the teacher's ``training.json``; ``data`` is that data
+    already read (else it is read from the record, or from ``options.data`` where it moved).
+    """
+    options = options or TeacherExportOptions()
+    record = read_record(teacher).get("data", {})
+    dataset, splits = (data.dataset, data.splits) if data is not None else (None, None)
+    if dataset is None:
+        src = options.data or record.get("data") or record.get("source") or ""
+        _check_source(src, "the teacher's training data", "pass --data with where it is now")
+    if not int8:
+        return GateTexts(heldout_texts(record, options.check, options.seed, options.data, dataset, splits), [], [])
+    n_cal = CALIBRATION_AUTO_TEXTS if options.calibration == AUTO else options.calibration
+    o = options
+    return int8_gate_texts(record, o.check, n_cal, o.agreement, o.seed, o.data, dataset, splits)
+
+
 def export_teacher_onnx(
     teacher: str | os.PathLike[str],
     out: str | os.PathLike[str],
+    gate: GateTexts | Corpus,
     *,
     int8_out: str | os.PathLike[str] | None = None,
     options: TeacherExportOptions | None = None,
-    heldout: Corpus | None = None,
 ) -> TeacherExportResult:
     """Export ``DIR/teacher`` to fp32 ONNX (and int8 with ``int8_out``) behind the parity gates.
 
-    ``heldout`` labeled texts feed the gates; by default they are redrawn from the data recorded
-    in ``training.json`` (labeled training-pool texts in neither the labeled nor the test set).
-    A failed gate raises :class:`ParityError` and writes nothing.
+    ``gate``: the gates' held-out labeled texts (a corpus), or those with the int8 calibration and
+    agreement texts (:func:`teacher_gate_texts`). A failed gate raises :class:`ParityError` and
+    writes nothing.
     """
-    from edge_distill.exporters.teacher import AUTO_SEARCH_TOKENS, Tolerances, export_teacher  # 'export' extra
+    from edge_distill.exporters.teacher import export_with_options  # 'export' extra
 
-    options = options or TeacherExportOptions()
-    auto = options.calibration == AUTO
-    calibration, extra = None, []
-    if heldout is None:
-        data = read_record(teacher).get("data", {})
-        if int8_out is not None:  # disjoint draws: the gate's labeled texts, calibration, extra agreement texts
-            o = options
-            n_cal = CALIBRATION_AUTO_TEXTS if auto else o.calibration
-            gate = int8_gate_texts(data, o.check, n_cal, o.agreement, o.seed, source=o.data)
-            heldout, calibration, extra = gate.check, gate.calibration or None, gate.agreement
-        else:
-            heldout = heldout_texts(data, options.check, options.seed, source=options.data)
-    tol = Tolerances(
-        options.fp32_tolerance,
-        options.min_agreement,
-        options.max_accuracy_drop,
-        int8_search_tokens=AUTO_SEARCH_TOKENS if auto else None,
-    )
-    r = export_teacher(
-        teacher,
-        out,
-        int8_out=int8_out,
-        heldout=heldout,
-        calibration=calibration,
-        agreement_texts=extra,
-        tolerances=tol,
-        threads=options.threads,
-    )
+    gate = GateTexts(gate, [], []) if isinstance(gate, Corpus) else gate
+    r = export_with_options(teacher, out, gate, options or TeacherExportOptions(), int8_out=int8_out)
     return TeacherExportResult(r["labels"], r["max_length"], r["truncation"], r["fused"], r["fp32"], r.get("int8"))
 
 
@@ -444,11 +534,18 @@ class CascadeResult(_Result):
 
 
 def cascade_heldout(
-    data: DataOptions, splits: Splits, trained_on: set[str], n: int = 1000, seed: int = 1234
+    data: DataOptions,
+    splits: Splits,
+    trained_on: set[str],
+    n: int = 1000,
+    seed: int = 1234,
+    *,
+    dataset: Mapping[str, Corpus] | None = None,
 ) -> tuple[Corpus | None, str]:
     """Labeled texts to choose a cascade's threshold on, none of them test texts or texts the
     student trained on: the data's validation split where it has one, else held-out labeled
-    train texts (:func:`heldout_texts`), else the validation set carved from train."""
+    train texts (:func:`heldout_texts`; from ``dataset`` where the caller read it, ``splits``
+    then being its draw), else the validation set carved from train."""
 
     def fresh(corpus: Corpus) -> Corpus:
         return corpus.take([i for i, k in enumerate(corpus.ids) if k not in trained_on])
@@ -456,7 +553,15 @@ def cascade_heldout(
     if splits.validation_is_split and len(fresh(splits.validation)):
         return fresh(splits.validation), f"validation set: {splits.origins.get('validation')}"
     try:
-        held = fresh(heldout_texts(data.record(splits.label_names), n, seed))
+        held = fresh(
+            heldout_texts(
+                data.record(splits.label_names),
+                n,
+                seed,
+                dataset=dataset,
+                splits=splits if dataset is not None else None,
+            )
+        )
     except DataError:
         held = None
     if held is not None and len(held):
@@ -466,9 +571,9 @@ def cascade_heldout(
     return None, "none"
 
 
-def build_run_cascade(
+def build_cascade(
     out: str | os.PathLike[str],
-    data: DataOptions,
+    data: LoadedData,
     *,
     target: str = "max_share",
     max_teacher_share: float = 0.15,
@@ -484,22 +589,25 @@ def build_run_cascade(
     """
 
     share_ok = isinstance(max_teacher_share, (int, float)) and not isinstance(max_teacher_share, bool)
-    if target not in TARGETS or not (share_ok and 0 <= max_teacher_share <= 1):
-        raise DataError(f"cascade target must be one of {TARGETS} and 0 <= max share <= 1, got {target!r}, "
-                        f"{max_teacher_share!r}")  # fmt: skip
+    if target not in cascade_plan.TARGETS or not (share_ok and 0 <= max_teacher_share <= 1):
+        raise DataError(f"cascade target must be one of {cascade_plan.TARGETS} and 0 <= max share <= 1, "
+                        f"got {target!r}, {max_teacher_share!r}")  # fmt: skip
     if isinstance(heldout, bool) or not isinstance(heldout, int) or heldout < 1:
         raise DataError(f"heldout must be a number of texts >= 1, got {heldout!r}")
     out = Path(out)
-    splits = data.sized(unlabeled=0).load()
+    splits = data.sized(0).splits
     trained_on = set(load_logits(out / "logits").ids) | set(splits.labeled.ids)
-    held, origin = cascade_heldout(data, splits, trained_on, heldout, seed)
+    held, origin = cascade_heldout(data.options, splits, trained_on, heldout, seed, dataset=data.dataset)
     (out / "cascade.json").unlink(missing_ok=True)  # never leave a stale spec beside a skipped cascade
     if held is None:
         note = "no labeled held-out texts outside the labeled, test and transfer sets: no cascade"
         return CascadeResult(False, origin, note=note)
+    from edge_distill.benchmarks.cascade import time_cascade  # the 'bench' extra
+
     try:
-        r = build_cascade(out, held, splits.test, trained_on=trained_on, target=target,
-                          max_teacher_share=max_teacher_share, bench_texts=bench_texts)  # fmt: skip
+        r = cascade_plan.build_cascade(out, held, splits.test, timer=time_cascade, trained_on=trained_on,
+                                       target=target, max_teacher_share=max_teacher_share,
+                                       bench_texts=bench_texts)  # fmt: skip
     except DataError as exc:
         return CascadeResult(False, origin, note=f"no cascade: {exc}")
     return CascadeResult(True, f"{len(held):,} texts: {origin}", None, r["teacher"], r["plan"], r["test"],
@@ -612,34 +720,4 @@ def write_run_report(
     return ReportResult(report, write_report(Path(out), report))
 
 
-__all__ = [
-    "BaselineResult",
-    "BenchmarkResult",
-    "CascadeResult",
-    "DataOptions",
-    "EvaluationResult",
-    "LabelOptions",
-    "LabelResult",
-    "MergeResult",
-    "ReportResult",
-    "StudentConfig",
-    "StudentExportResult",
-    "StudentResult",
-    "TeacherExportOptions",
-    "TeacherExportResult",
-    "TeacherResult",
-    "TrainConfig",
-    "build_run_cascade",
-    "cascade_heldout",
-    "distill_student",
-    "evaluate_models",
-    "export_student_onnx",
-    "export_teacher_onnx",
-    "fit_and_save_student",
-    "label_transfer_set",
-    "merge_logits",
-    "run_benchmark",
-    "train_baseline",
-    "train_teacher",
-    "write_run_report",
-]
+__all__ = list(API)  # the list lives in the package, so importing the package stays light

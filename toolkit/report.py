@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from edge_distill.runtime.atomic import atomic_path, atomic_write_json, atomic_write_text
-from edge_distill.runtime.extras import require
+from edge_distill.runtime.extras import MissingExtraError, require
 from edge_distill.toolkit.peers import PEERS
 
 #: the seed notebook's numbers (IMDB, 1,000 labels, 1,000 test reviews)
@@ -30,39 +30,11 @@ BENCH_OF = {"student": "student_onnx", "teacher": "teacher_onnx", "teacher_int8"
 PEER_NAMES = tuple(PEERS)
 
 
-def bench_markdown(bench: dict[str, Any]) -> str:
-    """The benchmark suite's results (as data: ``bench.json``) as a Markdown table."""
-    rows = [
-        "| contender | p50 ms | p90 ms | p99 ms | warm p50 ms | long p50 ms | batch-256 texts/s | cold start ms "
-        "| peak RSS MB | size MB |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for name, r in bench["contenders"].items():
-        warm = f"{r['warm_p50_ms']:.3f}" if "warm_p50_ms" in r else "–"
-        rows.append(
-            f"| {name} | {r['p50_ms']:.3f} | {r['p90_ms']:.3f} | {r['p99_ms']:.3f} | {warm} | "
-            f"{r['latency_long']['p50_ms']:.3f} | {r['throughput_per_s']:.0f} | {r['cold_start_ms']:.0f} | "
-            f"{r['peak_rss_mb']:.0f} | {r['size_bytes'] / 1e6:.2f} |"
-        )
-    env, s = bench["environment"], bench["settings"]
-    rows.append("")
-    rows.append(
-        f"CPU: {env['cpu']} ({env['logical_cpus']} logical); latency at batch 1 with 1 thread, "
-        f"{s['rounds']} interleaved rounds after {s['warmup']} warm-up calls (each call may find its "
-        "caches evicted by another contender); warm p50: contenders take turns running "
-        f"{s.get('block', 25)} calls each, the first of each block dropped (reviews of "
-        f"{s['review_words']['typical']} and {s['review_words']['long']} words); throughput at batch "
-        f"{s['batch']} with {s['throughput_threads']} thread{'' if s['throughput_threads'] == 1 else 's'}; "
-        "cold start = fresh process to first prediction."
-    )
-    return "\n".join(rows)
-
-
 def is_imdb_source(source: object) -> bool:
     """Whether a run's recorded data source is IMDB: ``imdb`` (the download), ``hf:imdb`` or
     ``hf:stanfordnlp/imdb``, the aclImdb tarball or folder, or a folder or file named ``imdb``
-    (as ``../shared/data/imdb``), compared without case. Only then is the seed notebook, which
-    was measured on IMDB, a fair comparison."""
+    (as ``../shared/data/imdb``), compared without case. Only then is the seed notebook, whose
+    figures are IMDB's, a fair comparison."""
     if not source:
         return False
     spec = str(source).strip().rstrip("/\\").lower()
@@ -268,8 +240,9 @@ def _pct(x: float) -> str:
     return f"{x:.4f}"
 
 
-def markdown(report: dict[str, Any]) -> str:
-    """report.md: the headline table, the seed's table beside ours, speed, and figures."""
+def markdown(report: dict[str, Any], figures_note: str | None = None) -> str:
+    """report.md: the headline table, the seed's table beside ours, speed, and figures (or, with
+    ``figures_note``, why there are none)."""
     run = report["run"]
     lines = [*_header_lines(report), *_accuracy_lines(report["models"])]
     lines += _per_class_lines(report)
@@ -280,7 +253,7 @@ def markdown(report: dict[str, Any]) -> str:
     lines += _seed_lines(report)
     lines += _speed_lines(report.get("bench"))
     lines += _scaling_lines(report.get("scaling"))
-    lines += _figure_lines(report)
+    lines += ["", "## Figures", "", f"No figures: {figures_note}"] if figures_note else _figure_lines(report)
     return "\n".join(lines) + "\n"
 
 
@@ -346,7 +319,9 @@ def _speed_lines(bench: dict[str, Any] | None) -> list[str]:
     """The benchmark table, then the student's speed-up and size against each other contender."""
     if not bench:
         return []
-    lines = ["", "## Speed and size", "", bench_markdown(bench)]
+    from edge_distill.benchmarks import suite  # the 'bench' extra, as measuring the results did
+
+    lines = ["", "## Speed and size", "", suite.markdown(bench)]
     ref = bench["contenders"].get("student_onnx")
     if not ref:
         return lines
@@ -665,11 +640,15 @@ def _save(fig, path: Path) -> Path:
 
 
 def write_report(out_dir: Path, report: dict[str, Any]) -> dict[str, str]:
-    """Write report.json, report.md and figures/*.png under ``out_dir``."""
-    paths = {
-        "json": atomic_write_json(out_dir / "report.json", report),
-        "md": atomic_write_text(out_dir / "report.md", markdown(report)),
-    }
-    for p in figures(report, out_dir / "figures"):
+    """Write report.json, report.md and figures/*.png under ``out_dir``; without the extra that
+    draws the figures, report.md says so in their place (the figures are a view, not a result)."""
+    paths = {"json": atomic_write_json(out_dir / "report.json", report)}
+    note = None
+    try:
+        drawn = figures(report, out_dir / "figures")
+    except MissingExtraError as exc:
+        drawn, note = [], str(exc)
+    paths["md"] = atomic_write_text(out_dir / "report.md", markdown(report, figures_note=note))
+    for p in drawn:
         paths[p.stem] = p
     return {k: str(v) for k, v in paths.items()}

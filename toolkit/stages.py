@@ -43,7 +43,7 @@ class StageResult:
 
 
 def _outputs_intact(run_dir: Path, record: dict[str, Any]) -> bool:
-    """Every recorded output is there with its size and (records since 0.6.1) its sha256."""
+    """Every recorded output is there with its size and (where the record has one) its sha256."""
     digests = record.get("digests", {})
     for rel, size in record.get("outputs", {}).items():
         p = run_dir / rel

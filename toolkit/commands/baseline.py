@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import argparse
 
-from edge_distill.toolkit.arguments import add_data_arguments, data_options, out_folder
+from edge_distill.toolkit.arguments import out_folder
 from edge_distill.toolkit.commands.common import add_json, emit
 from edge_distill.toolkit.evaluate import format_report
+from edge_distill.toolkit.options import add_data_arguments, data_options
 
 HELP = "train and evaluate the TF-IDF + logistic-regression baseline on the labeled set"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    add_data_arguments(p, labeled=1000, unlabeled=0, test=1000)
+    add_data_arguments(p, unlabeled=0)
     p.add_argument(
         "--recipe",
         choices=("tfidf", "seed"),
@@ -33,9 +34,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from edge_distill.toolkit.api import train_baseline  # the 'train' extra
+    from edge_distill.toolkit.api import load_data, train_baseline  # the 'train' extra
 
-    result = train_baseline(data_options(args), recipe=args.recipe, out=args.out)
+    result = train_baseline(load_data(data_options(args, unlabeled=0)), recipe=args.recipe, out=args.out)
     m = result.metrics
     human = (
         f"baseline ({args.recipe}) on {result.data} — {result.n_features} features, "

@@ -4,7 +4,8 @@ The gate runs the exported graph through the real runtime and compares it with t
 scikit-learn pipeline the student stands for, on a built-in adversarial set (accents, CJK,
 emoji, NUL, lone surrogates, RTL, odd HTML line breaks, empty rows, a 1 MB text) plus real
 texts: by default the test texts and 2,000 transfer texts of the data the student was trained
-on (re-drawn from its record), or the JSONL given with --texts. Probabilities must match
+on (re-drawn from its record; where that data is not here the command fails naming it), or the
+JSONL given with --texts, or none with --no-data. Probabilities must match
 within --tolerance and labels exactly; otherwise the command fails and writes nothing.
 Settings that cannot be exported exactly (the seed recipe, for one) are refused by name.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 
+from edge_distill.runtime.extras import require_extra
 from edge_distill.toolkit.arguments import out_file, positive_float
 from edge_distill.toolkit.commands.common import add_json, emit
 
@@ -43,15 +45,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Export through the gate, report."""
-    from edge_distill.toolkit.api import export_student_onnx  # the 'train' extra
+    require_extra("train", "exporting a student")  # both extras before the model and its data are read
+    require_extra("export", "exporting a student")
+    from edge_distill.toolkit.api import export_student_onnx, student_gate_texts  # the 'train' extra
+    from edge_distill.toolkit.student.store import load_student
 
+    model = load_student(args.student)
+    if args.texts is not None or args.no_data:
+        texts, origin = (args.texts, None) if args.texts is not None else ([], "none")
+    else:  # the student's own data, read again: a source that is not here fails, naming it
+        texts, origin = student_gate_texts(model.info.get("data") or {})
     result = export_student_onnx(
-        args.student,
-        args.out,
-        texts=args.texts,
-        use_data=not args.no_data,
-        tolerance=args.tolerance,
-        format=args.format,
+        model, args.out, texts=texts, origin=origin, tolerance=args.tolerance, format=args.format
     )
     par, ort = result.parity, result.ort
     human = (

@@ -25,9 +25,11 @@ from __future__ import annotations
 
 import argparse
 
-from edge_distill.toolkit.arguments import add_data_arguments, data_options, out_folder, positive_int
+from edge_distill.toolkit.arguments import out_folder
 from edge_distill.toolkit.commands.common import add_json, emit
-from edge_distill.toolkit.options import LabelOptions
+from edge_distill.toolkit.options import LabelOptions, add_data_arguments, data_options
+from edge_distill.toolkit.settings import add_arguments as add_fields
+from edge_distill.toolkit.settings import from_args
 
 HELP = "write teacher logits for the unlabeled transfer set"
 
@@ -40,50 +42,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="DIR/teacher (torch backend) or a teacher .onnx file (onnx backend)",
     )
-    add_data_arguments(p, unlabeled=None, test=1000)
+    add_data_arguments(p, unlabeled=None)
     p.add_argument("--out", type=out_folder, required=True, metavar="DIR", help="run folder; logits go to DIR/logits/")
-    p.add_argument(
-        "--backend",
-        choices=("auto", "torch", "onnx"),
-        default="auto",
-        help="auto: onnx for a .onnx file, else torch (default: auto)",
-    )
-    p.add_argument(
-        "--shard",
-        default="0/1",
-        metavar="I/N",
-        help="label shard I of N (0-based), or 'auto' from the launcher's environment (default: 0/1)",
-    )
-    p.add_argument("--chunk-size", type=positive_int, default=1024, help="texts per resumable chunk (default: 1024)")
-    p.add_argument("--batch-size", type=positive_int, default=32, help="texts per forward pass (default: 32)")
-    p.add_argument(
-        "--threads", type=positive_int, default=None, help="CPU threads (default: the cores this process may use)"
-    )
-    p.add_argument(
-        "--restart",
-        action="store_true",
-        help="discard unfinished chunks of an earlier run and relabel every text (by default, texts the "
-        "folder's earlier labeling by the same teacher holds are reused)",
-    )
-    p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
+    add_fields(p, LabelOptions)
     p.formatter_class = argparse.RawDescriptionHelpFormatter
     add_json(p)
 
 
 def run(args: argparse.Namespace) -> int:
     """Label this shard of the transfer set."""
-    from edge_distill.toolkit.api import label_transfer_set  # the 'train' extra
+    from edge_distill.toolkit.api import label_transfer_set, load_data  # the 'train' extra
 
-    options = LabelOptions(
-        backend=args.backend,
-        shard=args.shard,
-        chunk_size=args.chunk_size,
-        batch_size=args.batch_size,
-        threads=args.threads,
-        restart=args.restart,
-        progress=args.progress,
-    )
-    result = label_transfer_set(args.teacher, data_options(args), args.out, options)
+    options = from_args(LabelOptions, args)
+    result = label_transfer_set(args.teacher, load_data(data_options(args)), args.out, options)
     human = f"labeled {result.texts} texts ({result.shard}, {result.resumed_texts} resumed)"
     if result.merged:
         human += f"; merged {result.merged_texts} texts into {result.merged}"

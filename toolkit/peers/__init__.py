@@ -7,7 +7,8 @@
 Both learn from the transfer set labeled by the teacher plus the gold labeled set, are saved
 to a folder without pickle, and are scored through ``predict_proba`` by the same evaluation
 and benchmark as the student. They need the ``peers`` extra; without it :func:`missing` says
-so and the pipeline skips them with that note instead of failing.
+so and the pipeline skips them with that note instead of failing. Their default settings
+(:data:`DEFAULTS`) are plain data, readable without the extra.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from edge_distill.runtime.extras import MissingExtraError, require
-from edge_distill.toolkit.peers.common import MANIFEST, read_manifest, training_set
+from edge_distill.toolkit.peers.common import DEFAULTS, MANIFEST, folder_bytes, read_manifest, training_set
 
 #: peer name -> the modules it needs to fit (the first is the peer's own library)
 PEERS: dict[str, tuple[str, ...]] = {
@@ -32,7 +33,18 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "model2vec": ("model2vec", "skeletoken", "torch", "transformers", "sklearn"),
 }
 
-__all__ = ["MANIFEST", "PEERS", "installed", "is_peer", "load_peer", "make_peer", "missing", "training_set"]
+__all__ = [
+    "DEFAULTS",
+    "MANIFEST",
+    "PEERS",
+    "folder_bytes",
+    "installed",
+    "is_peer",
+    "load_peer",
+    "make_peer",
+    "missing",
+    "training_set",
+]
 
 
 def installed(name: str) -> bool:

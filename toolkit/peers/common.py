@@ -21,6 +21,22 @@ from edge_distill.runtime.textclean import clean_text
 MANIFEST = "peer.json"
 FORMAT = schema.PEER_FOLDER_FORMAT
 
+#: each peer's fit settings by default, as its ``get_params`` names them. They live here, beside
+#: the numpy-only helpers, and the peer classes take their defaults from them, so the pipeline can
+#: key its peers stage on them in an install without the peers' libraries (the ``peers`` extra).
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "fasttext": {
+        "dim": 50,
+        "epoch": 10,
+        "lr": 0.5,
+        "word_ngrams": 2,
+        "min_count": 1,
+        "bucket": 200_000,
+        "random_state": 0,
+    },
+    "model2vec": {"backbone": None, "pca_dims": 256, "C": 10.0, "max_iter": 2000, "random_state": 0},
+}
+
 
 def clean(texts: Iterable[str]) -> list[str]:
     """The student's cleaning; lone surrogates become U+FFFD so every library can encode the text."""
@@ -64,6 +80,14 @@ def training_set(
     if len(gold) != len(gold_texts):
         raise ValueError(f"{len(gold_texts)} gold texts but {len(gold)} gold labels")
     return [*transfer_texts, *gold_texts], np.vstack([soft, gold])
+
+
+def folder_bytes(path: Path) -> int:
+    """Bytes on disk of a file, or of every file in a folder (what deploying a saved model ships)."""
+    path = Path(path)
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
 def write_manifest(

@@ -26,9 +26,10 @@ import numpy as np
 
 from edge_distill.runtime.atomic import atomic_dir
 from edge_distill.runtime.base import softmax
-from edge_distill.toolkit.peers.common import as_targets, clean, read_manifest, write_manifest
+from edge_distill.toolkit.peers.common import DEFAULTS, as_targets, clean, read_manifest, write_manifest
 
 KIND = "fasttext"
+_D = DEFAULTS[KIND]  # the settings' defaults, readable without fastText (the pipeline's stage key)
 MODEL_FILE = "model.bin"
 _PUNCT = re.compile(r"([.!?,'/()\"])")
 _PREFIX = "__label__"
@@ -46,13 +47,13 @@ class FastTextPeer:
         self,
         label_names: Sequence[str],
         *,
-        dim: int = 50,
-        epoch: int = 10,
-        lr: float = 0.5,
-        word_ngrams: int = 2,
-        min_count: int = 1,
-        bucket: int = 200_000,
-        random_state: int = 0,
+        dim: int = _D["dim"],
+        epoch: int = _D["epoch"],
+        lr: float = _D["lr"],
+        word_ngrams: int = _D["word_ngrams"],
+        min_count: int = _D["min_count"],
+        bucket: int = _D["bucket"],
+        random_state: int = _D["random_state"],
         progress: bool = False,
     ) -> None:
         self.label_names = tuple(label_names)

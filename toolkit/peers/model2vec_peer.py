@@ -25,10 +25,11 @@ import numpy as np
 
 from edge_distill.runtime.atomic import atomic_dir
 from edge_distill.runtime.extras import require
-from edge_distill.toolkit.peers.common import as_targets, clean, read_manifest, write_manifest
+from edge_distill.toolkit.peers.common import DEFAULTS, as_targets, clean, read_manifest, write_manifest
 from edge_distill.toolkit.student.objectives import fit_soft_targets, scores
 
 KIND = "model2vec"
+_D = DEFAULTS[KIND]  # the settings' defaults, readable without model2vec (the pipeline's stage key)
 STATIC = "static"
 HEAD = "head.npz"
 
@@ -66,11 +67,11 @@ class Model2VecPeer:
         self,
         label_names: Sequence[str],
         *,
-        backbone: str | None = None,
-        pca_dims: int | None = 256,
-        C: float = 10.0,
-        max_iter: int = 2000,
-        random_state: int = 0,
+        backbone: str | None = _D["backbone"],
+        pca_dims: int | None = _D["pca_dims"],
+        C: float = _D["C"],
+        max_iter: int = _D["max_iter"],
+        random_state: int = _D["random_state"],
         progress: bool = False,
     ) -> None:
         self.label_names = tuple(label_names)

@@ -7,149 +7,33 @@ those columns computes). Test texts are never used for any choice.
 
 from __future__ import annotations
 
-import copy
-import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from edge_distill.runtime.errors import DataError
-from edge_distill.runtime.extras import require
-from edge_distill.toolkit.char_features import block_normalize, student_vectorizer
 from edge_distill.toolkit.data import AUTO, Corpus  # objective AUTO: choose the settings on the transfer set
 from edge_distill.toolkit.features import C_GRID
-from edge_distill.toolkit.student.model import RECIPES, StudentModel, model_from_fitted
-from edge_distill.toolkit.student.objectives import OBJECTIVES, Gold, fit_objective, scores
+from edge_distill.toolkit.options import StudentConfig
+from edge_distill.toolkit.student.model import StudentModel, model_from_fitted
+from edge_distill.toolkit.student.objectives import Gold, fit_objective, scores
 from edge_distill.toolkit.student.prune import estimated_onnx_bytes, select_features
+from edge_distill.toolkit.student.rows import Features, evaluate, fit_features
+from edge_distill.toolkit.student.selection import select_student_settings
 
-#: C chosen with ``python -m edge_distill.toolkit.student.selection`` (IMDB train: 10k fit / 5k dev, gold labels,
-#: 1-2-grams, min_df 2, sublinear tf: dev accuracy 0.888 / 0.893 / 0.893 / 0.890 at C 3 / 10 / 30 / 100);
-#: re-check with ``edge-distill student --tune`` once the teacher's logits exist
-DEFAULT_C = 30.0
-#: T = 1 and 2 were within 0.5 point on dev with a stand-in teacher; --tune chooses on real logits
-DEFAULT_TEMPERATURE = 1.0
+#: the temperatures ``tune`` tries (with every C of C_GRID)
 T_GRID = (1.0, 2.0)
 #: share of the labeled set held out for ``tune`` together with ``with_gold``
 HELDOUT_FRACTION = 0.3
 #: the weights of the labeled set's gold rows that "auto" weighs on the validation set, the first
 #: being the reference the others must beat by GOLD_MIN_GAIN (0: the teacher's logits alone). Weight 1
-#: won or tied on validation on every data set measured (0.3 runs, validation accuracy at 0 / 1 / 3):
-#: imdb 0.882 / 0.887 / 0.886, emotion 0.817 / 0.823 / 0.822, trec 0.849 / 0.851 / 0.854, sst2
-#: 0.843 / 0.844 / 0.840; with 0 as the reference, trec's 437 validation texts kept 0 (test 0.892, 0.908 at 1)
+#: comes first: it won or tied on validation wherever it was weighed, while 0 as the reference let a
+#: small validation set keep the teacher's logits alone where the gold labels helped
 GOLD_WEIGHTS = (1.0, 0.0, 3.0)
 #: another weight replaces the reference only when validation accuracy gains at least this much
 GOLD_MIN_GAIN = 0.005
-
-
-@dataclass
-class StudentConfig:
-    """How to fit the student.
-
-    ``objective="auto"`` (the default) with no ``C``, ``temperature``, ``ngram_range``,
-    ``min_df`` or ``char_ngram_range`` given: those and the objective are chosen per data set by agreement with the
-    teacher on held-out transfer texts (:func:`toolkit.student.selection.select_student_settings`).
-    Any of them given (or an explicit objective): the given ones are used, the rest default
-    (soft, C = 30, T = 1, 1-2-grams, min_df 2). ``recipe`` ``seed`` reproduces the seed
-    notebook (a reference, not exportable); ``tune`` chooses C and T on labeled texts held out
-    from training, or on the validation set where there is one (see :func:`gold_and_dev`).
-    """
-
-    recipe: str = "tfidf"
-    objective: str = AUTO
-    C: float | None = None  # None: chosen ("auto"), else DEFAULT_C
-    temperature: float | None = None  # None: chosen ("auto"), else DEFAULT_TEMPERATURE
-    with_gold: bool = False
-    gold_weight: float = 1.0
-    features: dict[str, Any] = field(default_factory=dict)
-    max_features: int | None = None
-    max_bytes: int | None = None
-    tune: bool = False
-    random_state: int = 0
-
-    def __post_init__(self) -> None:
-        if self.recipe not in RECIPES:
-            raise DataError(f"unknown student recipe {self.recipe!r}; expected one of {RECIPES}")
-        if self.objective not in (AUTO, *OBJECTIVES):
-            raise DataError(f"unknown objective {self.objective!r}; expected one of {(AUTO, *OBJECTIVES)}")
-        for name in ("C", "temperature", "gold_weight", "max_features", "max_bytes"):
-            value, zero_ok = getattr(self, name), name == "gold_weight"
-            if value is not None and _out_of_range(value, zero_ok):
-                raise DataError(f"student {name} must be a finite number {'>=' if zero_ok else '>'} 0, got {value!r}")
-
-    @property
-    def selects(self) -> bool:
-        """True when the settings are to be chosen on the transfer set (``objective="auto"``, tfidf)."""
-        given = (self.C, self.temperature, self.features.get("ngram_range"), self.features.get("min_df"))
-        chars_given = "char_ngram_range" in self.features  # None given: no character n-grams
-        return self.objective == AUTO and self.recipe == "tfidf" and all(v is None for v in given) and not chars_given
-
-    def with_defaults(self) -> StudentConfig:
-        """The config with every setting left open filled with its default (no selection)."""
-        return replace(
-            self,
-            objective="soft" if self.objective == AUTO else self.objective,
-            C=DEFAULT_C if self.C is None else self.C,
-            temperature=DEFAULT_TEMPERATURE if self.temperature is None else self.temperature,
-        )
-
-
-def _out_of_range(value: Any, zero_ok: bool) -> bool:
-    """True for a setting that is no finite number above 0 (or at 0, where ``zero_ok``)."""
-    return isinstance(value, bool) or not math.isfinite(value) or value < 0 or (value == 0 and not zero_ok)
-
-
-@dataclass
-class Features:
-    """The fitted vectorizer and the raw (unnormalised) TF-IDF of the training texts. Rows of other texts
-    come from :meth:`transform`, not from the vectorizer's own (fitted without a norm, it may give raw rows)."""
-
-    vectorizer: Any
-    raw: Any  # csr [n, F]
-    n_word: int  # word n-grams lead the columns; character n-grams (if any) follow, normalised apart
-
-    @property
-    def norm(self) -> str | None:
-        return self.vectorizer.norm
-
-    def rows(self, columns: np.ndarray | None = None):
-        """Normalised training rows, restricted to ``columns``."""
-        return self._normalize(self.raw, columns)
-
-    def transform(self, texts: Sequence[str], columns: np.ndarray | None = None):
-        """Normalised rows of other texts, restricted to ``columns``. The raw rows come from a shallow copy
-        set to no norm (it shares the fitted vocabulary and idf): the shared vectorizer is never changed, so
-        threads may call this at once."""
-        raw = copy.copy(self.vectorizer).set_params(norm=None).transform(texts)
-        return self._normalize(raw, columns)
-
-    def _normalize(self, raw, columns: np.ndarray | None):
-        """``raw`` (restricted to ``columns``) with each block normalised on its own."""
-        if columns is None:
-            return block_normalize(raw, self.norm, self.n_word)
-        return block_normalize(raw[:, columns], self.norm, int(np.sum(np.asarray(columns) < self.n_word)))
-
-
-def fit_features(texts: Sequence[str], settings: dict[str, Any]) -> Features:
-    """Fit the exportable TF-IDF vectorizer on ``texts``; keep the raw matrix."""
-    vec = student_vectorizer(**settings)
-    norm = vec.norm
-    vec.set_params(norm=None)
-    raw = vec.fit_transform(texts).tocsr()
-    vec.set_params(norm=norm)
-    return Features(vec, raw, getattr(vec, "n_word_", raw.shape[1]))
-
-
-def evaluate(proba: np.ndarray, y: np.ndarray) -> dict[str, float]:
-    """Accuracy and macro-F1 of probabilities against gold labels."""
-    metrics = require("sklearn.metrics", "evaluation")
-    pred = proba.argmax(axis=1)
-    return {
-        "n": len(y),
-        "accuracy": float(metrics.accuracy_score(y, pred)),
-        "macro_f1": float(metrics.f1_score(y, pred, average="macro")),
-    }
 
 
 @dataclass
@@ -172,20 +56,17 @@ def resolve_settings(
     """
     if not config.selects:
         return config.with_defaults(), None
-    from edge_distill.toolkit.student.selection import select_student_settings  # imports this module
-
     try:
         choice = select_student_settings(texts, logits, label_names, random_state=config.random_state)
     except ValueError as exc:
         resolved = config.with_defaults()
-        chosen = {**resolved.features, "C": resolved.C, "temperature": resolved.temperature, "objective": "soft"}
+        settings = resolved.features.settings()
+        chosen = {**settings, "C": resolved.C, "temperature": resolved.temperature, "objective": "soft"}
         record = {"chosen": chosen, "candidates": [], "reason": f"defaults: {exc}", "selected": False}
         return resolved, record
     c = choice.chosen
     chosen = {k: v for k, v in c.items() if k not in ("C", "temperature", "objective")}
-    features = {**config.features, **chosen, "ngram_range": tuple(c["ngram_range"])}
-    if c.get("char_ngram_range"):
-        features["char_ngram_range"] = tuple(c["char_ngram_range"])
+    features = config.features.merged(chosen)  # the chosen n-grams, min_df and character n-grams over the given
     resolved = replace(config, objective=c["objective"], C=c["C"], temperature=c["temperature"], features=features)
     return resolved, {**choice.as_dict(), "selected": True}
 
@@ -247,7 +128,8 @@ def _uses_gold(config: StudentConfig, gold_texts: Sequence[str]) -> bool:
 
 def _training_features(texts: Sequence[str], gold_texts: Sequence[str], config: StudentConfig) -> Features:
     """The features fitted on the transfer texts, and the gold texts where ``config`` learns from them."""
-    return fit_features(list(texts) + (list(gold_texts) if _uses_gold(config, gold_texts) else []), config.features)
+    texts = list(texts) + (list(gold_texts) if _uses_gold(config, gold_texts) else [])
+    return fit_features(texts, config.features.settings())
 
 
 def _fit_settled(
@@ -286,7 +168,7 @@ def _fit_settled(
             "estimated_bytes": estimated_onnx_bytes(model.vocabulary, model.coef.shape[0]),
         }
         model = _pruned(model, features, split, logits, config, C, T)
-    model.info["config"] = {k: v for k, v in asdict(config).items() if k not in ("C", "temperature")}
+    model.info["config"] = {k: v for k, v in config.key().items() if k not in ("C", "temperature")}
     if choice is not None:
         model.info["settings_choice"] = choice
     return FitResult(model, unpruned, trials, choice)

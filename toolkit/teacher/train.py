@@ -23,19 +23,18 @@ import numpy as np
 from edge_distill.runtime.atomic import atomic_dir
 from edge_distill.runtime.errors import DataError
 from edge_distill.runtime.extras import require
-from edge_distill.runtime.truncation import STRATEGIES, TeacherEncoder
+from edge_distill.runtime.truncation import TeacherEncoder
 from edge_distill.toolkit.data import Corpus
 from edge_distill.toolkit.options import (
     AUTO,
-    HEAD_LR,
     LONG_TEXT_EPOCHS,
     SHORT_TEXT_EPOCHS,
     SHORT_TEXT_TOKENS,
+    TrainConfig,  # the fine-tuning settings: declared with the other options, so the CLI reads them too
     auto_epochs,
     underfit_reason,
 )
 from edge_distill.toolkit.teacher.backbone import (
-    DEFAULT_MODEL,
     RECORD_NAME,
     load_classifier,
     load_tokenizer,
@@ -47,47 +46,6 @@ from edge_distill.toolkit.teacher.backbone import (
 from edge_distill.toolkit.teacher.batching import bucketed_batches
 from edge_distill.toolkit.teacher.inference import torch_logits
 from edge_distill.toolkit.teacher.length import choose_max_length, length_profile
-
-
-@dataclass
-class TrainConfig:
-    """Fine-tuning settings (defaults chosen on validation data carved from IMDB train)."""
-
-    model: str = DEFAULT_MODEL
-    max_length: int | str | None = "auto"  # "auto"/None: follow the labeled texts (capped at 512)
-    truncation: str = "head+tail"
-    lr: float = 1e-4
-    head_lr: float = HEAD_LR  # the new classification head's peak rate (the backbone takes ``lr``)
-    epochs: int | str = "auto"  # "auto": SHORT_TEXT_EPOCHS where max_length <= SHORT_TEXT_TOKENS, else 3
-    batch_size: int = 16
-    grad_accum: int = 1
-    warmup: float = 0.1
-    weight_decay: float = 0.01
-    clip: float = 1.0
-    val_fraction: float = 0.1
-    seed: int = 0
-    threads: int | None = None
-    progress: bool = True
-    data: dict[str, Any] = field(default_factory=dict)  # how the labeled set was drawn (for the record)
-
-    def check(self) -> None:
-        """Refuse settings that cannot work, with the reason."""
-        if self.truncation not in STRATEGIES:
-            raise DataError(f"truncation must be one of {STRATEGIES}, got {self.truncation!r}")
-        if not self.auto_length and (not isinstance(self.max_length, int) or self.max_length < 1):
-            raise DataError(f"max_length must be 'auto' or a whole number >= 1, got {self.max_length!r}")
-        if self.epochs != AUTO and (not isinstance(self.epochs, int) or self.epochs < 1):
-            raise DataError(f"epochs must be 'auto' or a whole number >= 1, got {self.epochs!r}")
-        for name in ("batch_size", "grad_accum"):
-            if getattr(self, name) < 1:
-                raise DataError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if not (self.lr > 0 and self.head_lr > 0 and 0 <= self.warmup < 1 and 0 < self.val_fraction < 1):
-            raise DataError("need lr > 0, head_lr > 0, 0 <= warmup < 1 and 0 < val_fraction < 1")
-
-    @property
-    def auto_length(self) -> bool:
-        """True when the maximum length is to follow the data."""
-        return self.max_length is None or self.max_length == "auto"
 
 
 def carve_validation(corpus: Corpus, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -384,7 +342,7 @@ def _epochs_chosen(t: _Trainer, r: _Progress) -> str:
 
 def trained_too_short(folder: Path) -> bool:
     """True for a saved teacher whose ``epochs="auto"`` training stopped where the second round
-    (:func:`options.underfit_reason`, version 0.7) would have gone on: its cached run trains again."""
+    (:func:`options.underfit_reason`) would have gone on: its cached run trains again."""
     try:
         record = read_record(folder)
         auto, history, n = record["epochs_chosen"].startswith("auto"), record["history"], record["num_labels"]
