@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import re
 import shlex
 from collections.abc import Iterable, Sequence
@@ -62,10 +63,15 @@ def _flag_value(value: Any) -> str:
     return str(value)
 
 
+def _as_typed(source: str) -> str:
+    """A recorded (absolute) local source as typed from the working directory (``../shared/data/trec``)."""
+    return os.path.relpath(source) if os.path.isabs(source) and os.path.exists(source) else source
+
+
 def reproducing_command(run: dict[str, Any], name: str, defaults: dict[str, Any] | None = None) -> str:
     """The ``edge-distill run`` command that reproduces a run, from the options its report records."""
     defaults = _run_defaults() if defaults is None else defaults
-    words = ["edge-distill", "run", "--data", str(run.get("data") or run.get("source"))]
+    words = ["edge-distill", "run", "--data", _as_typed(str(run.get("data") or run.get("source")))]
     for key, flag in RUN_FLAGS.items():
         value = run.get(key)
         if key == "label_names" and not value:
