@@ -2,13 +2,13 @@
 
 The repository maps its top-level folders into one import name (pyproject.toml's package-dir:
 ``runtime/`` is ``edge_distill.runtime``), which griffe's static loader does not follow. Before
-the build this hook links each mapped folder into ``build/docs-api/`` under its installed name;
+the build this hook copies each mapped folder into ``build/docs-api/`` under its installed name
+(Sphinx roles in the docstrings written as code spans);
 ``mkdocs.yml`` points mkdocstrings there. Nothing is imported, so the docs build needs no extra.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from pathlib import Path
@@ -26,18 +26,30 @@ def package_dirs(pyproject: Path = ROOT / "pyproject.toml") -> dict[str, str]:
     return dict(re.findall(r'"([\w.]+)"\s*=\s*"([\w./-]+)"', line.group(1)))
 
 
+#: a Sphinx cross-reference role in a docstring (``:class:`~toolkit.api.X```), which mkdocstrings shows as is
+ROLE = re.compile(r":(?:class|func|meth|mod|data|attr|exc|obj):`~?([^`]+)`")
+
+
+def as_markdown(source: str) -> str:
+    """The module's text with each cross-reference role written as a code span (`` `X` ``)."""
+    return ROLE.sub(r"`\1`", source)
+
+
 def lay_out(tree: Path = TREE) -> Path:
-    """Link every mapped folder under ``tree`` at its installed path (``edge_distill/runtime``)."""
+    """Copy every mapped folder's modules under ``tree`` at their installed paths (``edge_distill/runtime``),
+    their docstrings' roles as code spans."""
     shutil.rmtree(tree, ignore_errors=True)
+    mapped = {ROOT / folder for folder in package_dirs().values()}
     for package, folder in sorted(package_dirs().items()):
-        link = tree.joinpath(*package.split("."))
-        link.parent.mkdir(parents=True, exist_ok=True)
-        if package.count(".") == 0:  # the top package: its own files, its subpackages linked beside them
-            link.mkdir()
-            for item in (ROOT / folder).iterdir():
-                os.symlink(item, link / item.name)
-        else:
-            os.symlink(ROOT / folder, link, target_is_directory=True)
+        src, dst = ROOT / folder, tree.joinpath(*package.split("."))
+        for module in src.rglob("*.py"):
+            if any(parent in mapped for parent in module.parents if parent != src and src in parent.parents):
+                continue  # a folder mapped on its own (the top package's subpackages)
+            if "node_modules" in module.parts:
+                continue
+            target = dst / module.relative_to(src)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(as_markdown(module.read_text(encoding="utf-8")), encoding="utf-8")
     return tree
 
 
