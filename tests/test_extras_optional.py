@@ -11,6 +11,7 @@ others work, and ``run`` notes the part it left out (the peers, the benchmark).
 from __future__ import annotations
 
 import importlib.metadata as md
+import json
 import os
 import re
 import subprocess
@@ -265,5 +266,9 @@ def test_run_works_without_an_extra_it_can_do_without(without, tiny, extra: str,
     if extra == "bench":
         assert re.search(r"bench +skipped: .*pip install 'edge-distill\[bench\]'", res.stderr), res.stderr[-3000:]
         assert not (out / "bench.json").exists()
+        cascade = json.loads((out / "report.json").read_text(encoding="utf-8"))["cascade"]
+        assert cascade["ok"] and cascade["plan"]["threshold"] >= 0 and "bench" not in cascade  # planned, untimed
+        assert (out / "cascade.json").is_file() and not (out / "figures" / "cascade.png").exists()
+        assert "No figures: " in report and "edge-distill[bench]" in report
     answer = edge_distill(without[extra], "predict", str(out / "student.onnx"), "a great film", cwd=tmp_path)
     assert answer.returncode == 0 and '"label"' in answer.stdout, answer.stderr[-3000:]

@@ -275,7 +275,7 @@ def build_cascade(
     heldout: Corpus,
     test: Corpus,
     *,
-    timer: Callable[..., dict[str, Any]],
+    timer: Callable[..., dict[str, Any]] | None,
     trained_on: Collection[str] = (),
     target: str = "max_share",
     max_teacher_share: float = 0.15,
@@ -287,7 +287,8 @@ def build_cascade(
 
     The teacher is ``teacher.int8.onnx`` where its gate accepted it, else ``teacher.onnx``. ``timer`` times
     the saved cascade one text at a time, ``timer(cascade, texts, limit=bench_texts)``: the app passes
-    :func:`edge_distill.benchmarks.cascade.time_cascade` (training never imports the benchmarks).
+    :func:`edge_distill.benchmarks.cascade.time_cascade` (training never imports the benchmarks); None
+    (the benchmarks are not installed): the plan and its test accuracy without timing, curve or figure.
     """
     out = Path(out)
     int8 = (out / "teacher.int8.onnx").is_file()
@@ -300,6 +301,11 @@ def build_cascade(
             raise DataError("predictions/test.npz holds other test texts; rerun the evaluate stage")
         proba, asked = apply_plan(z["student"], z["teacher_int8" if int8 else "teacher"], plan.threshold, plan.combine)
         on_test = {"accuracy": float(np.mean(proba.argmax(1) == z["labels"])), "teacher_share": float(asked.mean())}
+    result = {"teacher": teacher.name, "plan": {k: v for k, v in plan.to_dict().items() if k != "curve"},
+              "test": {**on_test, "n": len(test)}, "bench": None, "curve": None, "figure": None}  # fmt: skip
+    if timer is None:
+        atomic_write_json(out / "cascade_report.json", result)
+        return result
     cascade = load_cascade(spec, threads=1)
     timing = timer(cascade, test.texts, limit=bench_texts)
     # per-model means from the same calls; where no call (or every call) reached the teacher, timed alone
@@ -308,8 +314,7 @@ def build_cascade(
     with_teacher = timing["with_teacher_mean_ms"] or student_ms + _mean_ms(cascade.teacher, sample)
     teacher_ms = max(0.0, with_teacher - student_ms)
     curve = latency_curve(plan, student_ms, teacher_ms)
-    result = {"teacher": teacher.name, "plan": {k: v for k, v in plan.to_dict().items() if k != "curve"},
-              "test": {**on_test, "n": len(test)}, "bench": timing, "curve": curve}  # fmt: skip
+    result.update(bench=timing, curve=curve)
     try:
         result["figure"] = str(plot_latency_curve(curve, out / "figures" / "cascade.png"))
     except MissingExtraError as exc:

@@ -123,7 +123,7 @@ def _cascade_lines(report: dict[str, Any]) -> list[str]:
     lines = ["", "## Cascade", ""]
     if not c.get("ok"):
         return [*lines, f"No cascade in this run: {c.get('note', 'not built')}."]
-    plan, test, bench = c.get("plan", {}), c.get("test", {}), c.get("bench", {})
+    plan, test, bench = c.get("plan") or {}, c.get("test") or {}, c.get("bench") or {}  # bench: None untimed
     teacher_acc = report["models"].get("teacher", {}).get("accuracy")
     lines += [
         f"The student answers; where its confidence is below {plan.get('threshold', 0):.4f} the teacher "
