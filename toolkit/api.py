@@ -64,7 +64,7 @@ from edge_distill.toolkit.data import (
     within_budget,
 )
 from edge_distill.toolkit.evaluate import compare_models
-from edge_distill.toolkit.logits import LogitsTable, load_logits, read_data_record, save_data_record
+from edge_distill.toolkit.logits import LogitsTable, load_logits, save_data_record
 from edge_distill.toolkit.options import CALIBRATION_AUTO_TEXTS, DataOptions, LabelOptions, TeacherExportOptions
 from edge_distill.toolkit.peers import load_peer
 from edge_distill.toolkit.records import iter_jsonl
@@ -78,7 +78,7 @@ from edge_distill.toolkit.teacher.heldout import GateTexts, heldout_texts, int8_
 from edge_distill.toolkit.teacher.label import LabelResult, label_corpus, onnx_labeler, torch_labeler
 from edge_distill.toolkit.teacher.shards import merge_shards, parse_shard
 from edge_distill.toolkit.teacher.train import TeacherResult, TrainConfig, fine_tune
-from edge_distill.toolkit.transfer import transfer_of
+from edge_distill.toolkit.transfer import recorded_options, transfer_of
 
 log = logging.getLogger("edge_distill.data")
 
@@ -297,11 +297,7 @@ def load_transfer_set(
     size, exactly that draw (every text needs logits).
     """
     table = load_logits(logits)
-    if options is None:
-        record = read_data_record(logits)
-        if record is None:
-            raise DataError(f"{logits}: no data record beside the logits (an older labeling): give the data options")
-        options = DataOptions.from_record(record)
+    options = options or recorded_options(logits)
     data = load_data(options)
     _check_classes(table, data.splits.unlabeled)
     transfer, _ = transfer_of(data.splits.unlabeled, table, exact=options.unlabeled is not None)
